@@ -1,0 +1,193 @@
+"""Forward (one loop up the tape) and reverse mode (one loop down it).
+
+The backward sweep applies each op's local-derivative rules (ops.py) and adds
+``∂out/∂node · ∂node/∂arg`` into the argument's gradient, so a node reached
+along several paths gets the sum over all of them -- the lecture's
+∂e/∂b = ∂e/∂c·∂c/∂b + ∂e/∂d·∂d/∂b.
+"""
+from __future__ import annotations
+
+import gc
+import math
+
+from .errors import InputError, MathDomainError, ProgramNameError, suggest
+from .graph import Graph
+from .ops import NUMERIC
+
+# What cgrad does where a derivative does not exist; printed with results that land on a kink.
+CONVENTIONS = {
+    "policy": "pytorch",
+    "relu'(0)": 0,
+    "abs'(0)": 0,
+    "sign'(0)": 0,
+    "step'(0)": 0,
+    "max/min tie": "the gradient splits half and half between the tied arguments",
+    "note": "JAX differs at abs'(0) (it uses 1); homework keys that follow another framework can differ at kinks",
+}
+
+
+class Evaluation:
+    """A graph evaluated at one point: every node's value, local derivatives and gradient."""
+
+    def __init__(self, graph: Graph, output: int, values: list, grads: list, local: list, paths: list,
+                 reached: list, warnings: list):
+        self.graph = graph
+        self.output = output  # the node differentiated
+        self.values = values  # value of each node
+        self.grads = grads  # ∂output/∂node for each node (0 off the output's subgraph)
+        self.local = local  # per node: [∂node/∂arg per argument (None for a constant argument)], or None
+        self.paths = paths  # paths from the output down to each node (a float: it can be astronomical)
+        self.reached = reached  # is the node in the output's subgraph?
+        self.warnings = warnings  # (node id, message) for each kink met, in tape order
+
+    @property
+    def value(self) -> float:
+        return self.values[self.output]
+
+    @property
+    def output_name(self) -> str:
+        return self.graph.label(self.output)
+
+    def gradients(self, wrt=None) -> dict:
+        """{name: ∂output/∂name} for the inputs, or for the names in `wrt` (inputs or assigned names)."""
+        g = self.graph
+        names = list(g.inputs) if wrt is None else wrt
+        return {name: self.grads[g.named[name]] for name in names}
+
+
+def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) -> Evaluation:
+    """Run the graph forward at `inputs`, then backward from `output` (default: the last statement)."""
+    out = graph.output if output is None else _lookup(graph, output, "output")
+    if wrt is not None:
+        for name in wrt:
+            _lookup(graph, name, "--wrt")
+    values = forward(graph, inputs)
+    return backward(graph, values, out)
+
+
+def _lookup(graph: Graph, name: str, what: str) -> int:
+    if name not in graph.named:
+        hint = suggest(name, graph.named) or "names in the program: " + ", ".join(graph.named)
+        raise ProgramNameError(f"{what}: the program has no name '{name}'", hint=hint)
+    return graph.named[name]
+
+
+def check_inputs(graph: Graph, inputs: dict) -> None:
+    """Every input given, no stray names, every value a finite number."""
+    missing = [name for name in graph.inputs if name not in inputs]
+    unknown = [name for name in inputs if name not in graph.inputs]
+    if unknown:
+        name = unknown[0]
+        if name in graph.named:
+            why = f"'{name}' is assigned in the program, so it cannot be given as an input"
+        else:
+            why = f"the program has no input '{name}'" + ("s " + ", ".join(repr(n) for n in unknown[1:])
+                                                            if len(unknown) > 1 else "")
+        close = suggest(name, [n for n in graph.inputs if n not in inputs]) if name not in graph.named else None
+        raise InputError(why, hint=close or _inputs_hint(graph), unknown=unknown)
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        example = " ".join(f"--{n} VALUE" for n in missing)
+        raise InputError(f"missing value{s} for input{s} " + ", ".join(missing),
+                         hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
+    for name, value in inputs.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"the value of input '{name}' must be a finite number, not {value!r}")
+
+
+def _inputs_hint(graph: Graph) -> str:
+    return "the program's inputs are " + (", ".join(graph.inputs) if graph.inputs else "none")
+
+
+def _code(graph: Graph) -> list:
+    """The forward program: (node, function, first argument, second argument or -1) per computed node."""
+    code = graph.__dict__.get("_code")
+    if code is None:
+        code = [(i, op.forward, args[0], args[1] if len(args) > 1 else -1)
+                for i, (op, args) in enumerate(zip(graph.ops, graph.args)) if args]
+        graph._code = code
+    return code
+
+
+def forward(graph: Graph, inputs: dict) -> list:
+    """Every node's value, as floats, in tape order."""
+    check_inputs(graph, inputs)
+    v = [0.0] * len(graph)
+    for i, value in graph.consts.items():
+        v[i] = value
+    for name, i in graph.inputs.items():
+        v[i] = float(inputs[name])
+    i = -1
+    try:
+        for i, f, a, b in _code(graph):
+            v[i] = f(v[a]) if b < 0 else f(v[a], v[b])
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError) as e:
+        raise _domain_error(graph, v, i, e) from None
+    if not all(map(math.isfinite, v)):  # 1e200*1e200 overflows to inf without raising
+        i = next(i for i, x in enumerate(v) if not math.isfinite(x))
+        raise _domain_error(graph, v, i, OverflowError("overflow"))
+    return v
+
+
+def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str | None = None) -> MathDomainError:
+    op, args = graph.ops[i], graph.args[i]
+    shown = ", ".join(f"{graph.label(a)} = {v[a]:.6g}" for a in args
+                      if graph.ops[a].name != "const" or graph.names[a] is not None) or "its arguments"
+    what = f"the derivative of {op.name} ({derivative})" if derivative else op.name
+    if isinstance(e, OverflowError) or (isinstance(e, ValueError) and "range" in str(e)):
+        why = "overflows float64"
+    elif isinstance(e, ZeroDivisionError):
+        why = "divides by zero"
+    else:
+        why = "is undefined"
+    return MathDomainError(f"{what} {why} at {shown}, in {graph.text(i, 48)}", source=graph.source,
+                           span=graph.spans[i], node=i, op=op.name,
+                           values={graph.label(a): v[a] for a in args})
+
+
+def backward(graph: Graph, values: list, out: int) -> Evaluation:
+    """Reverse mode from node `out`: one sweep down the tape."""
+    n, ops, argss, needs = len(graph), graph.ops, graph.args, graph.needs_grad
+    v = values
+    g = [0.0] * n
+    paths = [0.0] * n
+    local = [None] * n
+    reached = [False] * n
+    g[out], paths[out], reached[out] = 1.0, 1.0, True
+    warnings = []
+    m = NUMERIC
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(out, -1, -1):
+            args = argss[i]
+            if not args or not reached[i]:
+                continue
+            op, gi, pi, o = ops[i], g[i], paths[i], v[i]
+            xs = [v[a] for a in args]
+            ls = []
+            for k, a in enumerate(args):
+                reached[a] = True
+                if needs[a]:
+                    try:
+                        d = op.partials[k](m, o, *xs)
+                    except (ValueError, ZeroDivisionError, OverflowError) as e:
+                        raise _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(a)}")
+                    g[a] += gi * d
+                    paths[a] += pi
+                    ls.append(d)
+                else:
+                    ls.append(None)
+            local[i] = ls
+            if op.kink is not None and needs[i] and op.kink(*xs):
+                line, col = graph.line_col(graph.spans[i][0])
+                warnings.append((i, f"'{graph.label(i)}' (line {line}, column {col}) is at a kink of {op.name}:"
+                                    f" using {op.convention}"))
+    finally:
+        if enabled:
+            gc.enable()
+    if not all(map(math.isfinite, g)):
+        i = next(i for i in range(n - 1, -1, -1) if not math.isfinite(g[i]))
+        raise MathDomainError(f"the gradient overflows float64 at '{graph.label(i)}'", source=graph.source,
+                              span=graph.spans[i], node=i)
+    return Evaluation(graph, out, v, g, local, paths, reached, warnings[::-1])

@@ -1,0 +1,65 @@
+"""The computational graph as a tape (a Wengert list).
+
+Nodes are numbered in topological order: every node's arguments come before it,
+so forward is one loop up the tape and reverse mode one loop down it.  Nodes
+are stored column-wise (one list per field), which keeps a 10^5-node program
+to a handful of Python lists.
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from .ops import Op
+
+LABEL_WIDTH = 48
+
+
+class Graph:
+    """A parsed program: the tape, the names bound to its nodes, and the source text."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.ops: list[Op] = []  # the op of each node
+        self.args: list[tuple[int, ...]] = []  # argument node ids, all smaller than the node's own
+        self.names: list[str | None] = []  # the name a statement gave the node, if any
+        self.spans: list[tuple[int, int]] = []  # [start, end) offsets of the node's source text
+        self.consts: dict[int, float] = {}  # the value of each literal node
+        self.needs_grad: list[bool] = []  # does the node depend on an input?
+        self.inputs: dict[str, int] = {}  # input name -> node id, in order of first use
+        self.named: dict[str, int] = {}  # every name (inputs and assignments) -> node id
+        self.output: int | None = None  # the last statement's node
+        self._line_starts: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def add(self, op: Op, args: tuple[int, ...], start: int, end: int) -> int:
+        needs = self.needs_grad
+        self.ops.append(op)
+        self.args.append(args)
+        self.names.append(None)
+        self.spans.append((start, end))
+        needs.append(op.name == "input" or any(needs[a] for a in args))
+        return len(self.ops) - 1
+
+    def text(self, i: int, width: int | None = None) -> str:
+        """The node's source text on one line, shortened to `width` characters with an ellipsis."""
+        start, end = self.spans[i]
+        if width is not None and end - start > width:
+            return " ".join(self.source[start:start + width - 1].split()) + "…"
+        return " ".join(self.source[start:end].split())
+
+    def label(self, i: int, width: int = LABEL_WIDTH) -> str:
+        """How a node is called in output: its name, else its source text (shortened)."""
+        name = self.names[i]
+        return name if name is not None else self.text(i, width)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """(line, column) of a source offset, both from 1; O(log lines) after the first call."""
+        if self._line_starts is None:
+            starts, find, pos = [0], self.source.find, 0
+            while (pos := find("\n", pos) + 1) > 0:
+                starts.append(pos)
+            self._line_starts = starts
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
