@@ -218,7 +218,10 @@ def eval_command(words, file, sets, inputs_file, wrt, output, as_json, depth, de
 
     from .render_tree import render
 
-    Console(highlight=False, soft_wrap=True).print(render(ev, wrt_names, depth))
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped: whole lines, never cut at 80 columns
+        console = Console(highlight=False, width=100_000)
+    console.print(render(ev, wrt_names, depth))
 
 
 def main():

@@ -31,13 +31,15 @@ def rule_text(ev: Evaluation, parent: int, k: int) -> str | None:
     return formula.text if isinstance(formula, Sym) else None
 
 
-def _d(label: str) -> str:
-    """`∂(a+b)`, not `∂a+b`: parenthesise a label that is not a single name or number."""
+def _d(label: str) -> str | None:
+    """`∂c`, `∂(a+b)`: a label fit for ∂ notation, or None when it is too long to read there."""
+    if len(label) > 12:
+        return None
     return label if label.replace("_", "").replace(".", "").isalnum() else f"({label})"
 
 
 def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool) -> Text:
-    g, out = ev.graph, ev.graph.label(ev.output)
+    g = ev.graph
     op, name = g.ops[i], g.names[i]
     text = Text()
     if name is not None and op.name != "input":  # `c = a + b`: the name, then its source text
@@ -51,16 +53,17 @@ def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool) -> Te
         text.append(f"  {op.name}", "dim")
         text.append("  = ")
         text.append(number(ev.values[i]), "bold")
-    if parent is not None:
+    if parent is not None and ev.local[parent][k] is not None:
         local = ev.local[parent][k]
-        if local is not None:
-            text.append(f"   ∂{_d(g.label(parent, 24))}/∂{_d(g.label(i, 24))} = ", "yellow")
-            rule = rule_text(ev, parent, k)
-            if rule is not None and rule != number(local):
-                text.append(f"{rule} = ", "yellow")
-            text.append(number(local), "bold yellow")
+        p, c = _d(g.label(parent)), _d(g.label(i))
+        text.append(f"   ∂{p}/∂{c} = " if p and c else "   local ", "yellow")
+        rule = rule_text(ev, parent, k)
+        if rule is not None and rule != number(local):
+            text.append(f"{rule} = ", "yellow")
+        text.append(number(local), "bold yellow")
     if not seen and g.needs_grad[i]:
-        text.append(f"   ∂{_d(out)}/∂{_d(g.label(i, 24))} = ", "green")
+        out, c = _d(g.label(ev.output)), _d(g.label(i))
+        text.append(f"   ∂{out}/∂{c} = " if out and c else "   grad ", "green")
         text.append(number(ev.grads[i]), "bold green")
     return text
 
@@ -110,8 +113,14 @@ def inputs_table(ev: Evaluation, wrt=None) -> Table:
     return table
 
 
+def legend(ev: Evaluation) -> Text:
+    out = ev.graph.label(ev.output)
+    return Text(f"node  op  = value   ∂parent/∂node (local derivative on the edge)   ∂{out}/∂node (gradient)",
+                "dim")
+
+
 def render(ev: Evaluation, wrt=None, depth: int = 12) -> Group:
-    parts = [tree(ev, depth), Text()]
+    parts = [legend(ev), tree(ev, depth), Text()]
     if ev.graph.inputs or wrt:
         parts.append(inputs_table(ev, wrt))
     return Group(*parts)

@@ -12,11 +12,11 @@ from .ops import OPS, _Namespace
 _ATOM = 100
 
 
-def number(x: float) -> str:
-    """A float as a person writes it: 2 not 2.0, 0.5, 1e-06."""
+def number(x: float, digits: int = 6) -> str:
+    """A float as a person writes it: 2 not 2.0, 0.5, 1e-06, `digits` significant digits."""
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
-    return f"{x:.10g}"
+    return f"{x:.{digits}g}"
 
 
 class Sym:

@@ -1,0 +1,36 @@
+"""The README's tour shows real output: every `$ cgrad ...` line in a console block is run
+and must print exactly what the README shows under it (stdout and stderr together)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def sessions():
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, output = chunk.partition("\n")
+            yield command, output
+
+
+SESSIONS = list(sessions())
+
+
+def test_readme_has_a_tour():
+    assert len(SESSIONS) >= 4
+
+
+@pytest.mark.parametrize("command, expected", SESSIONS, ids=[c for c, _ in SESSIONS])
+def test_readme_output_is_real(command, expected):
+    if "| jq" in command and shutil.which("jq") is None:
+        pytest.skip("jq is not installed")
+    env = {**os.environ, "NO_COLOR": "1", "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+    done = subprocess.run(["bash", "-c", f"({command}) 2>&1"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.stdout == expected
