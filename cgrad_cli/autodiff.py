@@ -99,16 +99,6 @@ def _inputs_hint(graph: Graph) -> str:
     return "the program's inputs are " + (", ".join(graph.inputs) if graph.inputs else "none")
 
 
-def _code(graph: Graph) -> list:
-    """The forward program: (node, function, first argument, second argument or -1) per computed node."""
-    code = graph.__dict__.get("_code")
-    if code is None:
-        code = [(i, op.forward, args[0], args[1] if len(args) > 1 else -1)
-                for i, (op, args) in enumerate(zip(graph.ops, graph.args)) if args]
-        graph._code = code
-    return code
-
-
 def forward(graph: Graph, inputs: dict) -> list:
     """Every node's value, as floats, in tape order."""
     check_inputs(graph, inputs)
@@ -118,12 +108,17 @@ def forward(graph: Graph, inputs: dict) -> list:
     for name, i in graph.inputs.items():
         v[i] = float(inputs[name])
     i = -1
+    enabled = gc.isenabled()
+    gc.disable()  # no cycles are made here; a GC pass per 700 tuples would rescan the whole tape
     try:
-        for i, f, a, b in _code(graph):
+        for i, f, a, b in graph.code:
             v[i] = f(v[a]) if b < 0 else f(v[a], v[b])
     except (ValueError, ZeroDivisionError, OverflowError, TypeError) as e:
         raise _domain_error(graph, v, i, e) from None
-    if not all(map(math.isfinite, v)):  # 1e200*1e200 overflows to inf without raising
+    finally:
+        if enabled:
+            gc.enable()
+    if not math.isfinite(sum(v)) and not all(map(math.isfinite, v)):  # 1e200*1e200 is inf, no exception
         i = next(i for i, x in enumerate(v) if not math.isfinite(x))
         raise _domain_error(graph, v, i, OverflowError("overflow"))
     return v
@@ -146,48 +141,74 @@ def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str |
 
 
 def backward(graph: Graph, values: list, out: int) -> Evaluation:
-    """Reverse mode from node `out`: one sweep down the tape."""
-    n, ops, argss, needs = len(graph), graph.ops, graph.args, graph.needs_grad
-    v = values
-    g = [0.0] * n
-    paths = [0.0] * n
-    local = [None] * n
-    reached = [False] * n
+    """Reverse mode from node `out`: one sweep down the tape.
+
+    Each node passes ∂out/∂node · ∂node/∂arg down to its arguments; a local
+    derivative is only computed for an argument that depends on an input.
+    """
+    n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
+    g, paths, local, reached = [0.0] * n, [0.0] * n, [None] * n, [False] * n
     g[out], paths[out], reached[out] = 1.0, 1.0, True
-    warnings = []
+    kinks = []
     m = NUMERIC
     enabled = gc.isenabled()
     gc.disable()
+    i = out
     try:
         for i in range(out, -1, -1):
             args = argss[i]
             if not args or not reached[i]:
                 continue
             op, gi, pi, o = ops[i], g[i], paths[i], v[i]
-            xs = [v[a] for a in args]
-            ls = []
-            for k, a in enumerate(args):
-                reached[a] = True
-                if needs[a]:
-                    try:
-                        d = op.partials[k](m, o, *xs)
-                    except (ValueError, ZeroDivisionError, OverflowError) as e:
-                        raise _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(a)}")
-                    g[a] += gi * d
+            if len(args) == 2:  # the common case, spelled out: this loop is the hot path
+                a, b = args
+                xs = x, y = v[a], v[b]
+                da = op.partials[0](m, o, x, y) if needs[a] else None
+                db = op.partials[1](m, o, x, y) if needs[b] else None
+                local[i] = (da, db)
+                reached[a] = reached[b] = True
+                if da is not None:
+                    g[a] += gi * da
                     paths[a] += pi
-                    ls.append(d)
-                else:
-                    ls.append(None)
-            local[i] = ls
+                if db is not None:
+                    g[b] += gi * db
+                    paths[b] += pi
+            else:
+                xs = [v[a] for a in args]
+                local[i] = ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(op.partials, args))
+                for a, d in zip(args, ls):
+                    reached[a] = True
+                    if d is not None:
+                        g[a] += gi * d
+                        paths[a] += pi
             if op.kink is not None and needs[i] and op.kink(*xs):
-                line, col = graph.line_col(graph.spans[i][0])
-                warnings.append((i, f"'{graph.label(i)}' (line {line}, column {col}) is at a kink of {op.name}:"
-                                    f" using {op.convention}"))
+                kinks.append(i)
+    except (ValueError, ZeroDivisionError, OverflowError) as e:
+        raise _derivative_error(graph, v, i, e) from None
     finally:
         if enabled:
             gc.enable()
-    if not all(map(math.isfinite, g)):
+    if not math.isfinite(sum(g)) and not all(map(math.isfinite, g)):
         i = next(i for i in range(n - 1, -1, -1) if not math.isfinite(g[i]))
-        raise MathDomainError(f"the gradient overflows float64 at '{graph.label(i)}'", source=graph.source,
+        raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,
                               span=graph.spans[i], node=i)
-    return Evaluation(graph, out, v, g, local, paths, reached, warnings[::-1])
+    warnings = [(i, _kink_warning(graph, i)) for i in reversed(kinks)]
+    return Evaluation(graph, out, v, g, local, paths, reached, warnings)
+
+
+def _derivative_error(graph: Graph, v: list, i: int, e: Exception) -> MathDomainError:
+    """Which of node i's local derivatives failed, said in the user's terms."""
+    op, args = graph.ops[i], graph.args[i]
+    xs = [v[a] for a in args]
+    for rule, a in zip(op.partials, args):
+        try:
+            rule(NUMERIC, v[i], *xs)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(a)}")
+    return _domain_error(graph, v, i, e, derivative="")
+
+
+def _kink_warning(graph: Graph, i: int) -> str:
+    op = graph.ops[i]
+    line, col = graph.line_col(graph.spans[i][0])
+    return f"'{graph.text(i, 48)}' (line {line}, column {col}) is at a kink of {op.name}: using {op.convention}"

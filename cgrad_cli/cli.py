@@ -224,6 +224,19 @@ def eval_command(words, file, sets, inputs_file, wrt, output, as_json, depth, de
     console.print(render(ev, wrt_names, depth))
 
 
+@cli.command("grammar")
+def grammar_command():
+    """Print the language's grammar (grammars/cgrad.lark, the reference).
+
+    \b
+    Example:
+      cgrad grammar | less
+    """
+    from importlib.resources import files
+
+    click.echo(files("cgrad_cli.grammars").joinpath("cgrad.lark").read_text(encoding="utf-8"), nl=False)
+
+
 def main():
     cli(prog_name="cgrad")
 

@@ -28,19 +28,24 @@ class Graph:
         self.inputs: dict[str, int] = {}  # input name -> node id, in order of first use
         self.named: dict[str, int] = {}  # every name (inputs and assignments) -> node id
         self.output: int | None = None  # the last statement's node
+        self.code: list[tuple] = []  # the forward program: (node, function, arg, arg or -1) per computed node
         self._line_starts: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.ops)
 
     def add(self, op: Op, args: tuple[int, ...], start: int, end: int) -> int:
-        needs = self.needs_grad
+        i, needs = len(self.ops), self.needs_grad
         self.ops.append(op)
         self.args.append(args)
         self.names.append(None)
         self.spans.append((start, end))
-        needs.append(op.name == "input" or any(needs[a] for a in args))
-        return len(self.ops) - 1
+        if args:
+            self.code.append((i, op.forward, args[0], args[1] if len(args) > 1 else -1))
+            needs.append(any(needs[a] for a in args))
+        else:
+            needs.append(op.name == "input")
+        return i
 
     def text(self, i: int, width: int | None = None) -> str:
         """The node's source text on one line, shortened to `width` characters with an ellipsis."""
