@@ -91,7 +91,7 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
         raise InputError(f"missing value{s} for input{s} " + ", ".join(missing),
                          hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
     for name, value in inputs.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
             raise InputError(f"the value of input '{name}' must be a finite number, not {value!r}")
 
 
@@ -101,7 +101,10 @@ def _inputs_hint(graph: Graph) -> str:
 
 def forward(graph: Graph, inputs: dict) -> list:
     """Every node's value, as floats, in tape order."""
-    check_inputs(graph, inputs)
+    try:
+        check_inputs(graph, inputs)
+    except OverflowError:  # float(10**400)
+        raise InputError("an input value is too large for a 64-bit float") from None
     v = [0.0] * len(graph)
     for i, value in graph.consts.items():
         v[i] = value
@@ -114,14 +117,23 @@ def forward(graph: Graph, inputs: dict) -> list:
         for i, f, a, b in graph.code:
             v[i] = f(v[a]) if b < 0 else f(v[a], v[b])
     except (ValueError, ZeroDivisionError, OverflowError, TypeError) as e:
+        culprit = _first_non_finite(v, i)  # sin(x*1e200*1e200) fails at sin, but the overflow came first
+        if culprit is not None:
+            raise _domain_error(graph, v, culprit, OverflowError("overflow")) from None
         raise _domain_error(graph, v, i, e) from None
     finally:
         if enabled:
             gc.enable()
-    if not math.isfinite(sum(v)) and not all(map(math.isfinite, v)):  # 1e200*1e200 is inf, no exception
-        i = next(i for i, x in enumerate(v) if not math.isfinite(x))
-        raise _domain_error(graph, v, i, OverflowError("overflow"))
+    if not math.isfinite(sum(v)):  # 1e200*1e200 is inf, no exception; a finite sum proves every value finite
+        culprit = _first_non_finite(v, len(v))
+        if culprit is not None:
+            raise _domain_error(graph, v, culprit, OverflowError("overflow"))
     return v
+
+
+def _first_non_finite(v: list, stop: int) -> int | None:
+    """The first node before `stop` whose value is inf or nan: where an overflow happened."""
+    return next((j for j in range(stop) if not math.isfinite(v[j])), None)
 
 
 def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str | None = None) -> MathDomainError:
@@ -137,7 +149,7 @@ def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str |
         why = "is undefined"
     return MathDomainError(f"{what} {why} at {shown}, in {graph.text(i, 48)}", source=graph.source,
                            span=graph.spans[i], node=i, op=op.name,
-                           values={graph.label(a): v[a] for a in args})
+                           arguments=[{"text": graph.label(a), "value": v[a]} for a in args])
 
 
 def backward(graph: Graph, values: list, out: int) -> Evaluation:
@@ -201,6 +213,8 @@ def _derivative_error(graph: Graph, v: list, i: int, e: Exception) -> MathDomain
     op, args = graph.ops[i], graph.args[i]
     xs = [v[a] for a in args]
     for rule, a in zip(op.partials, args):
+        if not graph.needs_grad[a]:
+            continue
         try:
             rule(NUMERIC, v[i], *xs)
         except (ValueError, ZeroDivisionError, OverflowError):

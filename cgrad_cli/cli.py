@@ -123,7 +123,7 @@ def _number(name: str, text: str) -> float:
 def _split_words(words) -> tuple[str | None, dict]:
     """`PROGRAM --a 2 --b=1` -> (program, {'a': 2.0, 'b': 1.0}).  A value may be negative: --a -1."""
     program, inputs = None, {}
-    it = iter(words)
+    it = (w.removeprefix(_KEEP) for w in words)
     for word in it:
         if word.startswith("--") and len(word) > 2:
             name, eq, text = word[2:].partition("=")
@@ -132,13 +132,15 @@ def _split_words(words) -> tuple[str | None, dict]:
                 if text is None:
                     raise InputError(f"--{name} needs a value", hint=f"--{name} 2")
             inputs[name] = _number(name, text)
-        elif word.startswith("-") and word != "-":
-            raise InputError(f"unknown option {word}", hint="inputs are given as --NAME VALUE; see cgrad eval --help")
         elif program is None:
             program = word
+        elif word.startswith("-") and word != "-":
+            raise InputError(f"unknown option {word}",
+                             hint=f"inputs take two dashes: --{word.lstrip('-')} VALUE; see cgrad eval --help")
         else:
             raise InputError(f"unexpected argument {word!r}: the program is already {program!r}",
-                             hint="quote the program, and give inputs as --NAME VALUE")
+                             hint="quote the program, and give inputs as --NAME VALUE; an input whose name "
+                                  "is one of cgrad's options is given as --set NAME=VALUE")
     return program, inputs
 
 
@@ -162,7 +164,26 @@ def _read_inputs_file(path: str) -> dict:
     return data
 
 
-@cli.command("eval", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True},
+_KEEP = "\0"  # marks a word click must not read as options; argv can never contain NUL
+
+
+class _EvalCommand(click.Command):
+    """`cgrad eval "-x^2"`: a program or value may start with '-'.
+
+    Click would read `-sinh(x)` as the options -s -i -n -h; words that start
+    with a single '-' and are not cgrad's own short options are marked so that
+    they reach `_split_words` unchanged.
+    """
+
+    def parse_args(self, ctx, args):
+        own = {name for param in self.params for name in getattr(param, "opts", ()) if not name.startswith("--")}
+        own.update(ctx.help_option_names)
+        args = [_KEEP + a if a.startswith("-") and not a.startswith("--") and a != "-" and a not in own else a
+                for a in args]
+        return super().parse_args(ctx, args)
+
+
+@cli.command("eval", cls=_EvalCommand, context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True},
              epilog=EXIT_CODES)
 @click.argument("words", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [--NAME VALUE]...")
 @click.option("-f", "--file", "file", metavar="FILE", help="Read the program from FILE (- for stdin).")

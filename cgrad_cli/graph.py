@@ -27,6 +27,7 @@ class Graph:
         self.needs_grad: list[bool] = []  # does the node depend on an input?
         self.inputs: dict[str, int] = {}  # input name -> node id, in order of first use
         self.named: dict[str, int] = {}  # every name (inputs and assignments) -> node id
+        self.assigned_at: dict[str, int] = {}  # assigned name -> offset of the name in its statement
         self.output: int | None = None  # the last statement's node
         self.code: list[tuple] = []  # the forward program: (node, function, arg, arg or -1) per computed node
         self._line_starts: list[int] | None = None

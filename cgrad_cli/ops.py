@@ -77,8 +77,11 @@ _op("div", 2, _div, lambda m, o, x, y: 1.0 / y, lambda m, o, x, y: -o / y, synta
     precedence=20, domain=((-3, 3), (0.5, 3)))
 _op("neg", 1, operator.neg, lambda m, o, x: -1.0, syntax="-{0}", precedence=30)
 # x^y: math.pow raises for 0^-1 and (-8)^(1/3) instead of returning inf or a complex number.
-# The exponent's rule (with its ln x) only runs when the exponent depends on an input.
-_op("pow", 2, math.pow, lambda m, o, x, y: y * m.pow(x, y - 1.0), lambda m, o, x, y: o * m.log(x),
+# The exponent's rule (with its ln x) only runs when the exponent depends on an input.  At x = 0,
+# where y*x^(y-1) and ln x break down, x^0 and 0^y (y > 0) are constant: derivative 0, as PyTorch.
+_op("pow", 2, math.pow,
+    lambda m, o, x, y: 0.0 if y == 0 else y * m.pow(x, y - 1.0),
+    lambda m, o, x, y: 0.0 if x == 0 else o * m.log(x),
     syntax="{0}^{1}", precedence=40, domain=((0.2, 3), (-2, 2)))
 # Functions.
 _op("sin", 1, math.sin, lambda m, o, x: m.cos(x))

@@ -24,6 +24,8 @@ _TERMINALS = {
     "_NEWLINE": "a new line", "$END": "the end of the program",
 }
 _OPERAND_END = {"NUMBER", "NAME", "RPAR"}
+_SUPERSCRIPTS = set("⁰¹²³⁴⁵⁶⁷⁸⁹")
+_PLAIN = {ord(c): "^" + d for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")}
 
 
 def _binary(op):
@@ -82,6 +84,9 @@ class _Builder:
             i = g.add(_CONST, (), start, end)
             g.consts[i] = CONSTANTS[tok]
             return i, start, end
+        if not tok.isascii() and _SUPERSCRIPTS.intersection(tok):
+            plain = tok.translate(_PLAIN).lstrip("^")
+            raise ProgramNameError(f"'{tok}' looks like a power: write {plain}", source=g.source, span=(start, end))
         if tok in FUNCTIONS:
             raise ProgramNameError(f"'{tok}' is a function: call it, as in {tok}(x)", source=g.source,
                                    span=(start, end))
@@ -118,7 +123,7 @@ class _Builder:
                                    f"(line {first[0]}, column {first[1]})", source=g.source, span=span,
                                    hint="assign a name before using it, or rename one of them")
         if name in g.named:
-            first = g.line_col(g.spans[g.named[name]][0])
+            first = g.line_col(g.assigned_at[name])
             raise ProgramNameError(f"'{name}' is assigned twice (first at line {first[0]}, column {first[1]})",
                                    source=g.source, span=span, hint="give the second one a new name")
         if name in FUNCTIONS or name in CONSTANTS:
@@ -128,6 +133,7 @@ class _Builder:
             i = g.add(_COPY, (i,), start, end)
         g.names[i] = name
         g.named[name] = i
+        g.assigned_at[name] = tok.start_pos
         g.output = i
         return None
 
@@ -186,8 +192,8 @@ def _syntax_error(source: str, e) -> CgradError:
     prev = e.token_history[-1] if getattr(e, "token_history", None) else None
     if prev is not None and prev.type in _OPERAND_END and token.type in ("NAME", "NUMBER", "LPAR"):
         # `2x`, `2(a+b)`, `(a)(b)`: two operands side by side
-        hint = f"cgrad has no implicit multiplication: write {prev}*{token}"
-    shown = "a new line" if token.type == "_NEWLINE" else repr(str(token))
+        hint = f"cgrad has no implicit multiplication: write {prev}*{token}" + ("…)" if token == "(" else "")
+    shown = "end of line" if token.type == "_NEWLINE" else repr(str(token))
     return ProgramSyntaxError(f"unexpected {shown}", source=source, span=(pos, pos + max(1, len(token))),
                               hint=hint)
 

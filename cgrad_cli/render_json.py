@@ -37,6 +37,7 @@ def document(ev: Evaluation, wrt=None) -> dict:
         "$schema": SCHEMA,
         "version": __version__,
         "output": ev.output_name,
+        "output_node": ev.output,
         "value": ev.value,
         "inputs": {name: values[i] for name, i in g.inputs.items()},
         "gradients": ev.gradients(wrt),

@@ -31,9 +31,9 @@ def rule_text(ev: Evaluation, parent: int, k: int) -> str | None:
     return formula.text if isinstance(formula, Sym) else None
 
 
-def _d(label: str) -> str | None:
+def _d(label: str, limit: int = 12) -> str | None:
     """`∂c`, `∂(a+b)`: a label fit for ∂ notation, or None when it is too long to read there."""
-    if len(label) > 12:
+    if len(label) > limit:
         return None
     return label if label.replace("_", "").replace(".", "").isalnum() else f"({label})"
 
@@ -99,7 +99,7 @@ def tree(ev: Evaluation, depth: int = 12, max_nodes: int = MAX_NODES) -> Tree:
 
 def inputs_table(ev: Evaluation, wrt=None) -> Table:
     g = ev.graph
-    out = g.label(ev.output)
+    out = _d(g.label(ev.output), 60) or "output"
     table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
     table.add_column("input")
     table.add_column("value", justify="right")
@@ -114,7 +114,7 @@ def inputs_table(ev: Evaluation, wrt=None) -> Table:
 
 
 def legend(ev: Evaluation) -> Text:
-    out = ev.graph.label(ev.output)
+    out = _d(ev.graph.label(ev.output), 60) or "output"
     return Text(f"node  op  = value   ∂parent/∂node (local derivative on the edge)   ∂{out}/∂node (gradient)",
                 "dim")
 

@@ -1,0 +1,299 @@
+"""cgrad benchmarks: how fast is one `cgrad` call, and how does the library scale?
+
+    python benchmarks/bench.py            # the full run (several minutes)
+    python benchmarks/bench.py --quick    # smoke run: small N, few repeats
+    python benchmarks/bench.py --json     # also print every figure as JSON
+
+Every time is the median of several runs, taken with time.perf_counter.
+
+1. One-shot latency: wall time of the subprocess
+   `cgrad eval "e=(a+b)*(b+1)" --a 2 --b 1 --json` (the console script beside
+   sys.executable), next to the same interpreter running `-c pass` (the floor
+   for any Python CLI) and `-c "import click, lark"` (the import cost of the
+   dependencies).  The three are run in turn within each round, so drift hits
+   them alike.  The tree output (no --json, which imports rich) is shown for
+   information.  Target: the --json call <= 100 ms.
+
+2. Scaling, on two programs of N units, N = 1e3, 1e4, 1e5:
+   - chain: N statements `x{i} = 0.5*x{i-1} + 0.25*x{i-1}*x{i-1} + 0.1`, input
+     x0 = 0.3.  The map contracts to its fixed point 1 - sqrt(0.6) ~ 0.2254, so
+     every value stays finite.  Each statement is 5 op nodes + 3 constants.
+   - nested: one expression N parentheses deep with N op nodes, alternately
+     `(... + x)` and `(... *0.5)`:  y = ((((x + x)*0.5) + x)*0.5) ...
+     Its value stays exactly x and dy/dx = 1, which the script checks.
+   For each: parse, forward and backward seconds; forward is timed on the
+   fresh graph (as `cgrad eval` runs it, building the graph's cached forward
+   code) and again on the same graph ("fwd again").  Peak memory is the
+   tracemalloc peak over parse + forward + backward, in a separate untimed run
+   (tracemalloc slows Python down).  "ms / 1k nodes" divides by the tape
+   length (every node: ops, constants, inputs); flat columns mean linear cost.
+
+3. Forward floor: the chain written as straight Python floats, one list
+   append per statement.  Targets: forward / floor <= 2x, backward / forward
+   <= 3x.
+
+4. Lark alone: the same text parsed by cgrad's prebuilt Lark parser
+   (cgrad_cli/_parser.py) with a transformer whose rule methods all return
+   None, so the difference is what building the graph adds.  The method names
+   are the rule aliases of the grammar plus `start` and `args`, the same set
+   cgrad's own builder defines.  (A `__default__` cannot stand in for them:
+   Lark's create_callback would also route the inlined helper rules `_sep`
+   and `__start_*` to it, and their parent then reads `.children` of None.)
+   Target: cgrad parse / Lark alone <= 1.3x.
+
+Garbage collection is left as the library leaves it: gc stays enabled in this
+script, and cgrad's parse() and backward() switch it off inside themselves.
+The Lark-alone parse is run with gc off around it, just as parse() does, so
+the two are compared on equal terms.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import cgrad_cli
+from cgrad_cli import _parser, backward, forward, parse
+
+X0 = 0.3
+ONE_SHOT = ["eval", "e=(a+b)*(b+1)", "--a", "2", "--b", "1"]
+
+
+# --------------------------------------------------------------------------- helpers
+
+def timed(fn, *args, **kwargs):
+    """(seconds, result) of one call."""
+    t = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - t, result
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def table(header, rows):
+    """Print rows as right-aligned columns under `header`."""
+    cells = [header] + [[c if isinstance(c, str) else f"{c:.3g}" for c in row] for row in rows]
+    widths = [max(len(row[k]) for row in cells) for k in range(len(header))]
+    for row in cells:
+        print("  " + "  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(row, widths))))
+
+
+def size(n):
+    """1000 -> '1e3'."""
+    e = round(math.log10(n))
+    return f"1e{e}" if n == 10**e else str(n)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
+
+
+# --------------------------------------------------------------------------- 1. one-shot latency
+
+def cgrad_command():
+    script = Path(sys.executable).with_name("cgrad")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cgrad_cli"]
+
+
+def one_shot(repeats):
+    cgrad = cgrad_command()
+    commands = {
+        "cgrad eval ... --json": cgrad + ONE_SHOT + ["--json"],
+        "cgrad eval ... (tree)": cgrad + ONE_SHOT,
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c 'import click, lark'": [sys.executable, "-c", "import click, lark"],
+    }
+    print(f"1. One-shot latency (subprocess wall time, median of {repeats}; cgrad = {' '.join(cgrad)})")
+    out = subprocess.run(commands["cgrad eval ... --json"], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out)["gradients"] == {"a": 2.0, "b": 5.0}, out
+    for name, cmd in list(commands.items()):  # the warm-up round; drops what cannot run
+        if subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            print(f"  (skipped {name}: it fails here, e.g. lark is not installed)")
+            del commands[name]
+    times = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, cmd in commands.items():
+            times[name].append(timed(subprocess.run, cmd, stdout=subprocess.DEVNULL)[0])
+    ms = {name: 1e3 * median(ts) for name, ts in times.items()}
+    table(["command", "ms"], [[name, f"{t:.1f}"] for name, t in ms.items()])
+    return ms
+
+
+# --------------------------------------------------------------------------- 2-4. scaling
+
+def chain_source(n):
+    return "\n".join(f"x{i} = 0.5*x{i-1} + 0.25*x{i-1}*x{i-1} + 0.1" for i in range(1, n + 1))
+
+
+def nested_source(n):
+    assert n % 2 == 0
+    return "y = " + "(" * n + "x" + " + x)*0.5)" * (n // 2)
+
+
+def chain_floor(n, x):
+    """The chain as plain Python floats: the least a forward pass can cost."""
+    values = [x]
+    for _ in range(n):
+        x = 0.5 * x + 0.25 * x * x + 0.1
+        values.append(x)
+    return values
+
+
+def _none(self, children):
+    return None
+
+
+def lark_alone():
+    """cgrad's prebuilt Lark parser with a transformer that builds nothing."""
+    aliases = {rule.alias for rule in _parser.Lark_StandAlone().rules if rule.alias}
+    null = type("NullTransformer", (), dict.fromkeys(aliases | {"start", "args"}, _none))
+    return _parser.Lark_StandAlone(transformer=null())
+
+
+def lark_parse(parser, source):
+    gc.disable()  # as cgrad's parse() does around its own Lark call
+    try:
+        return parser.parse(source)
+    finally:
+        gc.enable()
+
+
+def pipeline(source, inputs):
+    g = parse(source)
+    return backward(g, forward(g, inputs), g.output)
+
+
+def peak_mb(source, inputs):
+    gc.collect()
+    tracemalloc.start()
+    pipeline(source, inputs)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def check(shape, ev, floor):
+    """The chain matches the plain-float floor exactly; the nested program is x with dy/dx = 1."""
+    if shape == "chain":
+        assert math.isfinite(ev.value) and ev.value == floor[-1], (ev.value, floor[-1])
+    else:
+        assert ev.value == X0 and math.isclose(ev.gradients()["x"], 1.0), (ev.value, ev.gradients())
+
+
+def measure(shape, n, repeats, bare):
+    """Median seconds of each stage, over `repeats` fresh parses of the program."""
+    chain = shape == "chain"
+    source = chain_source(n) if chain else nested_source(n)
+    inputs = {"x0": X0} if chain else {"x": X0}
+    runs = {key: [] for key in ("parse", "fwd", "fwd again", "bwd", "lark") + (("floor",) if chain else ())}
+    for _ in range(repeats):
+        gc.collect()  # each round starts from the same heap (outside the timed calls)
+        t, g = timed(parse, source)
+        runs["parse"].append(t)
+        t, values = timed(forward, g, inputs)
+        runs["fwd"].append(t)
+        runs["fwd again"].append(timed(forward, g, inputs)[0])
+        t, ev = timed(backward, g, values, g.output)
+        runs["bwd"].append(t)
+        floor = None
+        if chain:
+            t, floor = timed(chain_floor, n, X0)
+            runs["floor"].append(t)
+        check(shape, ev, floor)
+        nodes = len(g)
+        del g, values, ev, floor
+        gc.collect()
+        runs["lark"].append(timed(lark_parse, bare, source)[0])
+    fig = {key: median(ts) for key, ts in runs.items()}
+    fig.update(n=n, nodes=nodes, repeats=repeats, source_chars=len(source), peak_mb=peak_mb(source, inputs))
+    return fig
+
+
+def scaling(sizes, repeats_for):
+    bare = lark_alone()
+    figures = {}
+    for shape in ("chain", "nested"):
+        figures[shape] = [measure(shape, n, repeats_for(n), bare) for n in sizes]
+    for shape, figs in figures.items():
+        print(f"\n2. {shape}: seconds (median of {', '.join(str(f['repeats']) for f in figs)} runs), peak MB")
+        table(["N", "nodes", "parse", "fwd", "fwd again", "bwd", "peak MB"],
+              [[size(f['n']), str(f["nodes"]), f["parse"], f["fwd"], f["fwd again"], f["bwd"], f["peak_mb"]]
+               for f in figs])
+        print("   ms / 1k nodes (flat = linear)")
+        table(["N", "parse", "fwd", "fwd again", "bwd", "lark alone"],
+              [[size(f['n'])] + [1e6 * f[k] / f["nodes"] for k in ("parse", "fwd", "fwd again", "bwd", "lark")]
+               for f in figs])
+        print("   ratios")
+        header = ["N", "parse/lark", "bwd/fwd", "bwd/fwd again"] + (["fwd/floor", "fwd again/floor"]
+                                                                    if shape == "chain" else [])
+        rows = []
+        for f in figs:
+            f["ratios"] = {"parse/lark": f["parse"] / f["lark"], "bwd/fwd": f["bwd"] / f["fwd"],
+                           "bwd/fwd again": f["bwd"] / f["fwd again"]}
+            if shape == "chain":
+                f["ratios"].update({"fwd/floor": f["fwd"] / f["floor"], "fwd again/floor": f["fwd again"] / f["floor"]})
+            rows.append([size(f['n'])] + [f"{r:.2f}x" for r in f["ratios"].values()])
+        table(header, rows)
+    print("\n3. chain floor (plain Python floats), seconds:",
+          ", ".join(f"N={size(f['n'])}: {f['floor']:.3g}" for f in figures["chain"]))
+    return figures
+
+
+# --------------------------------------------------------------------------- summary
+
+def summary(ms, figures):
+    rows = [("one-shot `cgrad eval --json`", ms["cgrad eval ... --json"], 100, "ms")]
+    for shape, figs in figures.items():
+        worst = lambda key: max(f["ratios"][key] for f in figs)  # noqa: E731
+        if shape == "chain":
+            rows += [("chain fwd/floor (fresh graph)", worst("fwd/floor"), 2, "x"),
+                     ("chain fwd/floor (fwd again)", worst("fwd again/floor"), 2, "x")]
+        rows += [(f"{shape} bwd/fwd (fresh graph)", worst("bwd/fwd"), 3, "x"),
+                 (f"{shape} bwd/fwd (fwd again)", worst("bwd/fwd again"), 3, "x"),
+                 (f"{shape} parse/lark alone", worst("parse/lark"), 1.3, "x")]
+    print("\nSummary (ratios: the worst over N)")
+    table(["figure", "measured", "target", "met"],
+          [[name, f"{value:.1f} {unit}" if unit == "ms" else f"{value:.2f}{unit}", f"<= {target:g}{unit}",
+            "yes" if value <= target else "NO"] for name, value, target, unit in rows])
+    return [{"figure": name, "measured": value, "unit": unit, "target": target, "met": value <= target}
+            for name, value, target, unit in rows]
+
+
+def main():
+    cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    cli.add_argument("--quick", action="store_true", help="small N and few repeats: a smoke run")
+    cli.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    opts = cli.parse_args()
+    sizes = [100, 1000] if opts.quick else [1000, 10_000, 100_000]
+    repeats_for = (lambda n: 2) if opts.quick else (lambda n: 3 if n >= 100_000 else 5)
+    machine = {"platform": platform.platform(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
+               "python": f"{platform.python_implementation()} {platform.python_version()}",
+               "cgrad": cgrad_cli.__version__, "gc": "enabled; cgrad's parse() and backward() disable it inside"}
+    print("cgrad benchmarks" + (" (--quick)" if opts.quick else ""))
+    for key, value in machine.items():
+        print(f"  {key}: {value}")
+    print()
+    ms = one_shot(3 if opts.quick else 10)
+    figures = scaling(sizes, repeats_for)
+    targets = summary(ms, figures)
+    if opts.json:
+        print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "targets": targets}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
