@@ -7,11 +7,10 @@ along several paths gets the sum over all of them -- the lecture's
 """
 from __future__ import annotations
 
-import gc
 import math
 
 from .errors import InputError, MathDomainError, ProgramNameError, suggest
-from .graph import Graph
+from .graph import Graph, gc_paused
 from .ops import NUMERIC
 
 # What cgrad does where a derivative does not exist; printed with results that land on a kink.
@@ -91,8 +90,18 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
         raise InputError(f"missing value{s} for input{s} " + ", ".join(missing),
                          hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
     for name, value in inputs.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
-            raise InputError(f"the value of input '{name}' must be a finite number, not {value!r}")
+        if not _finite_number(value):
+            shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
+            raise InputError(f"the value of input '{name}' must be a finite number, not {shown}")
+
+
+def _finite_number(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float64, such as 10**400
+        return False
 
 
 def _inputs_hint(graph: Graph) -> str:
@@ -101,29 +110,22 @@ def _inputs_hint(graph: Graph) -> str:
 
 def forward(graph: Graph, inputs: dict) -> list:
     """Every node's value, as floats, in tape order."""
-    try:
-        check_inputs(graph, inputs)
-    except OverflowError:  # float(10**400)
-        raise InputError("an input value is too large for a 64-bit float") from None
+    check_inputs(graph, inputs)
     v = [0.0] * len(graph)
     for i, value in graph.consts.items():
         v[i] = value
     for name, i in graph.inputs.items():
         v[i] = float(inputs[name])
     i = -1
-    enabled = gc.isenabled()
-    gc.disable()  # no cycles are made here; a GC pass per 700 tuples would rescan the whole tape
     try:
-        for i, f, a, b in graph.code:
-            v[i] = f(v[a]) if b < 0 else f(v[a], v[b])
+        with gc_paused():
+            for i, f, a, b in graph.code:
+                v[i] = f(v[a]) if b < 0 else f(v[a], v[b])
     except (ValueError, ZeroDivisionError, OverflowError, TypeError) as e:
         culprit = _first_non_finite(v, i)  # sin(x*1e200*1e200) fails at sin, but the overflow came first
         if culprit is not None:
             raise _domain_error(graph, v, culprit, OverflowError("overflow")) from None
         raise _domain_error(graph, v, i, e) from None
-    finally:
-        if enabled:
-            gc.enable()
     if not math.isfinite(sum(v)):  # 1e200*1e200 is inf, no exception; a finite sum proves every value finite
         culprit = _first_non_finite(v, len(v))
         if culprit is not None:
@@ -163,43 +165,40 @@ def backward(graph: Graph, values: list, out: int) -> Evaluation:
     g[out], paths[out], reached[out] = 1.0, 1.0, True
     kinks = []
     m = NUMERIC
-    enabled = gc.isenabled()
-    gc.disable()
     i = out
     try:
-        for i in range(out, -1, -1):
-            args = argss[i]
-            if not args or not reached[i]:
-                continue
-            op, gi, pi, o = ops[i], g[i], paths[i], v[i]
-            if len(args) == 2:  # the common case, spelled out: this loop is the hot path
-                a, b = args
-                xs = x, y = v[a], v[b]
-                da = op.partials[0](m, o, x, y) if needs[a] else None
-                db = op.partials[1](m, o, x, y) if needs[b] else None
-                local[i] = (da, db)
-                reached[a] = reached[b] = True
-                if da is not None:
-                    g[a] += gi * da
-                    paths[a] += pi
-                if db is not None:
-                    g[b] += gi * db
-                    paths[b] += pi
-            else:
-                xs = [v[a] for a in args]
-                local[i] = ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(op.partials, args))
-                for a, d in zip(args, ls):
-                    reached[a] = True
-                    if d is not None:
-                        g[a] += gi * d
+        with gc_paused():
+            for i in range(out, -1, -1):
+                args = argss[i]
+                if not args or not reached[i]:
+                    continue
+                op, gi, pi, o = ops[i], g[i], paths[i], v[i]
+                if len(args) == 2:  # the common case, spelled out: this loop is the hot path
+                    a, b = args
+                    xs = x, y = v[a], v[b]
+                    da = op.partials[0](m, o, x, y) if needs[a] else None
+                    db = op.partials[1](m, o, x, y) if needs[b] else None
+                    local[i] = (da, db)
+                    reached[a] = reached[b] = True
+                    if da is not None:
+                        g[a] += gi * da
                         paths[a] += pi
-            if op.kink is not None and needs[i] and op.kink(*xs):
-                kinks.append(i)
+                    if db is not None:
+                        g[b] += gi * db
+                        paths[b] += pi
+                else:
+                    xs = [v[a] for a in args]
+                    ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(op.partials, args))
+                    local[i] = ls
+                    for a, d in zip(args, ls):
+                        reached[a] = True
+                        if d is not None:
+                            g[a] += gi * d
+                            paths[a] += pi
+                if op.kink is not None and needs[i] and op.kink(*xs):
+                    kinks.append(i)
     except (ValueError, ZeroDivisionError, OverflowError) as e:
         raise _derivative_error(graph, v, i, e) from None
-    finally:
-        if enabled:
-            gc.enable()
     if not math.isfinite(sum(g)) and not all(map(math.isfinite, g)):
         i = next(i for i in range(n - 1, -1, -1) if not math.isfinite(g[i]))
         raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,

@@ -9,12 +9,11 @@ so positions come from the tokens).
 """
 from __future__ import annotations
 
-import gc
 import math
 
 from . import _parser as lark_runtime
 from .errors import CgradError, ProgramNameError, ProgramSyntaxError, MathDomainError, suggest
-from .graph import Graph
+from .graph import Graph, gc_paused
 from .ops import CONSTANTS, FUNCTIONS, OPS
 
 # How the expected-token list of a syntax error reads to a person.
@@ -162,16 +161,13 @@ def parse(source: str) -> Graph:
         _PARSER = lark_runtime.Lark_StandAlone(transformer=_BUILDER)
     graph = Graph(source)
     _BUILDER.g = graph
-    enabled = gc.isenabled()
-    gc.disable()  # the tape holds no cycles; the cyclic GC would only rescan it, quadratically often
     try:
-        _PARSER.parse(source)
+        with gc_paused():
+            _PARSER.parse(source)
     except lark_runtime.UnexpectedInput as e:
         raise _syntax_error(source, e) from None
     finally:
         _BUILDER.g = None
-        if enabled:
-            gc.enable()
     if graph.output is None:
         raise ProgramSyntaxError("the program is empty: write an expression such as e = (a+b)*(b+1)")
     return graph
