@@ -28,16 +28,23 @@ CONVENTIONS = {
 class Evaluation:
     """A graph evaluated at one point: every node's value, local derivatives and gradient."""
 
-    def __init__(self, graph: Graph, output: int, values: list, grads: list, local: list, paths: list,
-                 reached: list, warnings: list):
+    def __init__(self, graph: Graph, output: int, values: list, grads: list, local: list, reached: list,
+                 warnings: list):
         self.graph = graph
         self.output = output  # the node differentiated
         self.values = values  # value of each node
         self.grads = grads  # ∂output/∂node for each node (0 off the output's subgraph)
         self.local = local  # per node: [∂node/∂arg per argument (None for a constant argument)], or None
-        self.paths = paths  # paths from the output down to each node (a float: it can be astronomical)
         self.reached = reached  # is the node in the output's subgraph?
         self.warnings = warnings  # (node id, message) for each kink met, in tape order
+        self._paths = None
+
+    @property
+    def paths(self) -> list:
+        """Paths from the output down to each node, counted once when first asked for."""
+        if self._paths is None:
+            self._paths = count_paths(self.graph, self.output, self.reached)
+        return self._paths
 
     @property
     def value(self) -> float:
@@ -161,9 +168,8 @@ def backward(graph: Graph, values: list, out: int) -> Evaluation:
     derivative is only computed for an argument that depends on an input.
     """
     n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
-    g, paths, local, reached = [0.0] * n, [0.0] * n, [None] * n, [False] * n
-    g[out], paths[out], reached[out] = 1.0, 1.0, True
-    kinks = []
+    g, local, reached = [0.0] * n, [None] * n, [False] * n
+    g[out], reached[out] = 1.0, True
     m = NUMERIC
     i = out
     try:
@@ -172,20 +178,18 @@ def backward(graph: Graph, values: list, out: int) -> Evaluation:
                 args = argss[i]
                 if not args or not reached[i]:
                     continue
-                op, gi, pi, o = ops[i], g[i], paths[i], v[i]
+                op, gi, o = ops[i], g[i], v[i]
                 if len(args) == 2:  # the common case, spelled out: this loop is the hot path
                     a, b = args
-                    xs = x, y = v[a], v[b]
+                    x, y = v[a], v[b]
                     da = op.partials[0](m, o, x, y) if needs[a] else None
                     db = op.partials[1](m, o, x, y) if needs[b] else None
                     local[i] = (da, db)
                     reached[a] = reached[b] = True
                     if da is not None:
                         g[a] += gi * da
-                        paths[a] += pi
                     if db is not None:
                         g[b] += gi * db
-                        paths[b] += pi
                 else:
                     xs = [v[a] for a in args]
                     ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(op.partials, args))
@@ -194,17 +198,31 @@ def backward(graph: Graph, values: list, out: int) -> Evaluation:
                         reached[a] = True
                         if d is not None:
                             g[a] += gi * d
-                            paths[a] += pi
-                if op.kink is not None and needs[i] and op.kink(*xs):
-                    kinks.append(i)
     except (ValueError, ZeroDivisionError, OverflowError) as e:
         raise _derivative_error(graph, v, i, e) from None
     if not math.isfinite(sum(g)) and not all(map(math.isfinite, g)):
         i = next(i for i in range(n - 1, -1, -1) if not math.isfinite(g[i]))
         raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,
                               span=graph.spans[i], node=i)
-    warnings = [(i, _kink_warning(graph, i)) for i in reversed(kinks)]
-    return Evaluation(graph, out, v, g, local, paths, reached, warnings)
+    warnings = [(i, _kink_warning(graph, i)) for i in graph.kinks
+                if reached[i] and needs[i] and ops[i].kink(*(v[a] for a in argss[i]))]
+    return Evaluation(graph, out, v, g, local, reached, warnings)
+
+
+def count_paths(graph: Graph, out: int, reached: list) -> list:
+    """How many paths lead from `out` down to each node: the number of terms the chain rule sums.
+
+    A float, because it can be astronomical (a chain of shared nodes doubles it at every step).
+    """
+    paths = [0.0] * len(graph)
+    paths[out] = 1.0
+    argss = graph.args
+    for i in range(out, -1, -1):
+        if reached[i]:
+            p = paths[i]
+            for a in argss[i]:
+                paths[a] += p
+    return paths
 
 
 def _derivative_error(graph: Graph, v: list, i: int, e: Exception) -> MathDomainError:

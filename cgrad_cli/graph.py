@@ -10,7 +10,9 @@ from __future__ import annotations
 import gc
 from bisect import bisect_right
 
-from .ops import Op
+from .ops import OPS, Op
+
+INPUT = OPS["input"]
 
 LABEL_WIDTH = 48
 
@@ -31,6 +33,7 @@ class Graph:
         self.assigned_at: dict[str, int] = {}  # assigned name -> offset of the name in its statement
         self.output: int | None = None  # the last statement's node
         self.code: list[tuple] = []  # the forward program: (node, function, arg, arg or -1) per computed node
+        self.kinks: list[int] = []  # nodes whose op has a kink (relu, abs, max, ...): checked after a sweep
         self._line_starts: list[int] | None = None
 
     def __len__(self) -> int:
@@ -42,11 +45,17 @@ class Graph:
         self.args.append(args)
         self.names.append(None)
         self.spans.append((start, end))
-        if args:
-            self.code.append((i, op.forward, args[0], args[1] if len(args) > 1 else -1))
-            needs.append(any(needs[a] for a in args))
+        if len(args) == 2:
+            a, b = args
+            self.code.append((i, op.forward, a, b))
+            needs.append(needs[a] or needs[b])
+        elif args:
+            self.code.append((i, op.forward, args[0], -1))
+            needs.append(needs[args[0]])
         else:
-            needs.append(op.name == "input")
+            needs.append(op is INPUT)
+        if op.kink is not None:
+            self.kinks.append(i)
         return i
 
     def text(self, i: int, width: int | None = None) -> str:
@@ -78,7 +87,9 @@ class gc_paused:
     The tape makes no reference cycles, but it does make 10^5 tuples; with the
     collector on, every 700 allocations trigger a pass over the young objects and
     ever more frequent full passes over all of them, which on a 10^5-node graph
-    costs more than the arithmetic.
+    costs more than the arithmetic.  On the way out the survivors are frozen
+    (moved out of the collector's sight; reference counting still frees them),
+    so the pass is not merely put off until the next allocation.
     """
 
     def __enter__(self):
@@ -87,4 +98,5 @@ class gc_paused:
 
     def __exit__(self, *exc):
         if self.enabled:
+            gc.freeze()  # else the first allocation after the sweep pays for one pass over all of it
             gc.enable()
