@@ -27,9 +27,10 @@ Every time is the median of several runs, taken with time.perf_counter.
    For each: parse, forward and backward seconds, timed back to back on a
    fresh graph as `cgrad eval` runs them, and their sum ("total"); then
    forward once more on the same graph ("fwd again").  Back to back matters:
-   parse() turns gc off while it builds the tape, so the gen-0 collection of
-   everything it built falls due at the next allocation, which is then inside
-   forward, as in a real run.  Peak memory is the tracemalloc peak over
+   a collector pass that one step leaves due falls inside the next, as in a
+   real run.  (cgrad pauses gc while it builds and then freezes what it
+   built, so that no such pass is left; before it froze, forward right after
+   parse paid ~150 ms at N=1e5 for a pass over the whole tape.)  Peak memory is the tracemalloc peak over
    parse + forward + backward, in a separate untimed run (tracemalloc slows
    Python down).  "ms / 1k nodes" divides by the tape length (every node:
    ops, constants, inputs); flat columns mean linear cost.
