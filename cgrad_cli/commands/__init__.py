@@ -1,0 +1,1 @@
+"""One module per `cgrad` command, each exposing `command`; cli.py loads them lazily."""

@@ -1,0 +1,161 @@
+"""What every command that runs a program shares: reading the program and its inputs.
+
+`cgrad eval|explain|graph|trace PROGRAM [--NAME VALUE]... [-f FILE] [--set NAME=VALUE]
+[--inputs FILE]`: the `@program_command` decorator adds these arguments, and
+`load(...)` turns them into a parsed Graph and a dict of input values.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import InputError
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  2  usage, syntax, name or input error
+  3  math domain error: log(-1), sqrt(-4), 1/0, 0^-1, asin(2), overflow
+  70 internal error (a bug in cgrad: please report it)"""
+
+LECTURE = 'e=(a+b)*(b+1)'
+_KEEP = "\0"  # marks a word click must not read as options; argv can never contain NUL
+
+
+class ProgramCommand(click.Command):
+    """A command whose program or input values may start with '-': `cgrad eval "-x^2" --x -1`.
+
+    Click would read `-sinh(x)` as the options -s -i -n -h; words that start
+    with a single '-' and are not the command's own short options are marked so
+    that they reach `split_words` unchanged.
+    """
+
+    def parse_args(self, ctx, args):
+        own = {name for param in self.params for name in getattr(param, "opts", ()) if not name.startswith("--")}
+        own.update(ctx.help_option_names)
+        args = [_KEEP + a if a.startswith("-") and not a.startswith("--") and a != "-" and a not in own else a
+                for a in args]
+        return super().parse_args(ctx, args)
+
+
+def program_command(name: str, **kwargs):
+    """@program_command("eval"): a click command taking PROGRAM, its inputs and --debug."""
+    def decorate(f):
+        for option in reversed([
+            click.argument("words", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [--NAME VALUE]..."),
+            click.option("-f", "--file", "file", metavar="FILE", help="Read the program from FILE (- for stdin)."),
+            click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+                         help="An input value, for names that clash with cgrad's options (--set json=1)."),
+            click.option("--inputs", "inputs_file", metavar="FILE",
+                         help='Input values from a JSON object, e.g. {"a": 2, "b": 1} (- for stdin).'),
+        ]):
+            f = option(f)
+        f = click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")(f)
+        settings = {"ignore_unknown_options": True, "allow_interspersed_args": True}
+        return click.command(name, cls=ProgramCommand, context_settings=settings, epilog=EXIT_CODES, **kwargs)(f)
+    return decorate
+
+
+def load(words, file, sets, inputs_file):
+    """The parsed program and its input values, from a program command's arguments."""
+    from ..parsing import parse
+
+    program, inputs = split_words(words)
+    for item in sets:
+        name, eq, text = item.partition("=")
+        if not eq or not name:
+            raise InputError(f"--set expects NAME=VALUE, not {item!r}")
+        inputs[name.strip()] = number(name.strip(), text)
+    if inputs_file is not None:
+        if inputs_file == "-" and (program == "-" or file == "-"):
+            raise InputError("the program and the inputs cannot both come from stdin")
+        inputs = {**read_inputs_file(inputs_file), **inputs}
+    return parse(read_program(program, file)), inputs
+
+
+def names(text: str | None) -> list | None:
+    """`--wrt a,b` -> ['a', 'b']."""
+    return [w.strip() for w in text.split(",") if w.strip()] if text else None
+
+
+def console():
+    """A Rich console for stdout: colour only on a terminal (Rich honours NO_COLOR); whole lines when piped."""
+    from rich.console import Console
+
+    out = Console(highlight=False)
+    return out if out.is_terminal else Console(highlight=False, width=100_000)
+
+
+def read_program(program: str | None, file: str | None) -> str:
+    if program is not None and file is not None:
+        raise InputError("give the program either as an argument or with -f FILE, not both")
+    if file is not None:
+        program = file if file == "-" else None
+        if program is None:
+            try:
+                with open(file, encoding="utf-8") as f:
+                    return f.read()
+            except OSError as e:
+                raise InputError(f"cannot read program file {file}: {e.strerror}")
+            except UnicodeDecodeError:
+                raise InputError(f"program file {file} is not UTF-8 text")
+    if program is None:
+        raise InputError("no program given", hint=f'cgrad eval "{LECTURE}" --a 2 --b 1   (or -f FILE, or - for stdin)')
+    if program == "-":
+        return sys.stdin.read()
+    return program
+
+
+def number(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"the value of input '{name}' must be a number, not {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InputError(f"the value of input '{name}' must be a finite number, not {text!r}")
+    return value
+
+
+def split_words(words) -> tuple[str | None, dict]:
+    """`PROGRAM --a 2 --b=1` -> (program, {'a': 2.0, 'b': 1.0}).  A value may be negative: --a -1."""
+    program, inputs = None, {}
+    it = (w.removeprefix(_KEEP) for w in words)
+    for word in it:
+        if word.startswith("--") and len(word) > 2:
+            name, eq, text = word[2:].partition("=")
+            if not eq:
+                text = next(it, None)
+                if text is None:
+                    raise InputError(f"--{name} needs a value", hint=f"--{name} 2")
+            inputs[name] = number(name, text)
+        elif program is None:
+            program = word
+        elif word.startswith("-") and word != "-":
+            raise InputError(f"unknown option {word}",
+                             hint=f"inputs take two dashes: --{word.lstrip('-')} VALUE; see cgrad eval --help")
+        else:
+            raise InputError(f"unexpected argument {word!r}: the program is already {program!r}",
+                             hint="quote the program, and give inputs as --NAME VALUE; an input whose name "
+                                  "is one of cgrad's options is given as --set NAME=VALUE")
+    return program, inputs
+
+
+def read_inputs_file(path: str) -> dict:
+    import json
+
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+    except OSError as e:
+        raise InputError(f"cannot read inputs file {path}: {e.strerror}")
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise InputError(f"inputs file {path} is not valid JSON: {e}")
+    if not isinstance(data, dict):
+        raise InputError(f"inputs file {path} must hold a JSON object such as {{\"a\": 2, \"b\": 1}}")
+    for name, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"inputs file {path}: the value of '{name}' must be a number, not {value!r}")
+        data[name] = number(name, repr(value))
+    return data
