@@ -9,6 +9,7 @@ from ..errors import InputError
 from .common import load, names, program_command
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+INLINE = 400  # a derivative bigger than this many nodes (written as a tree) is printed as a program
 
 
 def parse_at(text: str | None) -> dict:
@@ -60,6 +61,7 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
       cgrad diff "y = x^3" --order 2 --latex
     """
     from ..derive import as_program, derivatives, value_at
+    from ..expr import size
     from ..render_expr import latex as to_latex, number, text, to_program
 
     graph, point = load(words, file, sets, inputs_file)
@@ -83,21 +85,24 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
         if missing:
             raise InputError("--at: missing value" + ("s" if len(missing) > 1 else "") + " for " + ", ".join(missing))
         value = {name: value_at(program, f"d{k}_", point) for k, name in enumerate(results)}
+    small = {name: size(d) <= INLINE for name, d in results.items()}
     if as_json:
         from ..render_json import dumps
 
         doc = {"output": out, "order": order, "at": point or None, "derivatives": {
-            name: {"text": text(d), "latex": to_latex(d), "value": value.get(name)} for name, d in results.items()}}
+            name: {"text": text(d) if small[name] else None, "latex": to_latex(d) if small[name] else None,
+                   "program": None if small[name] else to_program({f"d_{name}": d}, reserved=graph.named),
+                   "value": value.get(name)}
+            for name, d in results.items()}}
         sys.stdout.write(dumps(doc) + "\n")
         return
     for name, d in results.items():
         head = notation(out, name, order, latex)
-        if latex:
-            body = to_latex(d)
-        else:
-            body = text(d) if len(text(d)) <= 2000 else None
-        if body is None:  # expression swell: print the derivative as a program with shared parts named
+        if small[name]:
+            body = to_latex(d) if latex else text(d)
+            click.echo(f"{head} = {body}" + (f" = {number(value[name])}" if name in value else ""))
+        else:  # expression swell: the derivative as a program, its shared parts named once
             click.echo(f"{head} = d_{name}, written with its shared parts named:")
             click.echo("  " + to_program({f"d_{name}": d}, reserved=graph.named).replace("\n", "\n  "))
-        else:
-            click.echo(f"{head} = {body}" + (f" = {number(value[name])}" if name in value else ""))
+            if name in value:
+                click.echo(f"  = {number(value[name])}")

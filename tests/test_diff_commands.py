@@ -1,0 +1,114 @@
+"""`cgrad diff` and `cgrad hessian` through the CLI, against closed forms and finite differences."""
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+
+from cgrad_cli import evaluate, parse
+from cgrad_cli.cli import cli
+from cgrad_cli.commands.hessian import hessian
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_diff_prints_the_readable_derivative():
+    result = run("diff", "y = x^2*sin(x)", "--wrt", "x")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "∂y/∂x = 2*x*sin(x) + x^2*cos(x)\n"
+
+
+def test_diff_every_input_at_a_point():
+    result = run("diff", "e=(a+b)*(b+1)", "--at", "a=2,b=1")
+    assert result.stdout == "∂e/∂a = b + 1 = 2\n∂e/∂b = a + 2*b + 1 = 5\n"
+
+
+def test_diff_point_as_inputs_like_eval():
+    assert run("diff", "y = x^3", "--x", "2").stdout == "∂y/∂x = 3*x^2 = 12\n"
+
+
+def test_diff_keep_names_intermediates():
+    assert run("diff", "c=a+b; d=b+1; e=c*d", "--keep", "--wrt", "b").stdout == "∂e/∂b = c + d\n"
+
+
+def test_diff_order_two_and_latex():
+    assert run("diff", "y = x^3", "--order", "2").stdout == "∂²y/∂x² = 6*x\n"
+    latex = run("diff", "y = x^3*sin(x)", "--latex").stdout
+    assert latex.startswith("\\frac{\\partial y}{\\partial x} = ") and "\\sin\\left(x\\right)" in latex
+
+
+def test_diff_json():
+    doc = json.loads(run("diff", "y = x^2", "--at", "x=3", "--json").stdout)
+    assert doc == {"output": "y", "order": 1, "at": {"x": 3.0},
+                   "derivatives": {"x": {"text": "2*x", "latex": "2 x", "program": None, "value": 6.0}}}
+
+
+def test_diff_large_result_is_written_with_shared_parts_named():
+    program = "\n".join(["x1 = sin(x0)"] + [f"x{i} = 0.5*x{i-1}*x{i-1} + 0.25*x{i-1}" for i in range(2, 60)])
+    result = run("diff", program)
+    assert result.exit_code == 0
+    assert "written with its shared parts named" in result.stdout and "t1 = " in result.stdout
+    assert len(result.stdout) < 100_000
+
+
+@pytest.mark.parametrize("args, code, fragment", [
+    (["diff", "y = x^2", "--wrt", "z"], 2, "no name 'z'"),
+    (["diff", "y = x^2", "--at", "x"], 2, "NAME=VALUE"),
+    (["diff", "y = log(x)", "--at", "x=-1"], 0, "= -1"),
+    (["diff", "y = sqrt(x)", "--at", "x=0"], 3, "divides by zero"),
+    (["diff", "y = a*b", "--at", "a=1"], 2, "missing value for b"),
+    (["diff", "y = 3"], 2, "no inputs"),
+    (["hessian", "f = x*y", "--x", "1"], 2, "missing value for input y"),
+    (["hessian", "f = x*y", "--x", "1", "--y", "2", "--wrt", "q"], 2, "not an input"),
+])
+def test_errors(args, code, fragment):
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert fragment in (result.stderr if code else result.stdout)
+    assert "Traceback" not in result.stderr
+
+
+def finite_difference_hessian(program, point, h=1e-4):
+    """Central differences of the reverse-mode gradient: an independent check."""
+    g = parse(program)
+    names = list(g.inputs)
+    rows = []
+    for a in names:
+        up, down = dict(point), dict(point)
+        up[a] += h
+        down[a] -= h
+        gu, gd = evaluate(g, up).gradients(), evaluate(g, down).gradients()
+        rows.append([(gu[b] - gd[b]) / (2 * h) for b in names])
+    return rows
+
+
+@pytest.mark.parametrize("program, point", [
+    ("f = x^2*y + y^3", {"x": 1.0, "y": 2.0}),
+    ("e = (a+b)*(b+1)", {"a": 2.0, "b": 1.0}),
+    ("f = sin(x*y) + exp(x - y^2) + log(1 + x^2)", {"x": 0.3, "y": -0.7}),
+    ("h1 = tanh(w*h0 + x1); h2 = tanh(w*h1 + x2)", {"w": 0.5, "h0": 1.0, "x1": 0.2, "x2": -0.1}),
+])
+def test_hessian_matches_finite_differences_and_is_symmetric(program, point):
+    g = parse(program)
+    h = hessian(g, point, list(g.inputs))
+    expected = finite_difference_hessian(program, point)
+    for i, row in enumerate(h):
+        assert row == pytest.approx(expected[i], rel=1e-6, abs=1e-7)
+        for j, value in enumerate(row):
+            assert value == pytest.approx(h[j][i], rel=1e-12, abs=1e-14)
+
+
+def test_hessian_cli():
+    result = run("hessian", "f = x^2*y + y^3", "--x", "1", "--y", "2", "--json")
+    assert json.loads(result.stdout) == {"output": "f", "wrt": ["x", "y"], "at": {"x": 1.0, "y": 2.0},
+                                         "hessian": [[4.0, 2.0], [2.0, 12.0]]}
+    table = run("hessian", "f = x^2*y + y^3", "--x", "1", "--y", "2").stdout
+    assert "∂²f/∂row∂column at x = 1, y = 2" in table and "12" in table
+
+
+def test_hessian_of_the_lecture():
+    g = parse("e=(a+b)*(b+1)")
+    assert hessian(g, {"a": 2, "b": 1}, ["a", "b"]) == [[0.0, 1.0], [1.0, 2.0]]
+    assert math.isclose(hessian(g, {"a": 2, "b": 1}, ["b"])[0][0], 2.0)
