@@ -39,6 +39,11 @@ Every time is the median of several runs, taken with time.perf_counter.
    append per statement.  Targets: forward / floor <= 2x, backward / forward
    <= 3x.
 
+5. Symbolic diff against SymPy: `cgrad diff` (derivatives + printing as a
+   program) and sympy.diff on the 1e3-statement chain and on a 20-deep
+   nesting of a shared variable (x_i = x_{i-1}*sin(x_{i-1})): seconds, and the
+   result's size as a DAG and written out as a tree (the expression swell).
+
 4. Lark alone: the same text parsed by cgrad's prebuilt Lark parser
    (cgrad_cli/_parser.py) with a transformer whose rule methods all return
    None, so the difference is what building the graph adds.  The method names
@@ -266,6 +271,89 @@ def scaling(sizes, repeats_for):
     return figures
 
 
+# --------------------------------------------------------------------------- symbolic diff
+
+def shared_nesting(depth):
+    """x1 = x0*sin(x0); x2 = x1*sin(x1); ...: each level uses the one below twice."""
+    return "\n".join(f"x{i} = x{i - 1}*sin(x{i - 1})" for i in range(1, depth + 1))
+
+
+def dag_and_tree(root, kids):
+    """(distinct nodes, nodes when written out as a tree) of a DAG, iteratively."""
+    sizes, stack = {}, [root]
+    while stack:
+        node = stack[-1]
+        pending = [c for c in kids(node) if id(c) not in sizes]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        sizes.setdefault(id(node), 1 + sum(sizes[id(c)] for c in kids(node)))
+    return len(sizes), sizes[id(root)]
+
+
+SYMPY = """
+import json, sys, time
+import sympy
+sys.setrecursionlimit(100000)
+from bench import dag_and_tree
+source, x = sys.stdin.read(), sys.argv[1]
+sym = {x: sympy.Symbol(x)}
+t0 = time.perf_counter()
+for line in source.splitlines():  # the same statements, substituted into one expression (SymPy shares subtrees)
+    name, rhs = (part.strip() for part in line.split("="))
+    sym[name] = sympy.sympify(rhs.replace("^", "**"), locals=sym)
+result = sympy.diff(sym[name], sym[x])
+seconds = time.perf_counter() - t0
+print(json.dumps([seconds, *dag_and_tree(result, lambda e: e.args)]))
+"""
+
+
+def sympy_diff(source, x, timeout):
+    """SymPy's diff of the same program, in a child process that is stopped after `timeout` seconds."""
+    try:
+        done = subprocess.run([sys.executable, "-c", SYMPY, x], input=source, capture_output=True, text=True,
+                              timeout=timeout, cwd=os.path.dirname(os.path.abspath(__file__)))
+    except subprocess.TimeoutExpired:
+        return f"> {timeout} s", "-", "-"
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        return last[:40], "-", "-"
+    return tuple(json.loads(done.stdout))
+
+
+def symbolic(n_chain, depth, timeout):
+    """`cgrad diff` against SymPy's diff on the same programs: seconds, and the result's size."""
+    from cgrad_cli.derive import derivatives
+    from cgrad_cli.expr import children
+    from cgrad_cli.render_expr import to_program
+
+    try:
+        import sympy  # noqa: F401
+    except ImportError:
+        print("\n5. symbolic diff: skipped (SymPy is not installed: pip install sympy)")
+        return {}
+    rows, out = [], {}
+    programs = [(f"chain N={n}", chain_source(n)) for n in sorted({8, 12, n_chain})]
+    programs += [(f"shared nesting {k} deep", shared_nesting(k)) for k in sorted({8, depth})]
+    for label, source in programs:
+        t0 = time.perf_counter()
+        d = derivatives(parse(source), ["x0"])["x0"]
+        written = to_program({"d": d})
+        ours = time.perf_counter() - t0
+        dag, tree = dag_and_tree(d, children)
+        theirs, sdag, stree = sympy_diff(source, "x0", timeout)
+        rows.append([label, ours, dag, f"{tree:.3g}", len(written), theirs, sdag,
+                     stree if isinstance(stree, str) else f"{stree:.3g}"])
+        out[label] = dict(zip(("cgrad_s", "cgrad_dag_nodes", "cgrad_tree_nodes", "cgrad_program_chars", "sympy_s",
+                               "sympy_dag_nodes", "sympy_tree_nodes"), (ours, dag, tree, len(written), theirs,
+                                                                        sdag, stree)))
+    print(f"\n5. symbolic diff: cgrad diff against sympy.diff (seconds; sizes in nodes; SymPy stopped after "
+          f"{timeout} s)")
+    table(["program", "cgrad s", "DAG", "as a tree", "printed chars", "sympy s", "sympy DAG", "sympy tree"], rows)
+    return out
+
+
 # --------------------------------------------------------------------------- summary
 
 def summary(ms, figures):
@@ -302,9 +390,11 @@ def main():
     print()
     ms = one_shot(3 if opts.quick else 10)
     figures = scaling(sizes, repeats_for)
+    sym = symbolic(100 if opts.quick else 1000, 20, 10 if opts.quick else 60)
     targets = summary(ms, figures)
     if opts.json:
-        print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "targets": targets}, indent=2))
+        print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "symbolic": sym,
+                          "targets": targets}, indent=2))
 
 
 if __name__ == "__main__":

@@ -16,8 +16,13 @@ from .commands.common import EXIT_CODES
 
 # Each command lives in its own module, imported only when it runs (or --help lists it).
 COMMANDS = {
+    "diff": "cgrad_cli.commands.diff",
     "eval": "cgrad_cli.commands.eval",
+    "explain": "cgrad_cli.commands.explain",
     "grammar": "cgrad_cli.commands.grammar",
+    "graph": "cgrad_cli.commands.graph",
+    "hessian": "cgrad_cli.commands.hessian",
+    "trace": "cgrad_cli.commands.trace",
 }
 
 

@@ -1,0 +1,67 @@
+"""`cgrad explain`: the chain rule written out, path by path, as text, Markdown, LaTeX or JSON."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import console, load, names, program_command
+
+
+@program_command("explain")
+@click.option("--wrt", metavar="A,B", help="Explain the derivatives with respect to these names only "
+                                          "(inputs or assigned names; default: every input).")
+@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@click.option("--max-terms", default=64, show_default=True, metavar="N", type=click.IntRange(0),
+              help="Write out at most N paths per derivative; with more, show the factored (reverse-mode) form.")
+@click.option("--markdown", "as_markdown", is_flag=True,
+              help="Print Markdown (formulas in code spans, paths in a table).")
+@click.option("--latex", "as_latex", is_flag=True, help="Print a LaTeX align* environment (needs amsmath).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def command(words, file, sets, inputs_file, wrt, output, max_terms, as_markdown, as_latex, as_json, debug):
+    """Write out the chain rule as the lecture does: for each input, every
+    path from the output down to it, the product of the local derivatives
+    along each path, and the sum over the paths -- in symbols and in numbers.
+
+    A name used twice (x*x) gives one term per use.  An unnamed intermediate
+    is called by its source text, ∂y/∂(x^2); one longer than 24 characters,
+    or written the same as another, is named v1, v2, ... and defined under
+    "where".  With more than --max-terms paths (a chain of shared nodes
+    doubles them at every step) the paths are counted, not listed, and the
+    sum is shown factored, node by node as reverse mode accumulates it.
+
+    \b
+    Examples:
+      cgrad explain "c = a+b; d = b+1; e = c*d" --a 2 --b 1
+        ∂e/∂b = ∂e/∂c·∂c/∂b + ∂e/∂d·∂d/∂b = d·1 + c·1 = 2·1 + 3·1 = 5
+      cgrad explain "y = x*exp(x^2)" --x 0.5 --latex
+      cgrad explain -f examples/rnn_shared.cg --w 0.5 --h0 1 --x1 0.2 --x2 -0.1 --wrt w --markdown
+      cgrad explain "x1 = x0+x0; x2 = x1+x1; x3 = x2+x2" --x0 1 --max-terms 4
+    """
+    if as_markdown + as_latex + as_json > 1:
+        raise click.UsageError("give at most one of --markdown, --latex and --json")
+    from ..autodiff import evaluate
+    from ..explain import explain
+
+    graph, inputs = load(words, file, sets, inputs_file)
+    wrt_names = names(wrt)
+    ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
+    for _, message in ev.warnings:
+        click.echo("warning: " + message, err=True)
+    ex = explain(ev, wrt_names, max_terms)
+    from .. import render_explain as render
+
+    if as_json:
+        from ..render_json import dumps
+
+        sys.stdout.write(dumps(render.document(ex)) + "\n")
+    elif as_markdown:
+        sys.stdout.write(render.markdown(ex))
+    elif as_latex:
+        sys.stdout.write(render.latex(ex))
+    else:
+        lines, out = render.lines(ex), console()
+        if out.is_terminal and render.size(lines) <= render.RICH_LIMIT:
+            out.print(render.rich(ex, lines))
+        else:  # piped (or too long to style): plain lines, whatever their length
+            sys.stdout.write(render.plain(ex, lines))

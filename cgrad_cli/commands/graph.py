@@ -1,0 +1,121 @@
+"""`cgrad graph`: the computational graph drawn like a lecture figure (DOT, Mermaid, SVG, PNG or HTML)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import click
+
+from ..errors import CgradError, InputError
+from .common import load, names, program_command
+
+IMAGES = (".svg", ".png")
+BY_EXTENSION = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot",
+                ".gv": "dot"}
+INSTALL = "install Graphviz: apt-get install graphviz (Debian, Ubuntu) or brew install graphviz (macOS)"
+SLOW = 3000  # nodes: beyond this, warn that Graphviz's layout can take a long time
+
+
+@program_command("graph")
+@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid", "html"]), default=None,
+              help="What to print: Graphviz DOT (the default), a Mermaid flowchart, or one HTML page.")
+@click.option("-o", "--out", "out", metavar="FILE",
+              help="Write to FILE instead of stdout.  FILE.svg and FILE.png are drawn by Graphviz's dot; "
+                   "FILE.html is one self-contained page; .mmd is Mermaid; anything else DOT.")
+@click.option("--wrt", metavar="A,B", help="Mark these names in the figure and list their gradients.")
+@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+def command(words, file, sets, inputs_file, fmt, out, wrt, output, debug):
+    """Draw PROGRAM's computational graph like a lecture figure: every node
+    with its op, value and gradient ∂output/∂node, every edge (argument ->
+    the node using it) with its local derivative ∂node/∂argument.  A node
+    used twice is drawn once, with two out-edges.
+
+    Unnamed literal constants (the 1 of b+1) are folded into the label of
+    the node that uses them; other constants are drawn small and grey.
+    Drawing .svg or .png needs Graphviz's dot program; DOT and Mermaid
+    text do not.  An HTML page without dot shows the graph as tables.
+
+    \b
+    Examples:
+      cgrad graph "e=(a+b)*(b+1)" --a 2 --b 1 -o lecture.png
+      cgrad graph "c=a+b; d=b+1; e=c*d" --a 2 --b 1 | dot -Tpdf > lecture.pdf
+      cgrad graph "e=(a+b)*(b+1)" --a 2 --b 1 -o lecture.html
+      cgrad graph "e=(a+b)*(b+1)" --a 2 --b 1 --format mermaid
+    """
+    from ..autodiff import evaluate
+    from .. import render_graph
+
+    ext = os.path.splitext(out)[1].lower() if out and out != "-" else ""
+    if ext in IMAGES and fmt not in (None, "dot"):
+        raise InputError(f"{out} is drawn from the DOT source by Graphviz, so --format {fmt} does not apply",
+                         hint=f"drop --format, or write --format {fmt} to a .{'html' if fmt == 'html' else 'mmd'} file")
+    fmt = fmt or BY_EXTENSION.get(ext, "dot")
+    exe = shutil.which("dot") if ext in IMAGES or fmt == "html" else None
+    if ext in IMAGES and exe is None:  # said before the program is even read
+        raise CgradError(f"drawing {out} needs Graphviz's dot program, which is not installed (not on PATH)",
+                         hint=f"{INSTALL}; or write DOT text, which needs nothing: --format dot (the default) "
+                              "prints it, -o FILE.dot writes it")
+
+    graph, inputs = load(words, file, sets, inputs_file)
+    wrt_names = names(wrt)
+    ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
+    for _, message in ev.warnings:
+        click.echo("warning: " + message, err=True)
+
+    if ext in IMAGES:
+        _warn_if_slow(ev)
+        write(out, draw(exe, render_graph.dot(ev, wrt_names), ext[1:]))
+        return
+    if fmt == "html":
+        svg = missing = None
+        if exe is None:
+            missing = f"Graphviz's dot is not installed, so this page has no drawing ({INSTALL})."
+            click.echo(f"note: Graphviz's dot is not installed: the page shows the graph as tables; {INSTALL}",
+                       err=True)
+        else:
+            _warn_if_slow(ev)
+            svg = draw(exe, render_graph.dot(ev, wrt_names), "svg").decode("utf-8")
+        text = render_graph.html(ev, wrt_names, svg=svg, dot_missing=missing)
+    elif fmt == "mermaid":
+        text = render_graph.mermaid(ev, wrt_names)
+    else:
+        text = render_graph.dot(ev, wrt_names)
+    write(out, text.encode("utf-8"))
+
+
+def _warn_if_slow(ev) -> None:
+    n = sum(ev.reached)
+    if n > SLOW:
+        click.echo(f"warning: Graphviz lays out {n} nodes slowly (it can take minutes); --format dot writes "
+                   "the DOT text at once", err=True)
+
+
+def draw(exe: str, source: str, fmt: str) -> bytes:
+    """The DOT source drawn by Graphviz's `dot` as svg or png (no shell; the source on stdin)."""
+    try:
+        options = ["-Gdpi=150"] if fmt == "png" else []  # sharp enough for a slide; SVG scales by itself
+        done = subprocess.run([exe, "-T" + fmt, *options], input=source.encode("utf-8"), capture_output=True)
+    except OSError as e:
+        raise CgradError(f"cannot run Graphviz's dot ({exe}): {e.strerror or e}", hint=INSTALL) from None
+    if done.returncode != 0 or not done.stdout:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise CgradError(f"Graphviz's dot could not draw {fmt.upper()}: " + (why[-1] if why else
+                                                                            f"exit status {done.returncode}"),
+                         hint="--format dot prints the DOT source, to draw it another way")
+    return done.stdout
+
+
+def write(out: str | None, data: bytes) -> None:
+    """`data` to the file `out`, or to stdout (no file or `-`)."""
+    if out is None or out == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(out, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise InputError(f"cannot write {out}: {e.strerror or e}") from None

@@ -1,0 +1,47 @@
+"""`cgrad trace`: forward and reverse mode side by side, as a table over the tape."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import console, load, names, program_command
+
+
+@program_command("trace")
+@click.option("--wrt", metavar="A,B", help="Forward-mode sweeps with respect to these names (default: every input).")
+@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every node.")
+@click.option("--limit", default=200, show_default=True, metavar="N", type=click.IntRange(1),
+              help="Show at most N rows of the table (the first and last nodes of the tape).")
+def command(words, file, sets, inputs_file, wrt, output, as_json, limit, debug):
+    """Show the two modes of automatic differentiation side by side over
+    PROGRAM's tape (its nodes in evaluation order, the Wengert list).
+
+    For every node: its value, its tangent ∂node/∂x for each input x (forward
+    mode: one sweep up the tape per input) and its adjoint ∂out/∂node (reverse
+    mode: one sweep down the tape per output).  Both use the same local
+    derivative rules and give the same gradient; the footer counts the sweeps
+    each mode needed.
+
+    \b
+    Examples:
+      cgrad trace "c = a+b; d = b+1; e = c*d" --a 2 --b 1
+      cgrad trace "e=(a+b)*(b+1)" --a 2 --b 1 --wrt b
+      cgrad trace "y = sin(x)*x" --x 0.5 --json | jq .gradients
+    """
+    from ..forward_mode import trace
+
+    graph, inputs = load(words, file, sets, inputs_file)
+    tr = trace(graph, inputs, output=output, wrt=names(wrt))
+    for _, message in tr.evaluation.warnings:
+        click.echo("warning: " + message, err=True)
+    if as_json:
+        from ..render_json import dumps
+        from ..render_trace import document
+
+        sys.stdout.write(dumps(document(tr)) + "\n")
+        return
+    from ..render_trace import render
+
+    console().print(render(tr, limit))
