@@ -62,7 +62,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     from rich.table import Table
 
     where = ", ".join(f"{k} = {number(v)}" for k, v in point.items())
-    table = Table(box=None, header_style="bold")
+    table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("")
     for name in wrt_names:
         table.add_column(f"∂{name}", justify="right")
