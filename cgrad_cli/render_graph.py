@@ -21,7 +21,7 @@ import html as _html
 import re
 
 from .autodiff import Evaluation
-from .symbolic import SYMBOLIC, Sym, number
+from .symbolic import number, rule_text
 
 TEXT_WIDTH = 32  # an unnamed node's source text is shortened to this many characters in a label
 TOOLTIP_WIDTH = 200
@@ -130,26 +130,6 @@ def _d(label: str, limit: int = 12) -> str | None:
     if label.isidentifier():
         return label if len(label) <= 12 else None
     return f"({label})" if len(label) <= limit else None
-
-
-def rule_text(ev: Evaluation, parent: int, k: int) -> str | None:
-    """The local derivative ∂parent/∂arg_k as a formula in the names of the graph: `d` for ∂(c*d)/∂c.
-
-    Runs the op's own derivative rule over text (symbolic.py), as the tree does; an unnamed node's
-    source text enters with the precedence of its op, so ∂((y - t)^2)/∂(y - t) reads `2*(y - t)`.
-    """
-    g = ev.graph
-
-    def sym(i: int):
-        if g.ops[i].name == "const" and g.names[i] is None:
-            return ev.values[i]
-        return Sym(g.label(i, 24), g.ops[i].precedence if g.names[i] is None else 100)
-
-    try:
-        formula = g.ops[parent].partials[k](SYMBOLIC, sym(parent), *(sym(a) for a in g.args[parent]))
-    except Exception:  # a rule that cannot be shown as text is simply not shown
-        return None
-    return formula.text if isinstance(formula, Sym) else None
 
 
 def edge_text(ev: Evaluation, parent: int, k: int) -> str | None:

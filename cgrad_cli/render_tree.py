@@ -13,22 +13,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from .autodiff import Evaluation
-from .symbolic import SYMBOLIC, Sym, number
+from .symbolic import number, rule_text
 
 MAX_NODES = 400
-
-
-def rule_text(ev: Evaluation, parent: int, k: int) -> str | None:
-    """The local derivative ∂parent/∂arg_k as a formula in the names of the graph, e.g. 'd'."""
-    g = ev.graph
-    args = g.args[parent]
-    xs = [ev.values[a] if g.ops[a].name == "const" and g.names[a] is None else Sym(g.label(a, 24))
-          for a in args]
-    try:
-        formula = g.ops[parent].partials[k](SYMBOLIC, Sym(g.label(parent, 24)), *xs)
-    except Exception:  # a rule that cannot be shown as text is simply not shown
-        return None
-    return formula.text if isinstance(formula, Sym) else None
 
 
 def _d(label: str, limit: int = 12) -> str | None:

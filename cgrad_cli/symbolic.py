@@ -131,3 +131,25 @@ def _call(name):
 # The namespace the rules use on text: one function per op, x^y written infix.
 SYMBOLIC = _Namespace({name: _call(name) for name, op in OPS.items() if op.forward})
 SYMBOLIC.pow = _pow
+
+
+def rule_text(ev, parent: int, k: int) -> str | None:
+    """The local derivative ∂parent/∂arg_k as a formula in the graph's names: `d` for ∂(c*d)/∂c.
+
+    The op's own derivative rule, run over text.  A named node enters as its
+    name; an unnamed one as its source text with the binding strength of its
+    op, so ∂((y - t)^2)/∂(y - t) reads `2*(y - t)`; an unnamed literal as its
+    number.  None when the rule is just a number (nothing to add to the value).
+    """
+    g = ev.graph
+
+    def sym(i: int):
+        if g.ops[i].name == "const" and g.names[i] is None:
+            return ev.values[i]
+        return Sym(g.label(i, 24), g.ops[i].precedence if g.names[i] is None else _ATOM)
+
+    try:
+        formula = g.ops[parent].partials[k](SYMBOLIC, sym(parent), *(sym(a) for a in g.args[parent]))
+    except Exception:  # a rule that cannot be shown as text is simply not shown
+        return None
+    return formula.text if isinstance(formula, Sym) else None
