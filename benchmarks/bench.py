@@ -63,6 +63,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -322,15 +323,20 @@ def sympy_diff(source, x, timeout):
     return tuple(json.loads(done.stdout))
 
 
+def magnitude(n):
+    """A count that may have hundreds of digits, as 1.2e+05 or ~1e600 (no float overflow)."""
+    if not isinstance(n, int):
+        return n
+    return f"{n:.3g}" if n < 1e15 else f"~1e{int(n.bit_length() * math.log10(2))}"
+
+
 def symbolic(n_chain, depth, timeout):
     """`cgrad diff` against SymPy's diff on the same programs: seconds, and the result's size."""
     from cgrad_cli.derive import derivatives
     from cgrad_cli.expr import children
     from cgrad_cli.render_expr import to_program
 
-    try:
-        import sympy  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("sympy") is None:
         print("\n5. symbolic diff: skipped (SymPy is not installed: pip install sympy)")
         return {}
     rows, out = [], {}
@@ -343,8 +349,7 @@ def symbolic(n_chain, depth, timeout):
         ours = time.perf_counter() - t0
         dag, tree = dag_and_tree(d, children)
         theirs, sdag, stree = sympy_diff(source, "x0", timeout)
-        rows.append([label, ours, dag, f"{tree:.3g}", len(written), theirs, sdag,
-                     stree if isinstance(stree, str) else f"{stree:.3g}"])
+        rows.append([label, ours, dag, magnitude(tree), len(written), theirs, sdag, magnitude(stree)])
         out[label] = dict(zip(("cgrad_s", "cgrad_dag_nodes", "cgrad_tree_nodes", "cgrad_program_chars", "sympy_s",
                                "sympy_dag_nodes", "sympy_tree_nodes"), (ours, dag, tree, len(written), theirs,
                                                                         sdag, stree)))

@@ -7,7 +7,7 @@ print without recursion.
 """
 from __future__ import annotations
 
-from .expr import ADD, FN, MUL, NUM, POW, VAR, Expr, children, postorder
+from .expr import FN, MUL, NUM, POW, VAR, Expr, children, postorder
 
 ATOM, POWER, UNARY, PRODUCT, SUM = 100, 40, 30, 20, 10
 

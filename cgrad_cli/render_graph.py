@@ -132,6 +132,14 @@ def _d(label: str, limit: int = 12) -> str | None:
     return f"({label})" if len(label) <= limit else None
 
 
+def edges(ev: Evaluation, nodes):
+    """(argument, node, label) for every drawn edge; the label is None for a constant argument."""
+    for i in nodes:
+        for k, a in enumerate(ev.graph.args[i]):
+            if not folded(ev, a):
+                yield a, i, edge_text(ev, i, k)
+
+
 def edge_text(ev: Evaluation, parent: int, k: int) -> str | None:
     """The local derivative ∂parent/∂arg_k on the edge: `∂e/∂c = d = 2`; None for a constant argument.
 
@@ -240,15 +248,11 @@ def dot(ev: Evaluation, wrt=None) -> str:
         tooltip = dot_quote(g.text(i, TOOLTIP_WIDTH))
         style = _DOT_STYLE[kind(ev, i)] + (_DOT_WRT if i in wrt_nodes else "")
         append(f'  "n{i}" [label={_dot_node_label(ev, i)}, {style}, tooltip={tooltip}];')
-    for i in nodes:
-        for k, a in enumerate(g.args[i]):
-            if folded(ev, a):
-                continue
-            text = edge_text(ev, i, k)
-            if text is None:
-                append(f'  "n{a}" -> "n{i}" [style=dashed, color="#bbbbbb"];')
-            else:
-                append(f'  "n{a}" -> "n{i}" [label=<{dot_html(text)}>];')
+    for a, i, text in edges(ev, nodes):
+        if text is None:
+            append(f'  "n{a}" -> "n{i}" [style=dashed, color="#bbbbbb"];')
+        else:
+            append(f'  "n{a}" -> "n{i}" [label=<{dot_html(text)}>];')
     inputs = [i for i in nodes if g.ops[i].name == "input"]
     if len(inputs) > 1:
         append("  { rank=same; " + " ".join(f'"n{i}";' for i in inputs) + " }")
@@ -279,7 +283,6 @@ def _mermaid_node_label(ev: Evaluation, i: int) -> str:
 
 def mermaid(ev: Evaluation, wrt=None) -> str:
     """The figure as a Mermaid flowchart (paste into Markdown as a ```mermaid block)."""
-    g = ev.graph
     wrt_nodes = _wrt_nodes(ev, wrt)
     nodes = drawn(ev)
     out = ["%% cgrad graph: node labels give op = value and the gradient, edges the local derivative",
@@ -293,15 +296,11 @@ def mermaid(ev: Evaluation, wrt=None) -> str:
     marked = [i for i in nodes if i in wrt_nodes]
     if marked:  # a second class on top of the first (a `class` line naming an undrawn node would draw it)
         append("  class " + ",".join(f"n{i}" for i in marked) + " wrt")
-    for i in nodes:
-        for k, a in enumerate(g.args[i]):
-            if folded(ev, a):
-                continue
-            text = edge_text(ev, i, k)
-            if text is None:
-                append(f"  n{a} -.-> n{i}")
-            else:
-                append(f'  n{a} -->|"{mermaid_text(text)}"| n{i}')
+    for a, i, text in edges(ev, nodes):
+        if text is None:
+            append(f"  n{a} -.-> n{i}")
+        else:
+            append(f'  n{a} -->|"{mermaid_text(text)}"| n{i}')
     return "\n".join(out) + "\n"
 
 

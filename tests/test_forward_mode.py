@@ -10,6 +10,7 @@ import math
 import random
 
 import pytest
+from test_ops import points
 
 from cgrad_cli import CgradError, backward, evaluate, forward, parse
 from cgrad_cli import forward_mode
@@ -129,18 +130,6 @@ def test_sweep_counts(monkeypatch, src, wrt, forward_sweeps):
 # --- every op of the table ------------------------------------------------------------------------------------
 
 DIFFERENTIABLE = [op for op in OPS.values() if op.forward is not None and op.name != "copy"]
-
-
-def points(op, n=10, seed=0):
-    """Random points inside the op's declared domain, away from its kinks (as tests/test_ops.py)."""
-    rng = random.Random(f"forward-{op.name}-{seed}")
-    domain = list(op.domain) + [(-3.0, 3.0)] * (op.arity - len(op.domain))
-    while n:
-        xs = [rng.uniform(lo, hi) for lo, hi in domain]
-        if op.kink is not None and any(abs(x) < 1e-3 for x in xs) or (op.arity == 2 and abs(xs[0] - xs[1]) < 1e-3):
-            continue
-        n -= 1
-        yield xs
 
 
 @pytest.mark.parametrize("op", DIFFERENTIABLE, ids=lambda op: op.name)
