@@ -8,6 +8,7 @@ print without recursion.
 from __future__ import annotations
 
 from .expr import FN, MUL, NUM, POW, VAR, Expr, children, postorder
+from .latex import latex_name
 
 ATOM, POWER, UNARY, PRODUCT, SUM = 100, 40, 30, 20, 10
 
@@ -43,16 +44,8 @@ class _Latex(_Style):
     _NAMES = {"sin": "\\sin", "cos": "\\cos", "tan": "\\tan", "asin": "\\arcsin", "acos": "\\arccos",
               "atan": "\\arctan", "sinh": "\\sinh", "cosh": "\\cosh", "tanh": "\\tanh", "exp": "\\exp",
               "log": "\\ln", "min": "\\min", "max": "\\max"}
-    _GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
-                      "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
-                      "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split()))
-
     def var(self, name):
-        head, _, sub = name.partition("_")
-        out = "".join("\\" + self._GREEK[c] + " " if c in self._GREEK else c for c in head).strip()
-        if len(head) > 1 and head.isascii() and head.isalpha():
-            out = f"\\mathit{{{head}}}"
-        return out + (f"_{{{self.var(sub)}}}" if sub else "")
+        return latex_name(name)
 
     def call(self, name, args):
         if name == "sqrt":
