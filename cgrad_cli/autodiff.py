@@ -66,7 +66,10 @@ def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
     out = graph.output if output is None else _lookup(graph, output, "output")
     if wrt is not None:
         for name in wrt:
-            _lookup(graph, name, "--wrt")
+            if not graph.needs_grad[_lookup(graph, name, "--wrt")]:  # k = 3: reverse mode never looks at k
+                raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
+                                       hint=f"to differentiate with respect to {name}, make it an input: "
+                                            f"remove its assignment and give --{name} VALUE")
     values = forward(graph, inputs)
     return backward(graph, values, out)
 

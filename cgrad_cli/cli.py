@@ -16,9 +16,11 @@ from .commands.common import EXIT_CODES
 
 # Each command lives in its own module, imported only when it runs (or --help lists it).
 COMMANDS = {
+    "check": "cgrad_cli.commands.check",
     "diff": "cgrad_cli.commands.diff",
     "eval": "cgrad_cli.commands.eval",
     "explain": "cgrad_cli.commands.explain",
+    "gradcheck": "cgrad_cli.commands.gradcheck",
     "grammar": "cgrad_cli.commands.grammar",
     "graph": "cgrad_cli.commands.graph",
     "hessian": "cgrad_cli.commands.hessian",

@@ -466,3 +466,10 @@ def test_evaluate_is_repeatable_on_one_graph():
 def test_all_errors_are_cgrad_errors():
     for cls in (InputError, MathDomainError, ProgramNameError):
         assert issubclass(cls, CgradError)
+
+
+def test_wrt_a_name_that_depends_on_no_input_is_refused():
+    """Reverse mode never visits k in `k = 3; y = k*x`; reporting 0 for ∂y/∂k would be wrong (it is x)."""
+    with pytest.raises(ProgramNameError) as info:
+        evaluate(parse("k = 3; y = k*x"), {"x": 2}, wrt=["k"])
+    assert info.value.exit_code == 2 and "depends on no input" in info.value.message

@@ -1,0 +1,150 @@
+"""`cgrad check`: does an answer (a number or a formula) match cgrad's value or gradient?"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import InputError
+from .common import console, load, program_command
+
+EPILOG = """\b
+Exit codes:
+  0  every expectation holds
+  1  an expectation does not hold
+  2  usage, syntax, name or input error (a bad --expect too)
+  3  math domain error in the program at the given point
+  70 internal error (a bug in cgrad: please report it)"""
+
+
+@program_command("check")
+@click.option("--expect", "expects", multiple=True, metavar="QUANTITY=ANSWER",
+              help="What to check: NAME, dOUT/dNAME or ∂OUT/∂NAME = a number or a formula. Repeatable.")
+@click.option("--rtol", default=1e-5, show_default=True, type=click.FloatRange(0), help="Relative tolerance.")
+@click.option("--atol", default=1e-8, show_default=True, type=click.FloatRange(0), help="Absolute tolerance.")
+@click.option("--points", default=20, show_default=True, type=click.IntRange(0),
+              help="Also check each formula at this many random points around the given one.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random points.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--answers", metavar="FILE|DIR",
+              help="With an assignment: grade a student's answers (TOML or JSON), or every file in DIR.")
+@click.option("--junit", metavar="FILE", help="With an assignment: also write JUnit XML to FILE.")
+@click.option("--gradescope", metavar="FILE", help="With an assignment: also write Gradescope's results.json.")
+def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, as_json, answers, junit, gradescope,
+            debug):
+    """Check expected values and derivatives of PROGRAM against cgrad's,
+    at the point given by --NAME VALUE.
+
+    QUANTITY is NAME (the value of an input, a named node or the output) or
+    dOUT/dNAME (also ∂OUT/∂NAME): the derivative of node OUT with respect to
+    an input or named node NAME, by reverse mode.  ANSWER is a number or a
+    formula over the program's names, written as cgrad expressions.  A check
+    passes when |expected − got| ≤ atol + rtol·|got|.  A formula is also
+    checked at --points random points (seed --seed): each input x drawn
+    uniformly from x ± max(1, |x|)/2; points where the program or the answer
+    is undefined are skipped and counted, and when fewer than half remain the
+    check fails, saying so.  So a formula right at one point only fails.
+
+    \b
+    Examples:
+      cgrad check "e=(a+b)*(b+1)" --a 2 --b 1 --expect e=6 --expect de/da=2 --expect de/db=5
+      cgrad check "e=(a+b)*(b+1)" --a 2 --b 1 --expect "de/db = a + 2*b + 1"
+      cgrad check "c=a+b; d=b+1; e=c*d" --a 2 --b 1 --expect "∂e/∂c = d" --json
+      cgrad check "y = log(x)" --x 2 --expect "dy/dx = 0.5" --rtol 1e-3
+
+    With an assignment file (PROGRAM ending in .toml: problems, each with a
+    program, input sets and expected answers), the key's own answers are
+    checked; --answers FILE grades a student's answers (problem -> quantity
+    -> answer, TOML or JSON), --answers DIR every file in DIR, with a class
+    summary.  Each quantity scores all or nothing (partial credit per
+    quantity); a malformed student file is reported and scored 0.
+
+    \b
+      cgrad check examples/hw1.toml
+      cgrad check examples/hw1.toml --answers examples/answers/alice.toml
+      cgrad check examples/hw1.toml --answers examples/answers/ --junit grades.xml
+      cgrad check examples/hw1.toml --answers submission.json --gradescope results.json
+    """
+    from ..check import check, parse_expectation
+
+    first = next((w for w in words if not w.startswith("-")), None)
+    if file is None and first is not None and first.endswith(".toml") and len(words) == 1:
+        return _assignment(first, answers, junit, gradescope, as_json, expects)
+    if answers or junit or gradescope:
+        raise InputError("--answers, --junit and --gradescope work with an assignment file",
+                         hint="cgrad check hw1.toml --answers alice.toml")
+
+    graph, inputs = load(words, file, sets, inputs_file)
+    if not expects:
+        raise InputError("nothing to check: give --expect QUANTITY=ANSWER",
+                         hint='as in --expect e=6 --expect de/db=5 --expect "de/db = a + 2*b + 1"')
+    expectations = [parse_expectation(text, graph) for text in expects]
+    report = check(graph, inputs, expectations, rtol=rtol, atol=atol, points=points, seed=seed)
+    for message in report.warnings:
+        click.echo("warning: " + message, err=True)
+    if as_json:
+        from ..check import report_json
+        from ..render_json import dumps
+
+        sys.stdout.write(dumps(report_json(report)) + "\n")
+    else:
+        from ..render_check import render
+
+        console().print(render(report))
+    if not report.passed:
+        raise click.exceptions.Exit(1)
+
+
+def _assignment(path, answers, junit_file, gradescope_file, as_json, expects):
+    import os
+
+    from ..assignment import answer_files, grade_file, grade_json, grade_key, gradescope, junit, load_assignment
+    from ..render_json import dumps
+
+    if expects:
+        raise InputError("--expect works with a program; an assignment file holds its own expectations")
+    assignment = load_assignment(path)
+    if answers is not None and os.path.isdir(answers):
+        grades = [grade_file(assignment, f) for f in answer_files(answers)]
+        if not grades:
+            raise InputError(f"no .toml or .json answer files in {answers}")
+        if gradescope_file:
+            raise InputError("--gradescope grades one student: give --answers FILE")
+    elif answers is not None:
+        if not os.path.isfile(answers):
+            raise InputError(f"no such answers file or folder: {answers}")
+        grades = [grade_file(assignment, answers)]
+        if grades[0].error:  # one student's malformed file is a plain error (a class run carries on)
+            from ..assignment import read_answers
+
+            read_answers(answers)
+    else:
+        grades = [grade_key(assignment)]
+    if junit_file:
+        _write(junit_file, junit(grades, assignment.title))
+    if gradescope_file:
+        _write(gradescope_file, dumps(gradescope(grades[0])) + "\n")
+    class_run = answers is not None and os.path.isdir(answers)
+    if as_json:
+        doc = {"assignment": assignment.title, "file": path, "max_score": assignment.max_score,
+               "students" if class_run else "grade": [grade_json(g) for g in grades] if class_run
+               else grade_json(grades[0])}
+        sys.stdout.write(dumps(doc) + "\n")
+    else:
+        from ..render_check import render_class, render_grade
+
+        console().print(render_class(grades, assignment.title) if class_run
+                        else render_grade(grades[0], assignment.title))
+    if not class_run and not grades[0].passed:
+        raise click.exceptions.Exit(1)
+
+
+def _write(path, text):
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror}") from None
+
+
+command.epilog = EPILOG
