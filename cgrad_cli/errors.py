@@ -1,7 +1,7 @@
 """Errors a user can cause, each with its exit code; anything else is a bug in cgrad.
 
 Exit codes (documented in README and `cgrad --help`):
-  0 success · 1 a check failed (reserved) · 2 usage, syntax, name or input error
+  0 success · 1 a check failed (cgrad check, gradcheck) · 2 usage, syntax, name or input error
   3 math domain error (log(-1), 1/0, overflow, ...) · 70 internal error (a bug: please report it)
 """
 from __future__ import annotations

@@ -8,16 +8,9 @@ import click
 from ..errors import InputError
 from .common import console, load, program_command
 
-EPILOG = """\b
-Exit codes:
-  0  every expectation holds
-  1  an expectation does not hold
-  2  usage, syntax, name or input error (a bad --expect too)
-  3  math domain error in the program at the given point
-  70 internal error (a bug in cgrad: please report it)"""
 
 
-@program_command("check")
+@program_command("check", failed="an expectation does not hold")
 @click.option("--expect", "expects", multiple=True, metavar="QUANTITY=ANSWER",
               help="What to check: NAME, dOUT/dNAME or ∂OUT/∂NAME = a number or a formula. Repeatable.")
 @click.option("--rtol", default=1e-5, show_default=True, type=click.FloatRange(0), help="Relative tolerance.")
@@ -145,6 +138,3 @@ def _write(path, text):
             f.write(text)
     except OSError as e:
         raise InputError(f"cannot write {path}: {e.strerror}") from None
-
-
-command.epilog = EPILOG

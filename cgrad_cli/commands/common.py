@@ -12,12 +12,15 @@ import click
 
 from ..errors import InputError
 
-EXIT_CODES = """\b
-Exit codes:
-  0  success
-  2  usage, syntax, name or input error
-  3  math domain error: log(-1), sqrt(-4), 1/0, 0^-1, asin(2), overflow
-  70 internal error (a bug in cgrad: please report it)"""
+def exit_codes(failed: str | None = None) -> str:
+    """The exit codes for --help; `failed` describes exit 1 for the commands that check something."""
+    return "\n".join(["\b", "Exit codes:", "  0  success"] + ([f"  1  {failed}"] if failed else []) + [
+        "  2  usage, syntax, name or input error",
+        "  3  math domain error: log(-1), sqrt(-4), 1/0, 0^-1, asin(2), overflow",
+        "  70 internal error (a bug in cgrad: please report it)"])
+
+
+EXIT_CODES = exit_codes("a check failed (cgrad check, cgrad gradcheck)")
 
 LECTURE = 'e=(a+b)*(b+1)'
 _KEEP = "\0"  # marks a word click must not read as options; argv can never contain NUL
@@ -39,8 +42,10 @@ class ProgramCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
-def program_command(name: str, **kwargs):
-    """@program_command("eval"): a click command taking PROGRAM, its inputs and --debug."""
+def program_command(name: str, failed: str | None = None, **kwargs):
+    """@program_command("eval"): a click command taking PROGRAM, its inputs and --debug.
+
+    `failed` says what exit code 1 means, for a command that checks something."""
     def decorate(f):
         for option in reversed([
             click.argument("words", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [--NAME VALUE]..."),
@@ -53,7 +58,8 @@ def program_command(name: str, **kwargs):
             f = option(f)
         f = click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")(f)
         settings = {"ignore_unknown_options": True, "allow_interspersed_args": True}
-        return click.command(name, cls=ProgramCommand, context_settings=settings, epilog=EXIT_CODES, **kwargs)(f)
+        return click.command(name, cls=ProgramCommand, context_settings=settings, epilog=exit_codes(failed),
+                             **kwargs)(f)
     return decorate
 
 

@@ -9,13 +9,6 @@ from .common import load, names, program_command
 
 EXIT_MISMATCH = 1
 
-_HELP_EXIT = """\b
-Exit codes:
-  0  every checked input agrees (kinks and steps off the domain only warn)
-  1  a mismatch: some gradient disagrees with its finite difference
-  2  usage, syntax, name or input error
-  3  math domain error at the point itself: log(-1), sqrt(-4), 1/0, overflow
-  70 internal error (a bug in cgrad: please report it)"""
 
 
 def _num(x: float) -> str:
@@ -92,7 +85,7 @@ def document(check) -> dict:
     }
 
 
-@program_command("gradcheck")
+@program_command("gradcheck", failed="a gradient disagrees with its finite difference")
 @click.option("--wrt", metavar="A,B", help="Check the gradient with respect to these inputs only (default: all).")
 @click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
 @click.option("--eps", default=None, type=click.FloatRange(0, 1, min_open=True), metavar="EPS",
@@ -141,6 +134,3 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
         click.echo(render(check))
     if not check.ok:
         raise click.exceptions.Exit(EXIT_MISMATCH)
-
-
-command.epilog = _HELP_EXIT  # program_command's exit codes, plus 1 for a mismatch
