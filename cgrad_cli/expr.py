@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+from .errors import MathDomainError
 from .ops import OPS
 
 NUM, VAR, ADD, MUL, POW, FN = "num", "var", "add", "mul", "pow", "fn"
@@ -93,7 +94,11 @@ class Exprs:
         return e
 
     def num(self, value: float) -> Expr:
-        return self._make(NUM, float(value) + 0.0)  # + 0.0 turns -0.0 into 0.0
+        value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if not math.isfinite(value):  # 1e200*1e200 folded: no formula can hold it
+            raise MathDomainError("a number in the formula overflows float64 (the program's constants multiply "
+                                  "or add up beyond 1.8e308)")
+        return self._make(NUM, value)
 
     def var(self, name: str) -> Expr:
         if name not in self.order:

@@ -61,6 +61,7 @@ def test_diff_large_result_is_written_with_shared_parts_named():
     (["diff", "y = a*b", "--at", "a=1"], 2, "missing value for b"),
     (["diff", "y = 3"], 2, "no inputs"),
     (["hessian", "f = x*y", "--x", "1"], 2, "missing value for input y"),
+    (["hessian", "f = 3"], 2, "no inputs"),
     (["hessian", "f = x*y", "--x", "1", "--y", "2", "--wrt", "q"], 2, "not an input"),
 ])
 def test_errors(args, code, fragment):

@@ -48,6 +48,8 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
 
     graph, point = load(words, file, sets, inputs_file)
     wrt_names = names(wrt) or list(graph.inputs)
+    if not wrt_names:
+        raise InputError("the program has no inputs: its Hessian is empty")
     for name in wrt_names:
         if name not in graph.inputs:
             raise InputError(f"--wrt: '{name}' is not an input of the program",
