@@ -63,6 +63,11 @@ def program_command(name: str, failed: str | None = None, **kwargs):
     return decorate
 
 
+# `--output NAME`, the same for every command that differentiates.
+output_option = click.option("--output", "output", metavar="NAME",
+                             help="Differentiate this name instead of the last statement.")
+
+
 def load(words, file, sets, inputs_file):
     """The parsed program and its input values, from a program command's arguments."""
     from ..parsing import parse

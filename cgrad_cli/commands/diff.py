@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import InputError
-from .common import load, names, program_command
+from .common import load, names, number, output_option, program_command
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 INLINE = 400  # a derivative bigger than this many nodes (written as a tree) is printed as a program
@@ -14,8 +14,6 @@ INLINE = 400  # a derivative bigger than this many nodes (written as a tree) is 
 
 def parse_at(text: str | None) -> dict:
     """`--at a=2,b=1` -> {'a': 2.0, 'b': 1.0}."""
-    from .common import number
-
     point = {}
     for item in (text or "").split(","):
         if item.strip():
@@ -42,7 +40,7 @@ def notation(out: str, wrt: str, order: int, latex: bool = False) -> str:
 @click.option("--at", "at", metavar="A=2,B=1", help="Also evaluate the derivative at this point.")
 @click.option("--order", default=1, show_default=True, type=click.IntRange(1, 8), help="Differentiate this many times.")
 @click.option("--keep", is_flag=True, help="Keep named intermediates (c = a+b) as names instead of writing them out.")
-@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@output_option
 @click.option("--latex", is_flag=True, help="Print LaTeX.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: each derivative's text, LaTeX and value.")
 def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex, as_json, debug):
@@ -62,7 +60,7 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
     """
     from ..derive import as_program, derivatives, value_at
     from ..expr import size
-    from ..render_expr import latex as to_latex, number, text, to_program
+    from ..render_expr import latex as to_latex, number as shown, text, to_program
 
     graph, point = load(words, file, sets, inputs_file)
     point.update(parse_at(at))
@@ -100,9 +98,9 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
         head = notation(out, name, order, latex)
         if small[name]:
             body = to_latex(d) if latex else text(d)
-            click.echo(f"{head} = {body}" + (f" = {number(value[name])}" if name in value else ""))
+            click.echo(f"{head} = {body}" + (f" = {shown(value[name])}" if name in value else ""))
         else:  # expression swell: the derivative as a program, its shared parts named once
             click.echo(f"{head} = d_{name}, written with its shared parts named:")
             click.echo("  " + to_program({f"d_{name}": d}, reserved=graph.named).replace("\n", "\n  "))
             if name in value:
-                click.echo(f"  = {number(value[name])}")
+                click.echo(f"  = {shown(value[name])}")

@@ -5,12 +5,12 @@ import sys
 
 import click
 
-from .common import console, load, names, program_command
+from .common import console, load, names, output_option, program_command
 
 
 @program_command("eval")
 @click.option("--wrt", metavar="A,B", help="Report gradients with respect to these names only.")
-@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@output_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
 @click.option("--depth", default=12, show_default=True, metavar="N", type=click.IntRange(1),
               help="Draw the tree this many levels deep.")

@@ -5,13 +5,13 @@ import sys
 
 import click
 
-from .common import console, load, names, program_command
+from .common import console, load, names, output_option, program_command
 
 
 @program_command("explain")
 @click.option("--wrt", metavar="A,B", help="Explain the derivatives with respect to these names only "
                                           "(inputs or assigned names; default: every input).")
-@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@output_option
 @click.option("--max-terms", default=64, show_default=True, metavar="N", type=click.IntRange(0),
               help="Write out at most N paths per derivative; with more, show the factored (reverse-mode) form.")
 @click.option("--markdown", "as_markdown", is_flag=True,

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .common import load, names, program_command
+from .common import load, names, output_option, program_command
 
 EXIT_MISMATCH = 1
 
@@ -87,7 +87,7 @@ def document(check) -> dict:
 
 @program_command("gradcheck", failed="a gradient disagrees with its finite difference")
 @click.option("--wrt", metavar="A,B", help="Check the gradient with respect to these inputs only (default: all).")
-@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@output_option
 @click.option("--eps", default=None, type=click.FloatRange(0, 1, min_open=True), metavar="EPS",
               help="Relative step: h = EPS·max(1, |x|).  [default: cube root of float64 epsilon, ≈ 6.06e-6]")
 @click.option("--rtol", default=1e-5, show_default=True, type=click.FloatRange(0), metavar="R",

@@ -9,7 +9,7 @@ import sys
 import click
 
 from ..errors import CgradError, InputError
-from .common import load, names, program_command
+from .common import load, names, output_option, program_command
 
 IMAGES = (".svg", ".png")
 BY_EXTENSION = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot",
@@ -25,7 +25,7 @@ SLOW = 3000  # nodes: beyond this, warn that Graphviz's layout can take a long t
               help="Write to FILE instead of stdout.  FILE.svg and FILE.png are drawn by Graphviz's dot; "
                    "FILE.html is one self-contained page; .mmd is Mermaid; anything else DOT.")
 @click.option("--wrt", metavar="A,B", help="Mark these names in the figure and list their gradients.")
-@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@output_option
 def command(words, file, sets, inputs_file, fmt, out, wrt, output, debug):
     """Draw PROGRAM's computational graph like a lecture figure: every node
     with its op, value and gradient ∂output/∂node, every edge (argument ->

@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import InputError
-from .common import console, load, names, program_command
+from .common import console, load, names, output_option, program_command
 
 
 def hessian(graph, point: dict, wrt: list, output: str | None = None) -> list:
@@ -34,7 +34,7 @@ def hessian(graph, point: dict, wrt: list, output: str | None = None) -> list:
 
 @program_command("hessian")
 @click.option("--wrt", metavar="X,Y", help="Only these inputs (default: every input).")
-@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@output_option
 @click.option("--json", "as_json", is_flag=True, help='Print {"output", "wrt", "at", "hessian": [[...], ...]}.')
 def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     """Print the Hessian of PROGRAM's output (the matrix of second

@@ -5,12 +5,12 @@ import sys
 
 import click
 
-from .common import console, load, names, program_command
+from .common import console, load, names, output_option, program_command
 
 
 @program_command("trace")
 @click.option("--wrt", metavar="A,B", help="Forward-mode sweeps with respect to these names (default: every input).")
-@click.option("--output", "output", metavar="NAME", help="Differentiate this name instead of the last statement.")
+@output_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every node.")
 @click.option("--limit", default=200, show_default=True, metavar="N", type=click.IntRange(1),
               help="Show at most N rows of the table (the first and last nodes of the tape).")
