@@ -8,10 +8,14 @@ along several paths gets the sum over all of them -- the lecture's
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
+from functools import partial
 
-from .errors import InputError, MathDomainError, ProgramNameError, suggest
+from .errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from .graph import Graph, gc_paused
-from .ops import NUMERIC
+from .ops import NUMERIC, BadIndex, ShapeMismatch, array_namespace
+
+_NO_PARAMS: dict = {}
 
 # What cgrad does where a derivative does not exist; printed with results that land on a kink.
 CONVENTIONS = {
@@ -28,12 +32,13 @@ CONVENTIONS = {
 class Evaluation:
     """A graph evaluated at one point: every node's value, local derivatives and gradient."""
 
-    def __init__(self, graph: Graph, output: int, values: list, grads: list, local: list, reached: list,
-                 warnings: list):
+    def __init__(self, graph: Graph, output: int, values: list, grads: list | None, local: list, reached: list,
+                 warnings: list, shapes: list | None = None):
         self.graph = graph
+        self.shapes = shapes  # each node's shape, for a program with tensors (None: every value is a float)
         self.output = output  # the node differentiated
         self.values = values  # value of each node
-        self.grads = grads  # ∂output/∂node for each node (0 off the output's subgraph)
+        self.grads = grads  # ∂output/∂node for each node (0 off the output's subgraph); None: output not scalar
         self.local = local  # per node: [∂node/∂arg per argument (None for a constant argument)], or None
         self.reached = reached  # is the node in the output's subgraph?
         self.warnings = warnings  # (node id, message) for each kink met, in tape order
@@ -58,7 +63,48 @@ class Evaluation:
         """{name: ∂output/∂name} for the inputs, or for the names in `wrt` (inputs or assigned names)."""
         g = self.graph
         names = list(g.inputs) if wrt is None else wrt
-        return {name: self.grads[g.named[name]] for name in names}
+        return {name: self.grad(g.named[name]) for name in names}
+
+    def grad(self, i: int):
+        """∂output/∂node, shaped like the node (an array of zeros where nothing flows back)."""
+        grad = self.grads[i]
+        if self.shapes is not None and self.shapes[i] and not getattr(grad, "shape", ()):
+            return grad + self.values[i] * 0.0
+        return grad
+
+    def uses(self, i: int) -> list:
+        """[(consumer node, argument position, contribution)] for each use of node i on the output's subgraph.
+
+        The lecture's parameter sharing: treat each use as its own variable; the node's gradient is the
+        sum of these contributions (each already summed back to the node's shape).
+        """
+        g, out = self.graph, []
+        for j in range(i + 1, self.output + 1):
+            if not self.reached[j] or i not in g.args[j]:
+                continue
+            op, xs = g.ops[j], [self.values[a] for a in g.args[j]]
+            for k, a in enumerate(g.args[j]):
+                if a != i:
+                    continue
+                if op.vjp is not None:
+                    share = op.vjp(self._m(), self.grads[j], self.values[j], *xs, **g.params.get(j, _NO_PARAMS))[k]
+                elif self.local[j] is not None and self.local[j][k] is not None:
+                    share = self.grads[j] * self.local[j][k]
+                    if self.shapes is not None:
+                        share = _unbroadcast(share, xs[k])
+                else:
+                    share = None
+                if share is not None:
+                    out.append((j, k, share))
+        return out
+
+    def _m(self):
+        return array_namespace() if self.shapes is not None else NUMERIC
+
+    @property
+    def differentiated(self) -> bool:
+        """False when the output is not a scalar: then there is no gradient, only Jacobians."""
+        return self.grads is not None
 
 
 def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) -> Evaluation:
@@ -72,6 +118,11 @@ def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
                                             f"remove its assignment and give --{name} VALUE")
     values = forward(graph, inputs)
     return backward(graph, values, out)
+
+
+def uses_tensors(graph: Graph, inputs: dict) -> bool:
+    """Does evaluating the program need arrays: tensor syntax in it, or an input given as an array?"""
+    return graph.tensor or any(isinstance(value, list) for value in inputs.values())
 
 
 def _lookup(graph: Graph, name: str, what: str) -> int:
@@ -100,9 +151,24 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
         raise InputError(f"missing value{s} for input{s} " + ", ".join(missing),
                          hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
     for name, value in inputs.items():
-        if not _finite_number(value):
+        if not (_finite_number(value) or isinstance(value, list) and _finite_array(value)):
             shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
-            raise InputError(f"the value of input '{name}' must be a finite number, not {shown}")
+            raise InputError(f"the value of input '{name}' must be a finite number or an array of them "
+                             f"(rows of equal length), not {shown}")
+
+
+def _finite_array(value: list) -> bool:
+    """A rectangular nested list of finite numbers (walked with a stack, however deep)."""
+    shape, stack = {}, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list):
+            if shape.setdefault(depth, len(item)) != len(item) or not item:
+                return False
+            stack.extend((x, depth + 1) for x in item)
+        elif not _finite_number(item) or shape.setdefault(depth, None) is not None:
+            return False
+    return True
 
 
 def _finite_number(value) -> bool:
@@ -119,28 +185,98 @@ def _inputs_hint(graph: Graph) -> str:
 
 
 def forward(graph: Graph, inputs: dict) -> list:
-    """Every node's value, as floats, in tape order."""
+    """Every node's value in tape order: floats, or numpy arrays when the program uses tensors."""
     check_inputs(graph, inputs)
+    tensor = uses_tensors(graph, inputs)
     v = [0.0] * len(graph)
     for i, value in graph.consts.items():
         v[i] = value
-    for name, i in graph.inputs.items():
-        v[i] = float(inputs[name])
+    if tensor:
+        np = _numpy()
+        for name, i in graph.inputs.items():
+            v[i] = np.asarray(inputs[name], dtype=float)
+        infer_shapes(graph, v)
+        code, numerics = array_code(graph), np.errstate(all="raise", under="ignore")
+    else:
+        for name, i in graph.inputs.items():
+            v[i] = float(inputs[name])
+        code, numerics = graph.code, nullcontext()
     i = -1
     try:
-        with gc_paused():
-            for i, f, a, b in graph.code:
-                v[i] = f(v[a]) if b < 0 else f(v[a], v[b])
-    except (ValueError, ZeroDivisionError, OverflowError, TypeError) as e:
-        culprit = _first_non_finite(v, i)  # sin(x*1e200*1e200) fails at sin, but the overflow came first
+        with gc_paused(), numerics:
+            for i, f, a, b in code:  # b: the second argument, -1 for none, -2 when `a` lists them all
+                v[i] = f(v[a]) if b == -1 else f(v[a], v[b]) if b >= 0 else f(*[v[k] for k in a])
+    except BadIndex as e:
+        raise InputError(f"{e}, in {graph.text(i, 48)}{_call(graph, i)}", source=graph.source,
+                         span=graph.spans[i]) from None
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, FloatingPointError) as e:
+        culprit = None if tensor else _first_non_finite(v, i)  # sin(x*1e200*1e200) fails at sin: 1e400 came first
         if culprit is not None:
             raise _domain_error(graph, v, culprit, OverflowError("overflow")) from None
         raise _domain_error(graph, v, i, e) from None
-    if not math.isfinite(sum(v)):  # 1e200*1e200 is inf, no exception; a finite sum proves every value finite
+    if not tensor and not math.isfinite(sum(v)):  # 1e200*1e200 is inf, no exception; a finite sum: all finite
         culprit = _first_non_finite(v, len(v))
         if culprit is not None:
             raise _domain_error(graph, v, culprit, OverflowError("overflow"))
     return v
+
+
+def _numpy():
+    array_namespace()
+    from . import ops
+
+    return ops.np
+
+
+def array_code(graph: Graph) -> list:
+    """The forward program over numpy arrays: each node's numpy function, its parameters bound."""
+    m, params = array_namespace(), graph.params
+    code = []
+    for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
+        if not args:
+            continue
+        f = getattr(m, op.name)
+        if i in params:
+            f = partial(f, **params[i])
+        code.append((i, f, args[0], -1) if len(args) == 1 else (i, f, *args) if len(args) == 2 else (i, f, args, -2))
+    return code
+
+
+def infer_shapes(graph: Graph, values: list) -> list:
+    """Every node's shape, from the inputs' shapes alone: a mismatch is reported before anything is computed."""
+    from .ops import _broadcast
+
+    np = _numpy()
+    shapes = []
+    for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
+        if not args:
+            shapes.append(np.shape(values[i]))
+            continue
+        rule = op.shape or _broadcast
+        try:
+            shapes.append(rule(*[shapes[a] for a in args], **graph.params.get(i, _NO_PARAMS)))
+        except ShapeMismatch as e:
+            raise _shape_error(graph, shapes, i, e) from None
+    return shapes
+
+
+def _shape_error(graph: Graph, shapes: list, i: int, e: Exception) -> ShapeError:
+    from .ops import _shape
+
+    op, args = graph.ops[i], graph.args[i]
+    parts = ", ".join(f"{graph.label(a, 24)} is {_shape(shapes[a])}" for a in args
+                      if graph.ops[a].name not in ("const",) or shapes[a])
+    return ShapeError(f"shapes do not fit in {op.name}: {parts}: {e}, in {graph.text(i, 48)}{_call(graph, i)}",
+                      source=graph.source, span=graph.spans[i], op=op.name,
+                      shapes=[list(shapes[a]) for a in args])
+
+
+def _call(graph: Graph, i: int) -> str:
+    """` (in the call cell(h1, x[1]))` for a node a function call made."""
+    if i not in graph.calls:
+        return ""
+    start, end = graph.calls[i]
+    return f" (in the call {' '.join(graph.source[start:end].split())})"
 
 
 def _first_non_finite(v: list, stop: int) -> int | None:
@@ -150,66 +286,122 @@ def _first_non_finite(v: list, stop: int) -> int | None:
 
 def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str | None = None) -> MathDomainError:
     op, args = graph.ops[i], graph.args[i]
-    shown = ", ".join(f"{graph.label(a)} = {v[a]:.6g}" for a in args
+    shown = ", ".join(f"{graph.label(a)} = {_show(v[a])}" for a in args
                       if graph.ops[a].name != "const" or graph.names[a] is not None) or "its arguments"
     what = f"the derivative of {op.name} ({derivative})" if derivative else op.name
-    if isinstance(e, OverflowError) or (isinstance(e, ValueError) and "range" in str(e)):
+    if isinstance(e, OverflowError) or (isinstance(e, (ValueError, FloatingPointError)) and
+                                         ("range" in str(e) or "overflow" in str(e))):
         why = "overflows float64"
-    elif isinstance(e, ZeroDivisionError):
+    elif isinstance(e, ZeroDivisionError) or "divide" in str(e):
         why = "divides by zero"
     else:
         why = "is undefined"
-    return MathDomainError(f"{what} {why} at {shown}, in {graph.text(i, 48)}", source=graph.source,
-                           span=graph.spans[i], node=i, op=op.name,
-                           arguments=[{"text": graph.label(a), "value": v[a]} for a in args])
+    return MathDomainError(f"{what} {why} at {shown}, in {graph.text(i, 48)}{_call(graph, i)}",
+                           source=graph.source, span=graph.spans[i], node=i, op=op.name,
+                           arguments=[{"text": graph.label(a), "value": to_json(v[a])} for a in args])
 
 
-def backward(graph: Graph, values: list, out: int) -> Evaluation:
+def _show(value) -> str:
+    """A value inside a message: 6 significant digits; a small array in full, a large one by its shape."""
+    if not hasattr(value, "shape") or not value.shape:
+        return f"{float(value):.6g}"
+    if value.size <= 8:
+        return "[" + ", ".join(_show(x) for x in value) + "]"
+    return "an array of shape " + "×".join(map(str, value.shape))
+
+
+def to_json(value):
+    """A value as JSON: a float, or nested lists for an array."""
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     """Reverse mode from node `out`: one sweep down the tape.
 
     Each node passes ∂out/∂node · ∂node/∂arg down to its arguments; a local
-    derivative is only computed for an argument that depends on an input.
+    derivative is only computed for an argument that depends on an input.  Over
+    arrays the same sweep runs with numpy: elementwise ops reuse their scalar rules
+    (a broadcast argument gets its gradient summed back to its shape), other tensor
+    ops give a vector-Jacobian product.  `seed` (∂out/∂out, default 1) picks one
+    element of a tensor output: that is one row of a Jacobian.
     """
     n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
+    tensor = any(hasattr(x, "shape") for x in values)
+    shapes = infer_shapes(graph, values) if tensor else None
     g, local, reached = [0.0] * n, [None] * n, [False] * n
-    g[out], reached[out] = 1.0, True
-    m = NUMERIC
+    reached[out] = True
+    if seed is None and tensor and shapes[out]:  # no gradient of a vector: eval says to use jacobian
+        return Evaluation(graph, out, v, None, local, reached, [], shapes)
+    g[out] = 1.0 if seed is None else seed
+    m, fit, numerics = (array_namespace(), _unbroadcast, _numpy().errstate(all="raise", under="ignore")) \
+        if tensor else (NUMERIC, None, nullcontext())
+    params = graph.params
     i = out
     try:
-        with gc_paused():
+        with gc_paused(), numerics:
             for i in range(out, -1, -1):
                 args = argss[i]
                 if not args or not reached[i]:
                     continue
                 op, gi, o = ops[i], g[i], v[i]
+                if op.vjp is not None:  # a tensor op: its vector-Jacobian product gives each argument's share
+                    shares = op.vjp(m, gi, o, *[v[a] for a in args], **params.get(i, _NO_PARAMS))
+                    for a, share in zip(args, shares):
+                        reached[a] = True
+                        if share is not None and needs[a]:
+                            g[a] = g[a] + share
+                    continue
+                rules = op.partials if fit is None else op.array_partials or op.partials
                 if len(args) == 2:  # the common case, spelled out: this loop is the hot path
                     a, b = args
                     x, y = v[a], v[b]
-                    da = op.partials[0](m, o, x, y) if needs[a] else None
-                    db = op.partials[1](m, o, x, y) if needs[b] else None
+                    da = rules[0](m, o, x, y) if needs[a] else None
+                    db = rules[1](m, o, x, y) if needs[b] else None
                     local[i] = (da, db)
                     reached[a] = reached[b] = True
                     if da is not None:
-                        g[a] += gi * da
+                        g[a] += gi * da if fit is None else fit(gi * da, x)
                     if db is not None:
-                        g[b] += gi * db
+                        g[b] += gi * db if fit is None else fit(gi * db, y)
                 else:
                     xs = [v[a] for a in args]
-                    ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(op.partials, args))
+                    ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(rules, args))
                     local[i] = ls
-                    for a, d in zip(args, ls):
+                    for a, d, x in zip(args, ls, xs):
                         reached[a] = True
                         if d is not None:
-                            g[a] += gi * d
-    except (ValueError, ZeroDivisionError, OverflowError) as e:
+                            g[a] += gi * d if fit is None else fit(gi * d, x)
+    except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
         raise _derivative_error(graph, v, i, e) from None
-    if not math.isfinite(sum(g)) and not all(map(math.isfinite, g)):
-        i = next(i for i in range(n - 1, -1, -1) if not math.isfinite(g[i]))
+    if not _all_finite(g, tensor):
+        i = next(i for i in range(n - 1, -1, -1) if not _all_finite([g[i]], tensor))
         raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,
                               span=graph.spans[i], node=i)
     warnings = [(i, _kink_warning(graph, i)) for i in graph.kinks
-                if reached[i] and needs[i] and ops[i].kink(*(v[a] for a in argss[i]))]
-    return Evaluation(graph, out, v, g, local, reached, warnings)
+                if reached[i] and needs[i] and _any(ops[i].kink(*(v[a] for a in argss[i])))]
+    return Evaluation(graph, out, v, g, local, reached, warnings, shapes)
+
+
+def _unbroadcast(grad, x):
+    """A gradient summed back to the shape of `x`, the argument numpy broadcast to the output's shape."""
+    shape = getattr(x, "shape", ())
+    if getattr(grad, "shape", ()) == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    kept = tuple(k for k, size in enumerate(shape) if size == 1 and grad.shape[extra + k] != 1)
+    return grad.sum(axis=tuple(range(extra)) + tuple(extra + k for k in kept), keepdims=True).reshape(shape) \
+        if kept else grad.sum(axis=tuple(range(extra)))
+
+
+def _all_finite(values: list, tensor: bool) -> bool:
+    if not tensor:
+        return math.isfinite(sum(values)) or all(map(math.isfinite, values))
+    np = _numpy()
+    return all(np.isfinite(x).all() for x in values)
+
+
+def _any(hit) -> bool:
+    return bool(hit.any()) if hasattr(hit, "any") else bool(hit)
 
 
 def count_paths(graph: Graph, out: int, reached: list) -> list:
@@ -232,6 +424,9 @@ def _derivative_error(graph: Graph, v: list, i: int, e: Exception) -> MathDomain
     """Which of node i's local derivatives failed, said in the user's terms."""
     op, args = graph.ops[i], graph.args[i]
     xs = [v[a] for a in args]
+    if op.vjp is not None or hasattr(v[i], "shape"):  # over arrays: name the first argument with a gradient
+        a = next((a for a in args if graph.needs_grad[a]), args[0])
+        return _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(a)}")
     for rule, a in zip(op.partials, args):
         if not graph.needs_grad[a]:
             continue

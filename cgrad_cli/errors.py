@@ -68,6 +68,12 @@ class InputError(CgradError):
     kind = "input"
 
 
+class ShapeError(CgradError):
+    """Tensors whose shapes an op cannot combine: found from the inputs' shapes, before any arithmetic."""
+
+    kind = "shape"
+
+
 class MathDomainError(CgradError):
     kind = "math"
     exit_code = EXIT_MATH

@@ -34,12 +34,16 @@ class Graph:
         self.output: int | None = None  # the last statement's node
         self.code: list[tuple] = []  # the forward program: (node, function, arg, arg or -1) per computed node
         self.kinks: list[int] = []  # nodes whose op has a kink (relu, abs, max, ...): checked after a sweep
+        self.params: dict[int, dict] = {}  # an op's integer parameters, for the nodes that have some: sum(x, 0)
+        self.calls: dict[int, tuple[int, int]] = {}  # node -> span of the function call that made it
+        self.tensor = False  # does the program itself use tensors (an array literal, @, sum, ...)?
+        self.functions: dict[str, Function] = {}  # user-defined functions, by name
         self._line_starts: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.ops)
 
-    def add(self, op: Op, args: tuple[int, ...], start: int, end: int) -> int:
+    def add(self, op: Op, args: tuple[int, ...], start: int, end: int, params: dict | None = None) -> int:
         i, needs = len(self.ops), self.needs_grad
         self.ops.append(op)
         self.args.append(args)
@@ -51,12 +55,23 @@ class Graph:
             needs.append(needs[a] or needs[b])
         elif args:
             self.code.append((i, op.forward, args[0], -1))
-            needs.append(needs[args[0]])
+            needs.append(any(needs[a] for a in args))
         else:
             needs.append(op is INPUT)
         if op.kink is not None:
             self.kinks.append(i)
+        if params:
+            self.params[i] = params
+        if op.forward is None and args:
+            self.tensor = True
         return i
+
+    def pop(self) -> None:
+        """Take back the last node (a literal folded into the one that used it: [1, 2], sum(x, 0))."""
+        i = len(self.ops) - 1
+        for column in (self.ops, self.args, self.names, self.spans, self.needs_grad):
+            column.pop()
+        self.consts.pop(i, None)
 
     def text(self, i: int, width: int | None = None) -> str:
         """The node's source text on one line, shortened to `width` characters with an ellipsis."""
@@ -79,6 +94,19 @@ class Graph:
             self._line_starts = starts
         line = bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
+
+
+class Function:
+    """`cell(h, x) = tanh(Wh @ h + Wx @ x)`: the body as a small graph, copied into the program at each call.
+
+    The body's graph starts with one input node per parameter; `outer` maps its nodes that stand for
+    names of the program (Wh, Wx) to the program's nodes, so every call uses the same weights.
+    """
+
+    def __init__(self, name: str, body: Graph, params: list[int], span: tuple[int, int]):
+        self.name, self.body, self.params, self.span = name, body, params, span
+        self.outer: dict[int, int] = {}  # body node -> program node
+        self.output: int | None = None  # the body's result node
 
 
 class gc_paused:

@@ -27,6 +27,16 @@ class Op(NamedTuple):
     kink: Callable | None = None  # (*args) -> True where the op is not differentiable
     convention: str | None = None  # the derivative used at the kink, and whose convention it is
     precedence: int = 100  # binding strength of `syntax` when printed (100: atomic, a function call)
+    # Tensors.  Elementwise ops name their numpy forward in `array` and reuse `partials` (broadcast
+    # gradients are summed back to each argument's shape).  Ops whose Jacobian is not diagonal give a
+    # vector-Jacobian product instead: vjp(m, g, out, *args, **params) -> one contribution per argument
+    # (None for an argument with no gradient, such as an index).
+    array: object = None  # numpy forward: the name of a numpy function, or a function
+    vjp: Callable | None = None
+    shape: Callable | None = None  # (*argument shapes, **params) -> output shape; None: broadcasting
+    params: tuple | None = None  # (name, least, most): trailing integer literals, as in sum(x, 0)
+    examples: tuple = ()  # (program, {input: shape}) the tests differentiate; tensor ops must give some
+    array_partials: tuple | None = None  # `partials` for arrays, where those branch on a value (pow)
 
 
 def _sigmoid(x):
@@ -52,12 +62,47 @@ def _div(x, y):
     return x / y  # ZeroDivisionError on 1/0 is the domain error we want
 
 
+# numpy, bound by `array_namespace()` the first time a tensor program runs: a scalar program never
+# imports it.  The functions below that use it only run on tensor programs.
+np = None
+
+
+def _identity(x):
+    return x
+
+
+def _sigmoid_array(x):
+    return np.exp(-np.logaddexp(0.0, -x))  # never overflows, keeps sigmoid(-40) = 4e-18 exact
+
+
+def _softplus_array(x):
+    return np.logaddexp(0.0, x)
+
+
+def _relu_array(x):
+    return np.maximum(x, 0.0)
+
+
+def _step_array(x):
+    return np.where(x > 0, 1.0, 0.0)
+
+
+def _pow_dx_array(m, o, x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):  # x^(y-1) at x = 0: the where() discards it
+        return np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
+
+
+def _pow_dy_array(m, o, x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0.0, o * np.log(np.where(x == 0, 1.0, x)))
+
+
 OPS: dict[str, Op] = {}
 
 
 def _op(name, arity, forward, *partials, syntax=None, **kw):
     if syntax is None:
-        syntax = name + "(" + ", ".join("{%d}" % i for i in range(arity)) + ")"
+        syntax = name + "(" + (", ".join("{%d}" % i for i in range(arity)) if arity >= 0 else "…") + ")"
     OPS[name] = Op(name, arity, forward, partials, syntax, **kw)
 
 
@@ -68,46 +113,262 @@ _TIE = dict(kink=lambda x, y: x == y,
 # Leaves and plumbing: an input, a literal, and `d = c` (a second name for a node).
 _op("input", 0, None, syntax="{name}")
 _op("const", 0, None, syntax="{name}")
-_op("copy", 1, lambda x: x, _ONE, syntax="{0}")
+_op("copy", 1, lambda x: x, _ONE, syntax="{0}", array=_identity)
 # Arithmetic.
-_op("add", 2, operator.add, _ONE, _ONE, syntax="{0} + {1}", precedence=10)
-_op("sub", 2, operator.sub, _ONE, lambda m, o, x, y: -1.0, syntax="{0} - {1}", precedence=10)
-_op("mul", 2, operator.mul, lambda m, o, x, y: y, lambda m, o, x, y: x, syntax="{0}*{1}", precedence=20)
+_op("add", 2, operator.add, _ONE, _ONE, syntax="{0} + {1}", precedence=10, array="add")
+_op("sub", 2, operator.sub, _ONE, lambda m, o, x, y: -1.0, syntax="{0} - {1}", precedence=10, array="subtract")
+_op("mul", 2, operator.mul, lambda m, o, x, y: y, lambda m, o, x, y: x, syntax="{0}*{1}", precedence=20, array="multiply")
 _op("div", 2, _div, lambda m, o, x, y: 1.0 / y, lambda m, o, x, y: -o / y, syntax="{0}/{1}",
-    precedence=20, domain=((-3, 3), (0.5, 3)))
-_op("neg", 1, operator.neg, lambda m, o, x: -1.0, syntax="-{0}", precedence=30)
+    precedence=20, domain=((-3, 3), (0.5, 3)), array="divide")
+_op("neg", 1, operator.neg, lambda m, o, x: -1.0, syntax="-{0}", precedence=30, array="negative")
 # x^y: math.pow raises for 0^-1 and (-8)^(1/3) instead of returning inf or a complex number.
 # The exponent's rule (with its ln x) only runs when the exponent depends on an input.  At x = 0,
 # where y*x^(y-1) and ln x break down, x^0 and 0^y (y > 0) are constant: derivative 0, as PyTorch.
 _op("pow", 2, math.pow,
     lambda m, o, x, y: 0.0 if y == 0 else y * m.pow(x, y - 1.0),
     lambda m, o, x, y: 0.0 if x == 0 else o * m.log(x),
-    syntax="{0}^{1}", precedence=40, domain=((0.2, 3), (-2, 2)))
+    syntax="{0}^{1}", precedence=40, domain=((0.2, 3), (-2, 2)), array="power",
+    array_partials=(_pow_dx_array, _pow_dy_array))  # the same rules, with where() for the branches
 # Functions.
-_op("sin", 1, math.sin, lambda m, o, x: m.cos(x))
-_op("cos", 1, math.cos, lambda m, o, x: -m.sin(x))
-_op("tan", 1, math.tan, lambda m, o, x: 1.0 + o * o, domain=((-1.2, 1.2),))
-_op("asin", 1, math.asin, lambda m, o, x: 1.0 / m.sqrt(1.0 - x * x), domain=((-0.9, 0.9),))
-_op("acos", 1, math.acos, lambda m, o, x: -1.0 / m.sqrt(1.0 - x * x), domain=((-0.9, 0.9),))
-_op("atan", 1, math.atan, lambda m, o, x: 1.0 / (1.0 + x * x))
-_op("sinh", 1, math.sinh, lambda m, o, x: m.cosh(x))
-_op("cosh", 1, math.cosh, lambda m, o, x: m.sinh(x))
-_op("tanh", 1, math.tanh, lambda m, o, x: 1.0 - o * o)
-_op("exp", 1, math.exp, lambda m, o, x: o)
-_op("log", 1, math.log, lambda m, o, x: 1.0 / x, domain=((0.1, 5),))
-_op("sqrt", 1, math.sqrt, lambda m, o, x: 0.5 / o, domain=((0.1, 5),))
+_op("sin", 1, math.sin, lambda m, o, x: m.cos(x), array="sin")
+_op("cos", 1, math.cos, lambda m, o, x: -m.sin(x), array="cos")
+_op("tan", 1, math.tan, lambda m, o, x: 1.0 + o * o, domain=((-1.2, 1.2),), array="tan")
+_op("asin", 1, math.asin, lambda m, o, x: 1.0 / m.sqrt(1.0 - x * x), domain=((-0.9, 0.9),), array="arcsin")
+_op("acos", 1, math.acos, lambda m, o, x: -1.0 / m.sqrt(1.0 - x * x), domain=((-0.9, 0.9),), array="arccos")
+_op("atan", 1, math.atan, lambda m, o, x: 1.0 / (1.0 + x * x), array="arctan")
+_op("sinh", 1, math.sinh, lambda m, o, x: m.cosh(x), array="sinh")
+_op("cosh", 1, math.cosh, lambda m, o, x: m.sinh(x), array="cosh")
+_op("tanh", 1, math.tanh, lambda m, o, x: 1.0 - o * o, array="tanh")
+_op("exp", 1, math.exp, lambda m, o, x: o, array="exp")
+_op("log", 1, math.log, lambda m, o, x: 1.0 / x, domain=((0.1, 5),), array="log")
+_op("sqrt", 1, math.sqrt, lambda m, o, x: 0.5 / o, domain=((0.1, 5),), array="sqrt")
 _op("abs", 1, abs, lambda m, o, x: m.sign(x), kink=lambda x: x == 0,
-    convention="abs'(0) = 0 (PyTorch; JAX uses 1)")
-_op("sigmoid", 1, _sigmoid, lambda m, o, x: o * (1.0 - o))
+    convention="abs'(0) = 0 (PyTorch; JAX uses 1)", array="abs")
+_op("sigmoid", 1, _sigmoid, lambda m, o, x: o * (1.0 - o), array=_sigmoid_array)
 _op("relu", 1, lambda x: x if x > 0 else 0.0, lambda m, o, x: m.step(x), kink=lambda x: x == 0,
-    convention="relu'(0) = 0 (PyTorch and JAX)")
-_op("softplus", 1, _softplus, lambda m, o, x: m.sigmoid(x))
-_op("sign", 1, _sign, lambda m, o, x: 0.0, kink=lambda x: x == 0, convention="sign'(0) = 0 (PyTorch and JAX)")
-_op("step", 1, _step, lambda m, o, x: 0.0, kink=lambda x: x == 0, convention="step'(0) = 0, step(0) = 0")
+    convention="relu'(0) = 0 (PyTorch and JAX)", array=_relu_array)
+_op("softplus", 1, _softplus, lambda m, o, x: m.sigmoid(x), array=_softplus_array)
+_op("sign", 1, _sign, lambda m, o, x: 0.0, kink=lambda x: x == 0, convention="sign'(0) = 0 (PyTorch and JAX)", array="sign")
+_op("step", 1, _step, lambda m, o, x: 0.0, kink=lambda x: x == 0, convention="step'(0) = 0, step(0) = 0", array=_step_array)
 _op("min", 2, min, lambda m, o, x, y: 0.5 - 0.5 * m.sign(x - y), lambda m, o, x, y: 0.5 + 0.5 * m.sign(x - y),
-    **_TIE)
+    **_TIE, array="minimum")
 _op("max", 2, max, lambda m, o, x, y: 0.5 + 0.5 * m.sign(x - y), lambda m, o, x, y: 0.5 - 0.5 * m.sign(x - y),
-    **_TIE)
+    **_TIE, array="maximum")
+
+# Tensor ops: numpy forward, vector-Jacobian product and shape rule side by side.  Each gives
+# example programs, which the tests differentiate against finite differences.
+class ShapeMismatch(ValueError):
+    """An op's arguments have shapes it cannot combine (the message says why)."""
+
+
+class BadIndex(LookupError):
+    """An index that is not an integer, or out of range (known only once its value is)."""
+
+
+def _shape(s):
+    return "×".join(map(str, s)) if len(s) != 1 else f"{s[0]}-vector" if s else "scalar"
+
+
+def _broadcast(*shapes):
+    out = []
+    for k in range(1, max(map(len, shapes)) + 1):
+        sizes = {s[-k] for s in shapes if len(s) >= k and s[-k] != 1}
+        if len(sizes) > 1:
+            raise ShapeMismatch("elementwise ops need equal shapes, or sizes of 1 to broadcast (numpy's rule)")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(reversed(out))
+
+
+def _axis(shape, axis):
+    if axis is not None and not -len(shape) <= axis < len(shape):
+        raise ShapeMismatch(f"axis {axis} does not exist: the argument has {len(shape)} ax{'is' if len(shape) == 1 else 'es'}")
+    return axis % len(shape) if axis is not None else None
+
+
+def _reduced(shape, axis=None):
+    axis = _axis(shape, axis)
+    return () if axis is None else shape[:axis] + shape[axis + 1:]
+
+
+def _expand(g, axis):
+    """A reduction's gradient with the reduced axis put back, ready to broadcast."""
+    return g if axis is None else np.expand_dims(g, axis)
+
+
+def _sum_vjp(m, g, o, x, axis=None):
+    return (np.broadcast_to(_expand(g, axis), x.shape),)
+
+
+def _mean(x, axis=None):
+    return np.mean(x, axis=axis)
+
+
+def _mean_vjp(m, g, o, x, axis=None):
+    count = x.size if axis is None else x.shape[axis]
+    return (np.broadcast_to(_expand(g, axis) / count, x.shape),)
+
+
+def _logsumexp(x, axis=None):
+    top = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return out.reshape(_reduced(x.shape, axis))
+
+
+def _logsumexp_vjp(m, g, o, x, axis=None):
+    return (_expand(g, axis) * np.exp(x - _expand(o, axis)),)
+
+
+def _last_axis(shape):
+    if not shape:
+        raise ShapeMismatch("it works along the last axis: give it a vector (or a matrix, row by row)")
+    return shape
+
+
+def _softmax(z):
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _log_softmax(z):
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def _matmul_shape(a, b):
+    if not a or not b:
+        raise ShapeMismatch("@ multiplies vectors and matrices, not scalars: use * to scale")
+    if len(a) > 2 or len(b) > 2:
+        raise ShapeMismatch("@ takes vectors and matrices (at most 2 axes)")
+    if a[-1] != b[0]:
+        raise ShapeMismatch(f"the inner sizes differ: {a[-1]} and {b[0]}")
+    return a[:-1] + b[1:]
+
+
+def _matmul_vjp(m, g, o, a, b):
+    a2, b2 = a.reshape(-1, a.shape[-1]), b.reshape(b.shape[0], -1)  # vectors as 1×k and k×1 matrices
+    g2 = np.reshape(g, (a2.shape[0], b2.shape[1]))
+    return (g2 @ b2.T).reshape(a.shape), (a2.T @ g2).reshape(b.shape)
+
+
+def _dot_shape(a, b):
+    if len(a) != 1 or a != b:
+        raise ShapeMismatch("dot takes two vectors of the same length")
+    return ()
+
+
+def _index(value, size):
+    """An index value as a Python int in [0, size), Python's negative indices counted from the end."""
+    k = int(value)
+    if k != value:
+        raise BadIndex(f"index {value:g} is not an integer")
+    if not -size <= k < size:
+        raise BadIndex(f"index {k} is out of range for an axis of size {size} (indices count from 0)")
+    return k % size
+
+
+def _key(x, idx, key):
+    it = iter(idx)
+    return tuple(k if k is not None else _index(next(it), x.shape[axis]) for axis, k in enumerate(key))
+
+
+def _getitem(x, *idx, key):
+    return x[_key(x, idx, key)]
+
+
+def _getitem_vjp(m, g, o, x, *idx, key):
+    gx = np.zeros_like(x)
+    gx[_key(x, idx, key)] = g
+    return (gx,) + (None,) * len(idx)
+
+
+def _getitem_shape(x, *idx, key):
+    if len(key) > len(x):
+        raise ShapeMismatch(f"{len(key)} ind{'ex' if len(key) == 1 else 'ices'} for "
+                            f"{len(x)} ax{'is' if len(x) == 1 else 'es'}")
+    if any(s != () for s in idx):
+        raise ShapeMismatch("an index must be a single integer")
+    for k, size in zip(key, x):
+        if isinstance(k, int) and not -size <= k < size:
+            raise ShapeMismatch(f"index {k} is out of range for an axis of size {size} (indices count from 0)")
+    kept = tuple(len(range(*k.indices(size))) for k, size in zip(key, x) if isinstance(k, slice))
+    return kept + x[len(key):]
+
+
+def _reshape_shape(x, shape):
+    size = math.prod(x)
+    known = math.prod(d for d in shape if d != -1)
+    if shape.count(-1) > 1 or any(d < -1 or d == 0 for d in shape):
+        raise ShapeMismatch("sizes are positive, with at most one -1 (meaning: whatever is left)")
+    if -1 in shape:
+        if size % known:
+            raise ShapeMismatch(f"{size} elements do not divide into rows of {known}")
+        return tuple(size // known if d == -1 else d for d in shape)
+    if known != size:
+        raise ShapeMismatch(f"{size} elements cannot take the shape {_shape(shape)}")
+    return tuple(shape)
+
+
+def _concat_shape(*shapes):
+    if any(not s or s[1:] != shapes[0][1:] for s in shapes):
+        raise ShapeMismatch("concat joins vectors (or matrices with equal rows) along their first axis")
+    return (sum(s[0] for s in shapes),) + shapes[0][1:]
+
+
+def _concat_vjp(m, g, o, *xs):
+    ends = np.cumsum([x.shape[0] for x in xs])
+    return tuple(g[end - x.shape[0]:end] for x, end in zip(xs, ends))
+
+
+def _stack_shape(*shapes):
+    if any(s != shapes[0] for s in shapes):
+        raise ShapeMismatch("the elements of an array must all have the same shape")
+    return (len(shapes),) + shapes[0]
+
+
+def _onehot(r, n):
+    out = np.zeros(n)
+    out[_index(r, n)] = 1.0
+    return out
+
+
+def _onehot_shape(r, n):
+    if r != ():
+        raise ShapeMismatch("onehot(r, n) takes a single integer r")
+    return (n,)
+
+
+_AXIS = ("axis", 0, 1)
+_W_X = {"W": (2, 3), "x": (3,)}
+_op("matmul", 2, None, syntax="{0} @ {1}", precedence=20, array="matmul", vjp=_matmul_vjp, shape=_matmul_shape,
+    examples=(("W @ x", _W_X), ("x @ W", {"x": (2,), "W": (2, 3)}), ("A @ B", {"A": (2, 3), "B": (3, 2)}),
+              ("u @ v", {"u": (3,), "v": (3,)})))
+_op("transpose", 1, None, array="transpose", vjp=lambda m, g, o, x: (np.transpose(g),),
+    shape=lambda x: x[::-1], examples=(("transpose(W) @ y", {"W": (2, 3), "y": (2,)}), ("W.T", {"W": (3, 2)})))
+_op("sum", 1, None, array="sum", vjp=_sum_vjp, shape=_reduced, params=_AXIS,
+    examples=(("sum(W)", {"W": (2, 3)}), ("sum(W, 0)", {"W": (2, 3)}), ("sum(W, -1)", {"W": (2, 3)})))
+_op("mean", 1, None, array=_mean, vjp=_mean_vjp, shape=_reduced, params=_AXIS,
+    examples=(("mean(x)", {"x": (4,)}), ("mean(W, 1)", {"W": (2, 3)})))
+_op("dot", 2, None, array="dot", vjp=lambda m, g, o, u, v: (g * v, g * u), shape=_dot_shape,
+    examples=(("dot(u, v)", {"u": (3,), "v": (3,)}),))
+_op("softmax", 1, None, array=_softmax, vjp=lambda m, g, o, z: (o * (g - np.sum(g * o, -1, keepdims=True)),),
+    shape=_last_axis, examples=(("softmax(z)", {"z": (4,)}), ("softmax(Z)", {"Z": (2, 3)})))
+_op("log_softmax", 1, None, array=_log_softmax,
+    vjp=lambda m, g, o, z: (g - np.exp(o) * np.sum(g, -1, keepdims=True),), shape=_last_axis,
+    examples=(("log_softmax(z)", {"z": (4,)}), ("log_softmax(Z)", {"Z": (2, 3)})))
+_op("logsumexp", 1, None, array=_logsumexp, vjp=_logsumexp_vjp, shape=_reduced, params=_AXIS,
+    examples=(("logsumexp(z)", {"z": (4,)}), ("logsumexp(Z, 1)", {"Z": (2, 3)})))
+_op("getitem", -1, None, syntax="{0}[…]", array=_getitem, vjp=_getitem_vjp, shape=_getitem_shape,
+    examples=(("y[2]", {"y": (4,)}), ("W[1, 2]", {"W": (2, 3)}), ("x[1:3]", {"x": (4,)}),
+              ("W[:, 0]", {"W": (2, 3)}), ("x[-1] * x[0]", {"x": (3,)}), ("W[1]", {"W": (2, 3)})))
+_op("reshape", 1, None, array="reshape", vjp=lambda m, g, o, x, shape: (np.reshape(g, x.shape),),
+    shape=_reshape_shape, params=("shape", 1, 8),
+    examples=(("reshape(x, 2, 3)", {"x": (6,)}), ("reshape(W, -1)", {"W": (2, 3)})))
+_op("concat", -1, None, array=lambda *xs: np.concatenate(xs), vjp=_concat_vjp, shape=_concat_shape,
+    examples=(("concat(u, v)", {"u": (2,), "v": (3,)}),))
+_op("stack", -1, None, array=lambda *xs: np.stack(xs), vjp=lambda m, g, o, *xs: tuple(g),
+    shape=_stack_shape, examples=(("stack(u, v)", {"u": (2,), "v": (2,)}), ("[a, b, a*b]", {"a": (), "b": ()})))
+_op("onehot", 1, None, array=_onehot, vjp=lambda m, g, o, r, n: (None,), shape=_onehot_shape,
+    params=("n", 1, 1), examples=(("onehot(2, 4) * x", {"x": (4,)}),))
 
 # Names a program can call, and the op each one builds.
 FUNCTIONS: dict[str, Op] = {
@@ -126,3 +387,18 @@ class _Namespace:
 
 # The namespace the rules use on floats: every op's own forward function.
 NUMERIC = _Namespace({name: op.forward for name, op in OPS.items() if op.forward})
+
+
+ARRAY = None  # the namespace over numpy arrays, made by array_namespace()
+
+
+def array_namespace() -> _Namespace:
+    """The rules' namespace over numpy arrays (imports numpy the first time)."""
+    global np, ARRAY
+    if ARRAY is None:
+        import numpy
+
+        np = numpy
+        ARRAY = _Namespace({name: getattr(numpy, op.array) if isinstance(op.array, str) else op.array
+                            for name, op in OPS.items() if op.array is not None})
+    return ARRAY

@@ -407,7 +407,7 @@ def test_assigned_name_given_as_input():
     assert "assigned" in info.value.message
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), "2", None, True, [1.0], 1j])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), "2", None, True, [[1.0], [2.0, 3.0]], [], [1, "2"], 1j])
 def test_non_finite_or_non_numeric_input(bad):
     with pytest.raises(InputError) as info:
         ev_of("x + 1", x=bad)

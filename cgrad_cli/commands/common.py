@@ -53,7 +53,7 @@ def program_command(name: str, failed: str | None = None, **kwargs):
             click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
                          help="An input value, for names that clash with cgrad's options (--set json=1)."),
             click.option("--inputs", "inputs_file", metavar="FILE",
-                         help='Input values from a JSON object, e.g. {"a": 2, "b": 1} (- for stdin).'),
+                         help='Input values from a JSON object, e.g. {"a": 2, "x": [1, 2]} (- for stdin).'),
         ]):
             f = option(f)
         f = click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")(f)
@@ -118,7 +118,16 @@ def read_program(program: str | None, file: str | None) -> str:
     return program
 
 
-def number(name: str, text: str) -> float:
+def number(name: str, text: str):
+    """An input value from the command line: a number, or a JSON array such as [1, 2] or [[1, 0], [0, 1]]."""
+    if text.lstrip().startswith("["):
+        import json
+
+        try:
+            return json.loads(text)
+        except ValueError as e:
+            raise InputError(f"the value of input '{name}' is not a valid JSON array: {e}",
+                             hint=f"--{name} '[1, 2, 3]' (quote it for the shell)") from None
     try:
         value = float(text)
     except ValueError:
@@ -166,7 +175,10 @@ def read_inputs_file(path: str) -> dict:
     if not isinstance(data, dict):
         raise InputError(f"inputs file {path} must hold a JSON object such as {{\"a\": 2, \"b\": 1}}")
     for name, value in data.items():
+        if isinstance(value, list):
+            continue  # an array: its elements are checked with the program's other inputs
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"inputs file {path}: the value of '{name}' must be a number, not {value!r}")
+            raise InputError(f"inputs file {path}: the value of '{name}' must be a number or an array, "
+                             f"not {value!r}")
         data[name] = number(name, repr(value))
     return data
