@@ -326,8 +326,8 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     element of a tensor output: that is one row of a Jacobian.
     """
     n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
-    tensor = any(hasattr(x, "shape") for x in values)
-    shapes = infer_shapes(graph, values) if tensor else None
+    tensor = graph.tensor or hasattr(values[out], "shape")  # arrays in the program, or given as inputs
+    shapes = [_numpy().shape(x) for x in values] if tensor else None
     g, local, reached = [0.0] * n, [None] * n, [False] * n
     reached[out] = True
     if seed is None and tensor and shapes[out]:  # no gradient of a vector: eval says to use jacobian

@@ -67,7 +67,7 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
         raise InputError("--answers, --junit and --gradescope work with an assignment file",
                          hint="cgrad check hw1.toml --answers alice.toml")
 
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, scalar_only="check")
     if not expects:
         raise InputError("nothing to check: give --expect QUANTITY=ANSWER",
                          hint='as in --expect e=6 --expect de/db=5 --expect "de/db = a + 2*b + 1"')

@@ -68,8 +68,12 @@ output_option = click.option("--output", "output", metavar="NAME",
                              help="Differentiate this name instead of the last statement.")
 
 
-def load(words, file, sets, inputs_file):
-    """The parsed program and its input values, from a program command's arguments."""
+def load(words, file, sets, inputs_file, scalar_only: str | None = None):
+    """The parsed program and its input values, from a program command's arguments.
+
+    `scalar_only` names a command that works on scalar programs only (the symbolic ones):
+    a program with tensors is then refused with a message saying what to use instead.
+    """
     from ..parsing import parse
 
     program, inputs = split_words(words)
@@ -82,7 +86,24 @@ def load(words, file, sets, inputs_file):
         if inputs_file == "-" and (program == "-" or file == "-"):
             raise InputError("the program and the inputs cannot both come from stdin")
         inputs = {**read_inputs_file(inputs_file), **inputs}
-    return parse(read_program(program, file)), inputs
+    graph = parse(read_program(program, file))
+    if scalar_only is not None:
+        refuse_tensors(graph, inputs, scalar_only)
+    return graph, inputs
+
+
+def refuse_tensors(graph, inputs: dict, command: str) -> None:
+    """Exit 2 when the program uses tensors: `command` works with scalars only."""
+    arrays = [name for name, value in inputs.items() if isinstance(value, list)]
+    where = next((i for i, op in enumerate(graph.ops) if op.forward is None and graph.args[i]
+                  or i in graph.consts and not isinstance(graph.consts[i], float)), None)
+    if where is None and not arrays:
+        return
+    what = f"{graph.text(where, 40)} ({graph.ops[where].name})" if where is not None else f"the input {arrays[0]}"
+    span = graph.spans[where] if where is not None else None
+    raise InputError(f"cgrad {command} works on scalar programs; this one uses tensors: {what}",
+                     source=graph.source if span else None, span=span,
+                     hint="for tensor programs use cgrad eval, cgrad jacobian or cgrad gradcheck")
 
 
 def names(text: str | None) -> list | None:

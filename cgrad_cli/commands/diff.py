@@ -62,7 +62,7 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
     from ..expr import size
     from ..render_expr import latex as to_latex, number as shown, text, to_program
 
-    graph, point = load(words, file, sets, inputs_file)
+    graph, point = load(words, file, sets, inputs_file, scalar_only="diff")
     point.update(parse_at(at))
     wrt_names = names(wrt) or list(graph.inputs)
     if not wrt_names:

@@ -43,7 +43,7 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, as_markdown,
     from ..autodiff import evaluate
     from ..explain import explain
 
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, scalar_only="explain")
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     for _, message in ev.warnings:

@@ -46,7 +46,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     """
     from ..render_expr import number
 
-    graph, point = load(words, file, sets, inputs_file)
+    graph, point = load(words, file, sets, inputs_file, scalar_only="hessian")
     wrt_names = names(wrt) or list(graph.inputs)
     if not wrt_names:
         raise InputError("the program has no inputs: its Hessian is empty")

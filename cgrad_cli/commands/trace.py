@@ -32,7 +32,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, limit, debug):
     """
     from ..forward_mode import trace
 
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, scalar_only="trace")
     tr = trace(graph, inputs, output=output, wrt=names(wrt))
     for _, message in tr.evaluation.warnings:
         click.echo("warning: " + message, err=True)
