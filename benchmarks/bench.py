@@ -3,6 +3,7 @@
     python benchmarks/bench.py            # the full run (several minutes)
     python benchmarks/bench.py --quick    # smoke run: small N, few repeats
     python benchmarks/bench.py --json     # also print every figure as JSON
+    python benchmarks/bench.py --only tensors   # just one section (latency, scaling, symbolic, tensors)
 
 Every time is the median of several runs, taken with time.perf_counter.
 
@@ -53,6 +54,23 @@ Every time is the median of several runs, taken with time.perf_counter.
    and `__start_*` to it, and their parent then reads `.children` of None.)
    Target: cgrad parse / Lark alone <= 1.3x.
 
+6. Tensors (numpy arrays as values), each against the same computation written
+   by hand in plain numpy, forward and backprop (the floor; its gradients must
+   agree with cgrad's to 1e-9):
+   - classifier: z1 = W1@x + b1; a1 = sigmoid(z1); z2 = W2@a1 + b2;
+     y = softmax(z2); C = -log(y[r]) with x of 784, W1 100x784, W2 10x100.
+     Parsed once (the first parse in the process is shown apart: it is cold);
+     then forward + backward per example (median), with forward's input
+     checks timed apart.  The inputs go in as numpy arrays (as nested lists
+     if the library does not take arrays, and then the floor is also timed
+     with their conversion).  Target: cgrad / floor <= 2x.  On a busy
+     machine medians of runs of a few ms catch the scheduler's time slices,
+     so the ratio of the fastest runs ("best") is shown too.
+   - rnn: `cell(h, x) = tanh(Wh @ h + Wx @ x)`, hidden 32, input 32, unrolled
+     T = 10, 30, 100 steps as T lines `hK = cell(h{K-1}, xs[K-1])`, then
+     C = sum(hT^2)/2: parse, forward + backward and ms per step (flat = linear
+     in T), against a numpy floor of the same recurrence and its BPTT.
+
 Garbage collection is left as the library leaves it: gc stays enabled in this
 script, and the library switches it off inside its own calls where it wants.
 The Lark-alone parse is run with gc off around it, just as parse() does, so
@@ -78,8 +96,10 @@ from pathlib import Path
 
 import cgrad_cli
 from cgrad_cli import _parser, backward, forward, parse
+from cgrad_cli.autodiff import check_inputs
 
 X0 = 0.3
+SECTIONS = ("latency", "scaling", "symbolic", "tensors")
 ONE_SHOT = ["eval", "e=(a+b)*(b+1)", "--a", "2", "--b", "1"]
 
 
@@ -359,10 +379,198 @@ def symbolic(n_chain, depth, timeout):
     return out
 
 
+# --------------------------------------------------------------------------- 6. tensors
+
+CLASSIFIER = "z1 = W1 @ x + b1\na1 = sigmoid(z1)\nz2 = W2 @ a1 + b2\ny = softmax(z2)\nC = -log(y[r])\n"
+
+
+def rnn_source(steps):
+    lines = ["cell(h, x) = tanh(Wh @ h + Wx @ x)"]
+    lines += [f"h{k} = cell(h{k - 1}, xs[{k - 1}])" for k in range(1, steps + 1)]
+    return "\n".join(lines + [f"C = sum(h{steps}^2) / 2"]) + "\n"
+
+
+def classifier_floor(x, W1, b1, W2, b2, r):
+    """The classifier and its backprop in plain numpy: (C, {input: gradient})."""
+    import numpy as np
+
+    r = int(r)
+    z1 = W1 @ x + b1
+    a1 = 1.0 / (1.0 + np.exp(-z1))
+    z2 = W2 @ a1 + b2
+    e = np.exp(z2 - z2.max())
+    y = e / e.sum()
+    C = -np.log(y[r])
+    dz2 = y.copy()
+    dz2[r] -= 1.0  # softmax + cross-entropy: y - onehot(r)
+    da1 = W2.T @ dz2
+    dz1 = da1 * a1 * (1.0 - a1)
+    return C, {"x": W1.T @ dz1, "W1": np.outer(dz1, x), "b1": dz1, "W2": np.outer(dz2, a1), "b2": dz2, "r": 0.0}
+
+
+def rnn_floor(Wh, Wx, h0, xs):
+    """h_t = tanh(Wh h_{t-1} + Wx x_t), C = |h_T|^2 / 2, and backprop through time, in plain numpy."""
+    import numpy as np
+
+    hs = [h0]
+    for x in xs:
+        hs.append(np.tanh(Wh @ hs[-1] + Wx @ x))
+    C = 0.5 * np.sum(hs[-1] ** 2)
+    dWh, dWx, dxs = np.zeros_like(Wh), np.zeros_like(Wx), np.zeros_like(xs)
+    dh = hs[-1]
+    for t in range(len(xs), 0, -1):
+        dpre = dh * (1.0 - hs[t] ** 2)
+        dWh += np.outer(dpre, hs[t - 1])
+        dWx += np.outer(dpre, xs[t - 1])
+        dxs[t - 1] = Wx.T @ dpre
+        dh = Wh.T @ dpre
+    return C, {"Wh": dWh, "Wx": dWx, "h0": dh, "xs": dxs}
+
+
+def as_lists(arrays):
+    return {k: v.tolist() if hasattr(v, "tolist") else v for k, v in arrays.items()}
+
+
+def library_inputs(graph, arrays):
+    """The inputs as the library takes them: numpy arrays if forward() accepts them, else nested lists."""
+    from cgrad_cli import CgradError
+
+    try:
+        forward(graph, arrays)
+        return arrays, "numpy arrays"
+    except CgradError:
+        return as_lists(arrays), "nested lists"
+
+
+def grad_error(ev, floor_grads):
+    """max |cgrad - floor| over every gradient entry, after checking they agree to 1e-9 (relative or absolute)."""
+    import numpy as np
+
+    worst = 0.0
+    for name, want in floor_grads.items():
+        got = np.asarray(ev.grad(ev.graph.named[name]), dtype=float)
+        assert got.shape == np.shape(want), (name, got.shape, np.shape(want))
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9, err_msg=name)
+        worst = max(worst, float(np.max(np.abs(got - want))) if got.size else 0.0)
+    return worst
+
+
+def fwd_bwd(graph, inputs):
+    """(forward s, backward s, evaluation) of one example, timed back to back on a parsed graph."""
+    t0 = time.perf_counter()
+    values = forward(graph, inputs)
+    t1 = time.perf_counter()
+    ev = backward(graph, values, graph.output)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, ev
+
+
+def classifier_bench(repeats):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    arrays = {"x": rng.normal(size=784), "W1": rng.normal(size=(100, 784)) / 28, "b1": rng.normal(size=100) / 10,
+              "W2": rng.normal(size=(10, 100)) / 10, "b2": rng.normal(size=10) / 10, "r": 3.0}
+    first_parse_s, g = timed(parse, CLASSIFIER)  # the first parse in the process: a cold start, as in the CLI
+    parse_s = statistics.median(timed(parse, CLASSIFIER)[0] for _ in range(max(5, repeats // 10)))
+    inputs, kind = library_inputs(g, arrays)
+    lists = as_lists(arrays)
+    runs = {key: [] for key in ("fwd", "bwd", "total", "checks", "floor")}
+    if kind != "numpy arrays":
+        runs["floor+lists"] = []
+    for _ in range(repeats):
+        runs["checks"].append(timed(check_inputs, g, inputs)[0])  # the part of forward that validates inputs
+        f, b, ev = fwd_bwd(g, inputs)
+        runs["fwd"].append(f)
+        runs["bwd"].append(b)
+        runs["total"].append(f + b)
+        t, (C, grads) = timed(classifier_floor, **arrays)
+        runs["floor"].append(t)
+        if "floor+lists" in runs:
+            runs["floor+lists"].append(timed(lambda: classifier_floor(**{k: np.asarray(v, dtype=float)
+                                                                         for k, v in lists.items()}))[0])
+    err = grad_error(ev, grads)
+    assert abs(ev.value - C) <= 1e-9 * abs(C), (ev.value, C)
+    fig = {key: 1e3 * statistics.median(ts) for key, ts in runs.items()}
+    fig["best"] = {key: 1e3 * min(runs[key]) for key in ("total", "floor")}
+    fig["best"]["ratio"] = fig["best"]["total"] / fig["best"]["floor"]
+    fig.update(parse=1e3 * parse_s, first_parse=1e3 * first_parse_s, repeats=repeats, inputs=kind, nodes=len(g),
+               max_grad_diff=err, ratio=fig["total"] / fig["floor"])
+    if "floor+lists" in fig:
+        fig["ratio_vs_floor_with_lists"] = fig["total"] / fig["floor+lists"]
+    return fig
+
+
+def rnn_bench(steps, repeats, hidden=32, width=32):
+    import numpy as np
+
+    rng = np.random.default_rng(steps)
+    arrays = {"Wh": 0.9 * rng.normal(size=(hidden, hidden)) / math.sqrt(hidden),
+              "Wx": rng.normal(size=(hidden, width)) / math.sqrt(width),
+              "h0": rng.normal(size=hidden) / 2, "xs": rng.normal(size=(steps, width))}
+    source = rnn_source(steps)
+    inputs = None
+    runs = {key: [] for key in ("parse", "fwd", "bwd", "total", "checks", "floor")}
+    for _ in range(repeats):
+        gc.collect()
+        t, g = timed(parse, source)
+        runs["parse"].append(t)
+        if inputs is None:
+            inputs, kind = library_inputs(g, arrays)
+        runs["checks"].append(timed(check_inputs, g, inputs)[0])
+        f, b, ev = fwd_bwd(g, inputs)
+        runs["fwd"].append(f)
+        runs["bwd"].append(b)
+        runs["total"].append(f + b)
+        t, (C, grads) = timed(rnn_floor, **arrays)
+        runs["floor"].append(t)
+    err = grad_error(ev, grads)
+    assert abs(ev.value - C) <= 1e-9 * abs(C), (ev.value, C)
+    fig = {key: 1e3 * statistics.median(ts) for key, ts in runs.items()}
+    fig["best"] = {key: 1e3 * min(runs[key]) for key in ("total", "floor")}
+    fig["best"]["ratio"] = fig["best"]["total"] / fig["best"]["floor"]
+    fig.update(T=steps, nodes=len(g), repeats=repeats, inputs=kind, max_grad_diff=err,
+               ratio=fig["total"] / fig["floor"],
+               per_step={key: fig[key] / steps for key in ("parse", "total", "floor")})
+    fig["best"]["total_per_step"] = fig["best"]["total"] / steps
+    return fig
+
+
+def tensors(quick):
+    if importlib.util.find_spec("numpy") is None:
+        print("\n6. tensors: skipped (numpy is not installed)")
+        return {}
+    cls = classifier_bench(5 if quick else 101)
+    print(f"\n6. tensors: classifier 784 -> 100 (sigmoid) -> 10 (softmax, cross-entropy); ms, median of "
+          f"{cls['repeats']} examples; inputs as {cls['inputs']}")
+    table(["", "ms"], [["cgrad parse (first in the process)", cls["first_parse"]], ["cgrad parse", cls["parse"]],
+                       ["cgrad forward", cls["fwd"]],
+                       ["cgrad backward", cls["bwd"]], ["cgrad forward + backward", cls["total"]],
+                       ["  of which forward's input checks", cls["checks"]],
+                       ["numpy floor (fwd + backprop)", cls["floor"]]]
+          + ([["numpy floor + converting the lists", cls["floor+lists"]]] if "floor+lists" in cls else []))
+    print(f"   cgrad / floor: {cls['ratio']:.2f}x (target <= 2x);  best runs: {cls['best']['total']:.3g} ms / "
+          f"{cls['best']['floor']:.3g} ms = {cls['best']['ratio']:.2f}x;  max |grad - floor| = "
+          f"{cls['max_grad_diff']:.1e}")
+    if "floor+lists" in cls:
+        print(f"   cgrad / (floor + list conversion): {cls['ratio_vs_floor_with_lists']:.2f}x")
+    rnn = [rnn_bench(T, 3 if quick else (21 if T >= 100 else 41)) for T in ((10, 30) if quick else (10, 30, 100))]
+    print(f"\n   rnn: hidden 32, input 32, T steps via cell(h, x); ms, median of "
+          f"{', '.join(str(f['repeats']) for f in rnn)} runs; inputs as {rnn[0]['inputs']}")
+    table(["T", "nodes", "parse", "fwd", "(checks)", "bwd", "fwd+bwd", "numpy floor", "ratio", "parse/step",
+           "fwd+bwd/step", "floor/step", "best ratio", "best fwd+bwd/step"],
+          [[str(f["T"]), str(f["nodes"]), f["parse"], f["fwd"], f["checks"], f["bwd"], f["total"], f["floor"],
+            f"{f['ratio']:.2f}x", f["per_step"]["parse"], f["per_step"]["total"], f["per_step"]["floor"],
+            f"{f['best']['ratio']:.2f}x", f["best"]["total_per_step"]] for f in rnn])
+    print("   best: the fastest run of each (less disturbed than medians when the machine is busy)")
+    print(f"   max |grad - floor| = {max(f['max_grad_diff'] for f in rnn):.1e}")
+    return {"classifier": cls, "rnn": rnn}
+
+
 # --------------------------------------------------------------------------- summary
 
-def summary(ms, figures):
-    rows = [("one-shot `cgrad eval --json`", ms["cgrad eval ... --json"], 100, "ms")]
+def summary(ms, figures, tensor_figures):
+    rows = [("one-shot `cgrad eval --json`", ms["cgrad eval ... --json"], 100, "ms")] if ms else []
     for shape, figs in figures.items():
         worst = lambda key: max(f["ratios"][key] for f in figs)  # noqa: E731
         if shape == "chain":
@@ -371,19 +579,34 @@ def summary(ms, figures):
         rows += [(f"{shape} bwd/fwd (after parse)", worst("bwd/fwd"), 3, "x"),
                  (f"{shape} bwd/fwd (fwd again)", worst("bwd/fwd again"), 3, "x"),
                  (f"{shape} parse/lark alone", worst("parse/lark"), 1.3, "x")]
+    if tensor_figures:
+        rnn = tensor_figures["rnn"]
+        step = [f["per_step"]["total"] for f in rnn]
+        best_step = [f["best"]["total_per_step"] for f in rnn]
+        cls = tensor_figures["classifier"]
+        rows += [("classifier fwd+bwd/numpy floor", cls["ratio"], 2, "x"),
+                 ("classifier, fastest runs", cls["best"]["ratio"], 2, "x"),
+                 ("rnn fwd+bwd/numpy floor (worst T)", max(f["ratio"] for f in rnn), None, "x"),
+                 ("rnn, fastest runs (worst T)", max(f["best"]["ratio"] for f in rnn), None, "x"),
+                 (f"rnn ms/step, T={rnn[-1]['T']} over T={rnn[0]['T']}", step[-1] / step[0], 1.5, "x"),
+                 ("rnn ms/step, fastest runs", best_step[-1] / best_step[0], 1.5, "x")]
     print("\nSummary (ratios: the worst over N)")
     table(["figure", "measured", "target", "met"],
-          [[name, f"{value:.1f} {unit}" if unit == "ms" else f"{value:.2f}{unit}", f"<= {target:g}{unit}",
-            "yes" if value <= target else "NO"] for name, value, target, unit in rows])
-    return [{"figure": name, "measured": value, "unit": unit, "target": target, "met": value <= target}
-            for name, value, target, unit in rows]
+          [[name, f"{value:.1f} {unit}" if unit == "ms" else f"{value:.2f}{unit}",
+            "-" if target is None else f"<= {target:g}{unit}",
+            "-" if target is None else "yes" if value <= target else "NO"] for name, value, target, unit in rows])
+    return [{"figure": name, "measured": value, "unit": unit, "target": target,
+             "met": None if target is None else value <= target} for name, value, target, unit in rows]
 
 
 def main():
     cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     cli.add_argument("--quick", action="store_true", help="small N and few repeats: a smoke run")
     cli.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    cli.add_argument("--only", action="append", choices=SECTIONS, metavar="SECTION",
+                     help="run just this section (repeatable): " + ", ".join(SECTIONS))
     opts = cli.parse_args()
+    run = set(opts.only or SECTIONS)
     sizes = [100, 1000] if opts.quick else [1000, 10_000, 100_000]
     repeats_for = (lambda n: 2) if opts.quick else (lambda n: 3 if n >= 100_000 else 5)
     machine = {"platform": platform.platform(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
@@ -393,13 +616,14 @@ def main():
     for key, value in machine.items():
         print(f"  {key}: {value}")
     print()
-    ms = one_shot(3 if opts.quick else 10)
-    figures = scaling(sizes, repeats_for)
-    sym = symbolic(100 if opts.quick else 1000, 20, 10 if opts.quick else 60)
-    targets = summary(ms, figures)
+    ms = one_shot(3 if opts.quick else 10) if "latency" in run else {}
+    figures = scaling(sizes, repeats_for) if "scaling" in run else {}
+    sym = symbolic(100 if opts.quick else 1000, 20, 10 if opts.quick else 60) if "symbolic" in run else {}
+    tensor_figures = tensors(opts.quick) if "tensors" in run else {}
+    targets = summary(ms, figures, tensor_figures)
     if opts.json:
         print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "symbolic": sym,
-                          "targets": targets}, indent=2))
+                          "tensors": tensor_figures, "targets": targets}, indent=2))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from functools import partial
 
 from .errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from .graph import Graph, gc_paused
-from .ops import NUMERIC, BadIndex, ShapeMismatch, array_namespace
+from .ops import NUMERIC, BadIndex, Scatter, ShapeMismatch, array_namespace, shape_text
+from .symbolic import show
 
 _NO_PARAMS: dict = {}
 
@@ -88,6 +89,8 @@ class Evaluation:
                     continue
                 if op.vjp is not None:
                     share = op.vjp(self._m(), self.grads[j], self.values[j], *xs, **g.params.get(j, _NO_PARAMS))[k]
+                    if share.__class__ is Scatter:
+                        share = share.dense()
                 elif self.local[j] is not None and self.local[j][k] is not None:
                     share = self.grads[j] * self.local[j][k]
                     if self.shapes is not None:
@@ -122,7 +125,7 @@ def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
 
 def uses_tensors(graph: Graph, inputs: dict) -> bool:
     """Does evaluating the program need arrays: tensor syntax in it, or an input given as an array?"""
-    return graph.tensor or any(isinstance(value, list) for value in inputs.values())
+    return graph.tensor or any(isinstance(value, list) or hasattr(value, "shape") for value in inputs.values())
 
 
 def _lookup(graph: Graph, name: str, what: str) -> int:
@@ -151,7 +154,8 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
         raise InputError(f"missing value{s} for input{s} " + ", ".join(missing),
                          hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
     for name, value in inputs.items():
-        if not (_finite_number(value) or isinstance(value, list) and _finite_array(value)):
+        if not (_finite_number(value) or isinstance(value, list) and _finite_array(value)
+                or hasattr(value, "dtype") and value.dtype.kind in "fiu" and _numpy().isfinite(value).all()):
             shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
             raise InputError(f"the value of input '{name}' must be a finite number or an array of them "
                              f"(rows of equal length), not {shown}")
@@ -261,22 +265,25 @@ def infer_shapes(graph: Graph, values: list) -> list:
 
 
 def _shape_error(graph: Graph, shapes: list, i: int, e: Exception) -> ShapeError:
-    from .ops import _shape
-
     op, args = graph.ops[i], graph.args[i]
-    parts = ", ".join(f"{graph.label(a, 24)} is {_shape(shapes[a])}" for a in args
+    parts = ", ".join(f"{graph.label(a, 24)} is {shape_text(shapes[a])}" for a in args
                       if graph.ops[a].name not in ("const",) or shapes[a])
     return ShapeError(f"shapes do not fit in {op.name}: {parts}: {e}, in {graph.text(i, 48)}{_call(graph, i)}",
                       source=graph.source, span=graph.spans[i], op=op.name,
                       shapes=[list(shapes[a]) for a in args])
 
 
+def call_text(graph: Graph, i: int) -> str | None:
+    """The source text of the user-function call that made node i (`cell(h1, x[1])`), or None."""
+    if i not in graph.calls:
+        return None
+    start, end = graph.calls[i]
+    return " ".join(graph.source[start:end].split())
+
+
 def _call(graph: Graph, i: int) -> str:
     """` (in the call cell(h1, x[1]))` for a node a function call made."""
-    if i not in graph.calls:
-        return ""
-    start, end = graph.calls[i]
-    return f" (in the call {' '.join(graph.source[start:end].split())})"
+    return f" (in the call {call_text(graph, i)})" if i in graph.calls else ""
 
 
 def _first_non_finite(v: list, stop: int) -> int | None:
@@ -286,7 +293,7 @@ def _first_non_finite(v: list, stop: int) -> int | None:
 
 def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str | None = None) -> MathDomainError:
     op, args = graph.ops[i], graph.args[i]
-    shown = ", ".join(f"{graph.label(a)} = {_show(v[a])}" for a in args
+    shown = ", ".join(f"{graph.label(a)} = {show(v[a])}" for a in args
                       if graph.ops[a].name != "const" or graph.names[a] is not None) or "its arguments"
     what = f"the derivative of {op.name} ({derivative})" if derivative else op.name
     if isinstance(e, OverflowError) or (isinstance(e, (ValueError, FloatingPointError)) and
@@ -299,15 +306,6 @@ def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str |
     return MathDomainError(f"{what} {why} at {shown}, in {graph.text(i, 48)}{_call(graph, i)}",
                            source=graph.source, span=graph.spans[i], node=i, op=op.name,
                            arguments=[{"text": graph.label(a), "value": to_json(v[a])} for a in args])
-
-
-def _show(value) -> str:
-    """A value inside a message: 6 significant digits; a small array in full, a large one by its shape."""
-    if not hasattr(value, "shape") or not value.shape:
-        return f"{float(value):.6g}"
-    if value.size <= 8:
-        return "[" + ", ".join(_show(x) for x in value) + "]"
-    return "an array of shape " + "×".join(map(str, value.shape))
 
 
 def to_json(value):
@@ -327,10 +325,14 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     """
     n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
     tensor = graph.tensor or hasattr(values[out], "shape")  # arrays in the program, or given as inputs
-    shapes = [_numpy().shape(x) for x in values] if tensor else None
+    shapes = list(map(_numpy().shape, values)) if tensor else None
     g, local, reached = [0.0] * n, [None] * n, [False] * n
     reached[out] = True
     if seed is None and tensor and shapes[out]:  # no gradient of a vector: eval says to use jacobian
+        for i in range(out, -1, -1):
+            if reached[i]:
+                for a in argss[i]:
+                    reached[a] = True
         return Evaluation(graph, out, v, None, local, reached, [], shapes)
     g[out] = 1.0 if seed is None else seed
     m, fit, numerics = (array_namespace(), _unbroadcast, _numpy().errstate(all="raise", under="ignore")) \
@@ -345,11 +347,14 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
                     continue
                 op, gi, o = ops[i], g[i], v[i]
                 if op.vjp is not None:  # a tensor op: its vector-Jacobian product gives each argument's share
-                    shares = op.vjp(m, gi, o, *[v[a] for a in args], **params.get(i, _NO_PARAMS))
+                    if gi.__class__ is float and not gi:  # nothing flowed back here (an index, a constant)
+                        shares = [None] * len(args)
+                    else:
+                        shares = op.vjp(m, gi, o, *[v[a] for a in args], **params.get(i, _NO_PARAMS))
                     for a, share in zip(args, shares):
                         reached[a] = True
                         if share is not None and needs[a]:
-                            g[a] = g[a] + share
+                            _add_into(g, a, share, gi)
                     continue
                 rules = op.partials if fit is None else op.array_partials or op.partials
                 if len(args) == 2:  # the common case, spelled out: this loop is the hot path
@@ -359,10 +364,16 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
                     db = rules[1](m, o, x, y) if needs[b] else None
                     local[i] = (da, db)
                     reached[a] = reached[b] = True
-                    if da is not None:
-                        g[a] += gi * da if fit is None else fit(gi * da, x)
-                    if db is not None:
-                        g[b] += gi * db if fit is None else fit(gi * db, y)
+                    if fit is None:
+                        if da is not None:
+                            g[a] += gi * da
+                        if db is not None:
+                            g[b] += gi * db
+                    else:
+                        if da is not None:
+                            _add_into(g, a, fit(gi * da, x), gi)
+                        if db is not None:
+                            _add_into(g, b, fit(gi * db, y), gi)
                 else:
                     xs = [v[a] for a in args]
                     ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(rules, args))
@@ -370,16 +381,43 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
                     for a, d, x in zip(args, ls, xs):
                         reached[a] = True
                         if d is not None:
-                            g[a] += gi * d if fit is None else fit(gi * d, x)
+                            if fit is None:
+                                g[a] += gi * d
+                            else:
+                                _add_into(g, a, fit(gi * d, x), gi)
     except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
         raise _derivative_error(graph, v, i, e) from None
-    if not _all_finite(g, tensor):
+    if not _all_finite([g[i] for i in graph.inputs.values()] if tensor else g, tensor):  # inf anywhere reaches them
         i = next(i for i in range(n - 1, -1, -1) if not _all_finite([g[i]], tensor))
         raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,
                               span=graph.spans[i], node=i)
     warnings = [(i, _kink_warning(graph, i)) for i in graph.kinks
                 if reached[i] and needs[i] and _any(ops[i].kink(*(v[a] for a in argss[i])))]
     return Evaluation(graph, out, v, g, local, reached, warnings, shapes)
+
+
+def _add_into(g: list, a: int, share, gi) -> None:
+    """g[a] += share over arrays, copying as little as numpy allows.
+
+    Every array g holds is its own (made by an addition, or a fresh result adopted as it is), so
+    adding in place is safe; a view (a transpose, a broadcast, a slice of another gradient) is
+    copied when it arrives first.
+    """
+    acc = g[a]
+    if share.__class__ is Scatter:
+        if acc.__class__ is float:
+            g[a] = share.dense() + acc
+        else:
+            acc[share.key] += share.value
+    elif acc.__class__ is float and not acc and getattr(share, "base", 0) is None and share is not gi:
+        g[a] = share  # a fresh array nobody else holds: adopt it
+    else:
+        g[a] = acc + share if acc.__class__ is float or not acc.shape else _iadd(acc, share)
+
+
+def _iadd(acc, share):
+    acc += share
+    return acc
 
 
 def _unbroadcast(grad, x):

@@ -24,6 +24,7 @@ COMMANDS = {
     "grammar": "cgrad_cli.commands.grammar",
     "graph": "cgrad_cli.commands.graph",
     "hessian": "cgrad_cli.commands.hessian",
+    "jacobian": "cgrad_cli.commands.jacobian",
     "trace": "cgrad_cli.commands.trace",
 }
 

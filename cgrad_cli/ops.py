@@ -117,7 +117,8 @@ _op("copy", 1, lambda x: x, _ONE, syntax="{0}", array=_identity)
 # Arithmetic.
 _op("add", 2, operator.add, _ONE, _ONE, syntax="{0} + {1}", precedence=10, array="add")
 _op("sub", 2, operator.sub, _ONE, lambda m, o, x, y: -1.0, syntax="{0} - {1}", precedence=10, array="subtract")
-_op("mul", 2, operator.mul, lambda m, o, x, y: y, lambda m, o, x, y: x, syntax="{0}*{1}", precedence=20, array="multiply")
+_op("mul", 2, operator.mul, lambda m, o, x, y: y, lambda m, o, x, y: x, syntax="{0}*{1}", precedence=20,
+    array="multiply")
 _op("div", 2, _div, lambda m, o, x, y: 1.0 / y, lambda m, o, x, y: -o / y, syntax="{0}/{1}",
     precedence=20, domain=((-3, 3), (0.5, 3)), array="divide")
 _op("neg", 1, operator.neg, lambda m, o, x: -1.0, syntax="-{0}", precedence=30, array="negative")
@@ -148,8 +149,10 @@ _op("sigmoid", 1, _sigmoid, lambda m, o, x: o * (1.0 - o), array=_sigmoid_array)
 _op("relu", 1, lambda x: x if x > 0 else 0.0, lambda m, o, x: m.step(x), kink=lambda x: x == 0,
     convention="relu'(0) = 0 (PyTorch and JAX)", array=_relu_array)
 _op("softplus", 1, _softplus, lambda m, o, x: m.sigmoid(x), array=_softplus_array)
-_op("sign", 1, _sign, lambda m, o, x: 0.0, kink=lambda x: x == 0, convention="sign'(0) = 0 (PyTorch and JAX)", array="sign")
-_op("step", 1, _step, lambda m, o, x: 0.0, kink=lambda x: x == 0, convention="step'(0) = 0, step(0) = 0", array=_step_array)
+_op("sign", 1, _sign, lambda m, o, x: 0.0, kink=lambda x: x == 0, convention="sign'(0) = 0 (PyTorch and JAX)",
+    array="sign")
+_op("step", 1, _step, lambda m, o, x: 0.0, kink=lambda x: x == 0, convention="step'(0) = 0, step(0) = 0",
+    array=_step_array)
 _op("min", 2, min, lambda m, o, x, y: 0.5 - 0.5 * m.sign(x - y), lambda m, o, x, y: 0.5 + 0.5 * m.sign(x - y),
     **_TIE, array="minimum")
 _op("max", 2, max, lambda m, o, x, y: 0.5 + 0.5 * m.sign(x - y), lambda m, o, x, y: 0.5 - 0.5 * m.sign(x - y),
@@ -165,8 +168,11 @@ class BadIndex(LookupError):
     """An index that is not an integer, or out of range (known only once its value is)."""
 
 
-def _shape(s):
-    return "×".join(map(str, s)) if len(s) != 1 else f"{s[0]}-vector" if s else "scalar"
+def shape_text(s) -> str:
+    """`scalar`, `2-vector`, `2×3`."""
+    s = tuple(s)
+    return "scalar" if not s else f"{s[0]}-vector" if len(s) == 1 else "×".join(map(str, s))
+
 
 
 def _broadcast(*shapes):
@@ -179,9 +185,13 @@ def _broadcast(*shapes):
     return tuple(reversed(out))
 
 
+def _axes(n):
+    return f"{n} axis" if n == 1 else f"{n} axes"
+
+
 def _axis(shape, axis):
     if axis is not None and not -len(shape) <= axis < len(shape):
-        raise ShapeMismatch(f"axis {axis} does not exist: the argument has {len(shape)} ax{'is' if len(shape) == 1 else 'es'}")
+        raise ShapeMismatch(f"axis {axis} does not exist: the argument has {_axes(len(shape))}")
     return axis % len(shape) if axis is not None else None
 
 
@@ -245,9 +255,13 @@ def _matmul_shape(a, b):
 
 
 def _matmul_vjp(m, g, o, a, b):
-    a2, b2 = a.reshape(-1, a.shape[-1]), b.reshape(b.shape[0], -1)  # vectors as 1×k and k×1 matrices
-    g2 = np.reshape(g, (a2.shape[0], b2.shape[1]))
-    return (g2 @ b2.T).reshape(a.shape), (a2.T @ g2).reshape(b.shape)
+    if a.ndim == 2 and b.ndim == 2:
+        return g @ b.T, a.T @ g
+    if a.ndim == 2:  # W @ x: the weight's share is an outer product
+        return np.outer(g, b), g @ a
+    if b.ndim == 2:  # x @ W
+        return b @ g, np.outer(a, g)
+    return g * b, g * a
 
 
 def _dot_shape(a, b):
@@ -275,16 +289,27 @@ def _getitem(x, *idx, key):
     return x[_key(x, idx, key)]
 
 
+class Scatter(NamedTuple):
+    """A share that is zero except at x[key]: x[k]'s gradient, added in place instead of as a full array
+    (an RNN reading x[0], ..., x[T-1] would otherwise add T arrays of x's size)."""
+
+    key: tuple
+    value: object
+    shape: tuple
+
+    def dense(self):
+        out = np.zeros(self.shape)
+        out[self.key] = self.value
+        return out
+
+
 def _getitem_vjp(m, g, o, x, *idx, key):
-    gx = np.zeros_like(x)
-    gx[_key(x, idx, key)] = g
-    return (gx,) + (None,) * len(idx)
+    return (Scatter(_key(x, idx, key), g, x.shape),) + (None,) * len(idx)
 
 
 def _getitem_shape(x, *idx, key):
     if len(key) > len(x):
-        raise ShapeMismatch(f"{len(key)} ind{'ex' if len(key) == 1 else 'ices'} for "
-                            f"{len(x)} ax{'is' if len(x) == 1 else 'es'}")
+        raise ShapeMismatch(f"{len(key)} ind{'ex' if len(key) == 1 else 'ices'} for {_axes(len(x))}")
     if any(s != () for s in idx):
         raise ShapeMismatch("an index must be a single integer")
     for k, size in zip(key, x):
@@ -304,7 +329,7 @@ def _reshape_shape(x, shape):
             raise ShapeMismatch(f"{size} elements do not divide into rows of {known}")
         return tuple(size // known if d == -1 else d for d in shape)
     if known != size:
-        raise ShapeMismatch(f"{size} elements cannot take the shape {_shape(shape)}")
+        raise ShapeMismatch(f"{size} elements cannot take the shape {shape_text(shape)}")
     return tuple(shape)
 
 

@@ -21,7 +21,7 @@ import html as _html
 import re
 
 from .autodiff import Evaluation
-from .symbolic import number, rule_text
+from .symbolic import number, rule_text, show
 
 TEXT_WIDTH = 32  # an unnamed node's source text is shortened to this many characters in a label
 TOOLTIP_WIDTH = 200
@@ -110,16 +110,16 @@ def title(ev: Evaluation, i: int) -> tuple:
 
 
 def value_text(ev: Evaluation, i: int) -> str:
-    return f"{ev.graph.ops[i].name} = {number(ev.values[i])}"
+    return f"{ev.graph.ops[i].name} = {show(ev.values[i])}"
 
 
 def grad_text(ev: Evaluation, i: int) -> str | None:
     """`∂e/∂c = 2`, or None for a node that does not depend on an input (it has no gradient to show)."""
     g = ev.graph
-    if not g.needs_grad[i]:
+    if not g.needs_grad[i] or not ev.differentiated:
         return None
     out, node = _out_name(ev), _d(g.label(i))
-    return (f"∂{out}/∂{node} = " if out and node else "grad = ") + number(ev.grads[i])
+    return (f"∂{out}/∂{node} = " if out and node else "grad = ") + show(ev.grad(i))
 
 
 def _d(label: str, limit: int = 12) -> str | None:
@@ -154,9 +154,9 @@ def edge_text(ev: Evaluation, parent: int, k: int) -> str | None:
     p, c = _d(g.label(parent), 8), _d(g.label(g.args[parent][k]), 8)
     text = f"∂{p}/∂{c} = " if p and c else ""
     rule = rule_text(ev, parent, k)
-    if rule is not None and rule != number(d):
+    if rule is not None and rule != show(d):
         text += rule + " = "
-    return text + number(d)
+    return text + show(d)
 
 
 def kind(ev: Evaluation, i: int) -> str:
@@ -189,7 +189,7 @@ def program_text(ev: Evaluation, width: int = CAPTION_WIDTH) -> str:
 def inputs_text(ev: Evaluation, limit: int = 6) -> str:
     """`a = 2, b = 1` (the first `limit` inputs)."""
     g = ev.graph
-    shown = [f"{name} = {number(ev.values[i])}" for name, i in list(g.inputs.items())[:limit]]
+    shown = [f"{name} = {show(ev.values[i])}" for name, i in list(g.inputs.items())[:limit]]
     if len(g.inputs) > limit:
         shown.append(f"… ({len(g.inputs)} inputs)")
     return ", ".join(shown)
@@ -218,7 +218,7 @@ _DOT_WRT = f', color="{GRAD}", penwidth=2.5'  # a --wrt name: a red outline over
 def _dot_node_label(ev: Evaluation, i: int) -> str:
     name, rest = title(ev, i)
     first = (f"<B>{dot_html(name)}</B>" if name else "") + dot_html(rest)
-    op, value = ev.graph.ops[i].name, number(ev.values[i])
+    op, value = ev.graph.ops[i].name, show(ev.values[i])
     lines = [first, f'<FONT COLOR="{MUTED}" POINT-SIZE="10">{dot_html(op)}</FONT>  = <B>{dot_html(value)}</B>']
     grad = grad_text(ev, i)
     if grad is not None:
@@ -353,7 +353,7 @@ def html(ev: Evaluation, wrt=None, svg: str | None = None, dot_missing: str | No
         "</head>",
         "<body>",
         f"<h1>cgrad graph: <code>{esc(program_text(ev))}</code></h1>",
-        f"<p>{ref(ev.output)} = <b>{esc(number(ev.value))}</b>"
+        f"<p>{ref(ev.output)} = <b>{esc(show(ev.value))}</b>"
         + (f" at {esc(inputs_text(ev))}" if g.inputs else "") + "</p>",
         f'<p class="muted">{esc(legend(ev))}</p>',
     ]
@@ -365,10 +365,11 @@ def html(ev: Evaluation, wrt=None, svg: str | None = None, dot_missing: str | No
 
     parts += ["<h2>Inputs</h2>", "<table>",
               f"<tr><th>input</th><th>value</th><th>∂{esc(out_d)}/∂input</th><th>paths</th></tr>"]
-    for name, grad in ev.gradients(wrt).items():
+    for name in wrt or g.inputs:
         i = g.named[name]
-        parts.append(f'<tr><td><b>{esc(name)}</b></td><td class="num">{esc(number(ev.values[i]))}</td>'
-                     f'<td class="num grad">{esc(number(grad))}</td>'
+        grad = show(ev.grad(i)) if ev.differentiated else ""
+        parts.append(f'<tr><td><b>{esc(name)}</b></td><td class="num">{esc(show(ev.values[i]))}</td>'
+                     f'<td class="num grad">{esc(grad)}</td>'
                      f'<td class="num">{esc(count_paths(ev.paths[i]))}</td></tr>')
     parts.append("</table>")
 
@@ -378,7 +379,7 @@ def html(ev: Evaluation, wrt=None, svg: str | None = None, dot_missing: str | No
     for i in nodes:
         name, rest = title(ev, i)
         label = (f"<b>{esc(name)}</b>" if name else "") + esc(rest)
-        grad = number(ev.grads[i]) if g.needs_grad[i] else ""
+        grad = show(ev.grad(i)) if g.needs_grad[i] and ev.differentiated else ""
         args = []
         for k, a in enumerate(g.args[i]):
             text = edge_text(ev, i, k)
@@ -388,7 +389,7 @@ def html(ev: Evaluation, wrt=None, svg: str | None = None, dot_missing: str | No
         used = ", ".join(ref(u) for u in users.get(i, ()))
         row = ' class="output"' if i == ev.output else ""
         parts.append(f'<tr{row}><td class="num">{i}</td><td>{label}</td><td>{esc(g.ops[i].name)}</td>'
-                     f'<td class="num">{esc(number(ev.values[i]))}</td><td class="num grad">{esc(grad)}</td>'
+                     f'<td class="num">{esc(show(ev.values[i]))}</td><td class="num grad">{esc(grad)}</td>'
                      f'<td>{"<br>".join(args)}</td><td>{used}</td></tr>')
     parts += ["</table>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"

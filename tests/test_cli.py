@@ -298,7 +298,7 @@ def test_syntax_error_shows_line_and_caret():
     ("y = (a+b", 1, 9),
     ("y = a +* b", 1, 8),
     ("y = a $ b", 1, 7),
-    ("y = [1, 2]", 1, 5),
+    ("y = {1, 2}", 1, 5),
     ("y = x!", 1, 6),
     ("\n\n  y = = 2", 3, 7),
 ])
@@ -354,7 +354,7 @@ MATH = [
     ("y = asin(x)", ["--x", "2"], ["asin", "asin(x)", "x = 2"]),
     ("y = exp(1000)", [], ["exp overflows", "exp(1000)"]),
     ("y = exp(x)", ["--x", "1000"], ["exp overflows", "exp(x)", "x = 1000"]),
-    ("y = 9^9^9^9", [], ["pow overflows", "9^9^9", "9^9 = 3.8742e+08"]),
+    ("y = 9^9^9^9", [], ["pow overflows", "9^9^9", "9^9 = 387420489"]),
     ("y = x*1e200*1e200", ["--x", "1"], ["overflows", "x*1e200*1e200"]),
     ("y = 1e999 + x", ["--x", "1"], ["1e999", "too large"]),
     ("y = 1/x", ["--x", "1e-200"], ["gradient overflows"]),

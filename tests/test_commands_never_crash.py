@@ -20,6 +20,7 @@ RUNS = {
     "explain": [[], ["--latex"], ["--json"]], "graph": [[], ["--format", "mermaid"], ["--format", "html"]],
     "trace": [[], ["--json"]], "hessian": [[], ["--json"]], "gradcheck": [[], ["--json"]],
     "check": [["--expect", "dy/dx=1"], ["--expect", "df/dx = x", "--json"]],
+    "jacobian": [[], ["--json"]],
 }
 
 
@@ -42,6 +43,30 @@ def test_no_command_crashes(program):
     for command, variants in RUNS.items():
         for extra in variants:
             point = [w for name in used for w in (f"--{name}", str(rng.choice([0.0, 1.0, -1.0, 0.3])))]
+            result = CliRunner().invoke(cli, [command, program, *point, *extra])
+            assert result.exit_code in (0, 1, 2, 3), (command, extra, result.stderr[-500:])
+            assert "Traceback" not in result.stderr
+
+
+# Tensor programs, with array inputs: every command answers, refuses with exit 2, or fails a check.
+TENSOR_CASES = [
+    ("y = W @ x", {"W": "[[1, 2], [3, 4]]", "x": "[1, -1]"}),
+    ("C = -log(softmax(W @ x)[r])", {"W": "[[1, 2], [3, 4]]", "x": "[1, -1]", "r": "1"}),
+    ("y = sum(relu(x))", {"x": "[0, 1, -1]"}),
+    ("y = W @ x", {"W": "[[1, 2], [3, 4]]", "x": "[1, 2, 3]"}),
+    ("y = log(x)", {"x": "[1, -1]"}),
+    ("y = x[r]", {"x": "[1, 2]", "r": "5"}),
+    ("cell(h) = tanh(W @ h)\ny = sum(cell(cell(h0)))", {"W": "[[0.5, 0], [0, 0.5]]", "h0": "[1, 2]"}),
+    ("y = sin(x) * 2", {"x": "[[0.5], [1]]"}),
+    ("y = sum([a, b] * [[1], [2]])", {"a": "1", "b": "2"}),
+]
+
+
+@pytest.mark.parametrize("program, inputs", TENSOR_CASES, ids=[p for p, _ in TENSOR_CASES])
+def test_no_command_crashes_on_tensors(program, inputs):
+    point = [w for name, value in inputs.items() for w in (f"--{name}", value)]
+    for command, variants in RUNS.items():
+        for extra in variants:
             result = CliRunner().invoke(cli, [command, program, *point, *extra])
             assert result.exit_code in (0, 1, 2, 3), (command, extra, result.stderr[-500:])
             assert "Traceback" not in result.stderr

@@ -21,7 +21,7 @@ from cgrad_cli.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(cgrad_cli.__file__).parent / "schemas"
-NAMES = ["diff", "explain", "trace", "gradcheck", "check"]
+NAMES = ["diff", "explain", "trace", "gradcheck", "check", "jacobian"]
 SCHEMA = {name: json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")) for name in NAMES}
 VALIDATOR = {name: jsonschema.Draft202012Validator(s) for name, s in SCHEMA.items()}
 

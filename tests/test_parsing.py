@@ -416,8 +416,8 @@ def test_implicit_multiplication_has_a_hint(src, line, column, hint):
 @pytest.mark.parametrize("src, line, column, char", [
     ("a = 3 $ 4", 1, 7, "$"),
     ("x = 1\ny = x!", 2, 6, "!"),
-    ("y = [1, 2]", 1, 5, "["),
-    ("y = a @ b", 1, 7, "@"),
+    ("y = {1, 2}", 1, 5, "{"),
+    ("y = a % b", 1, 7, "%"),
     ("y = a & b", 1, 7, "&"),
     ("y = 'a'", 1, 5, "'"),
 ])
@@ -432,8 +432,15 @@ def test_unexpected_character_hints():
         parse("x!")
     assert "factorial" in info.value.hint
     with pytest.raises(ProgramSyntaxError) as info:
-        parse("[1, 2]")
-    assert "tensor" in info.value.hint
+        parse("{1, 2}")
+    assert "names are letters" in info.value.hint
+
+
+def test_brackets_and_at_are_tensor_syntax_now():
+    """`[` and `@` used to be unexpected characters; they are array literals, indexing and matmul."""
+    assert out_op(parse("[1, 2]")) == "const"
+    assert out_op(parse("y = a @ b")) == "matmul"
+    assert out_op(parse("y = x[0]")) == "getitem"
 
 
 @pytest.mark.parametrize("src, line, column", [

@@ -100,8 +100,10 @@ def test_gradients_of_single_expressions_match_finite_differences(src, values):
     check_gradients(graph, inputs)
 
 
-# Every op in the table, written with its own syntax, sampled inside its declared domain.
-DIFFERENTIABLE = sorted(name for name, op in OPS.items() if op.arity > 0 and op.name != "copy")
+# Every scalar op in the table, written with its own syntax, sampled inside its declared domain.
+# (Tensor ops, whose forward is None, are differentiated in test_tensor_ops.py from their `examples`.)
+DIFFERENTIABLE = sorted(name for name, op in OPS.items()
+                        if op.forward is not None and op.arity > 0 and op.name != "copy")
 
 
 def _program(op) -> str:
@@ -123,10 +125,29 @@ def test_every_op_matches_finite_differences(name, data):
     check_gradients(graph, dict(zip(INPUTS, args)))
 
 
+def _calls(name, op):
+    """Calls of function `name` that parse: each count of arguments it takes (variadic: 1 to 3),
+    with its integer parameters (sum(x, 0), reshape(x, 2, 3), onehot(r, 4)) as literals."""
+    counts = [op.arity] if op.arity >= 0 else [1, 2, 3]
+    least, most = (op.params[1], min(op.params[2], 3)) if op.params else (0, 0)
+    for n in counts:
+        for k in range(least, most + 1):
+            yield f"{name}(" + ", ".join([*INPUTS[:n], *["2"] * k]) + ")", k
+
+
 def test_every_callable_function_is_in_the_table():
     for name, op in FUNCTIONS.items():
         assert op.name in OPS
-        assert parse(f"{name}(" + ", ".join(INPUTS[:op.arity]) + ")").ops[-1] is op
+        assert op.arity != 0
+        calls = list(_calls(name, op))
+        assert calls
+        for src, k in calls:
+            graph = parse(src)
+            assert graph.ops[-1] is op, src
+            assert graph.output == len(graph) - 1, src  # the parameters are folded away, not left as nodes
+            if k:
+                (params,) = graph.params.values()
+                assert list(params) == [op.params[0]], src
 
 
 # --------------------------------------------------------------------------- robustness
@@ -135,6 +156,8 @@ TOKENS = list("0123456789.eE+-*/^()=,;#\n\r\t xyzab_θŷ!$[]@&'\"\\{}") + [
     "**", "sin", "log", "ln", "pi", "max", "min", "pow", "sqrt", "exp", "abs", "relu", "tan", "asin",
     "1e308", "1e999", "1e-400", "0", "\u0302", "\u2028", "\x00", "\ufeff", "٣", "²", "ℯ", "ﬁ", "İ", "𝑥",
     "\r\n", "  ", ";;", "((", "))", "^-", "--",
+    ":", ".T", ".", "[1, 2]", "softmax", "reshape", "onehot", "concat", "dot", "transpose", "f(x) =",
+    "f(x, y)=", "f(",  # not sum/mean/logsumexp yet: sum(2) is a known bug (test_tensor_ops_on_a_scalar_literal)
 ]
 TEXT = st.one_of(
     st.text(max_size=60),
@@ -149,9 +172,18 @@ def _run(src, value, output=None, wrt=None):
     try:
         graph = parse(src)
         ev = evaluate(graph, {name: value for name in graph.inputs}, output=output, wrt=wrt)
-        assert math.isfinite(ev.value)
-        gradients = ev.gradients(wrt)
-        assert all(math.isfinite(g) for g in gradients.values())
+        if ev.shapes is None:  # a scalar program: floats all the way
+            assert math.isfinite(ev.value)
+            gradients = ev.gradients(wrt)
+            assert all(math.isfinite(g) for g in gradients.values())
+        else:  # tensor syntax ([1, 2], x[0], @, sum, ...): arrays, and a gradient only of a scalar output
+            import numpy as np
+
+            assert np.isfinite(ev.value).all()
+            assert ev.differentiated == (np.shape(ev.value) == ())
+            if ev.differentiated:
+                gradients = ev.gradients(wrt)
+                assert all(np.isfinite(g).all() for g in gradients.values())
         assert all(isinstance(m, str) for _, m in ev.warnings)
         for i in range(len(graph)):
             graph.label(i)
@@ -182,7 +214,7 @@ def test_random_text_with_output_and_wrt_raises_only_cgrad_errors(src, output, w
 
 # Well-formed programs over every function, unguarded, at awkward points: domain errors, overflow and
 # kinks are all allowed, but only as CgradError (exit 3) or warnings -- never another exception.
-ALL_FUNCTIONS = sorted(FUNCTIONS)
+ALL_FUNCTIONS = sorted(name for name, op in FUNCTIONS.items() if op.forward is not None)  # scalar ones
 
 
 @st.composite

@@ -173,10 +173,15 @@ def test_schema_knows_every_op_and_its_arity():
         ops = rule["if"]["properties"]["op"]
         names = ops.get("enum", [ops.get("const")])
         if "inputs" in rule["then"]["properties"]:
-            arity = rule["then"]["properties"]["inputs"]["maxItems"]
+            inputs = rule["then"]["properties"]["inputs"]
+            arity = inputs.get("maxItems", -1)  # no upper bound: any number (concat, stack, getitem's indices)
             for name in names:
                 by_rule[name] = arity
     assert by_rule == {name: op.arity for name, op in OPS.items()}
+    for rule in node["allOf"]:
+        names = rule["if"]["properties"]["op"].get("enum", ())
+        if any(OPS[name].arity == -1 for name in names):
+            assert rule["then"]["properties"]["inputs"] == {"minItems": 1}
 
 
 def test_the_schema_rejects_drift():

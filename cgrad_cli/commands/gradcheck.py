@@ -10,7 +10,6 @@ from .common import load, names, output_option, program_command
 EXIT_MISMATCH = 1
 
 
-
 def _num(x: float) -> str:
     from ..symbolic import number
 
@@ -21,19 +20,29 @@ def _err(x: float | None) -> str:
     return "-" if x is None else "0" if x == 0 else f"{x:.1e}"
 
 
-_FLAG = {"ok": "✓ ok", "mismatch": "✗ MISMATCH", "kink": "⚠ kink", "domain": "⚠ domain"}
+_FLAG = {"ok": "✓ ok", "mismatch": "✗ MISMATCH", "kink": "⚠ kink", "domain": "⚠ domain", "index": "⚠ index"}
+
+
+def _shape(shape) -> str:
+    from ..ops import shape_text
+
+    return shape_text(shape) if len(shape) != 1 else str(shape[0])
 
 
 def render(check) -> str:
+    from ..symbolic import show
+
     ev = check.evaluation
     g = ev.graph
-    at = ", ".join(f"{name} = {_num(ev.values[i])}" for name, i in g.inputs.items())
-    lines = [f"{ev.output_name} = {_num(ev.value)}" + (f" at {at}" if at else ""),
+    at = ", ".join(f"{name} = {show(ev.values[i])}" for name, i in g.inputs.items())
+    lines = [f"{ev.output_name} = {_num(float(ev.value))}" + (f" at {at}" if at else ""),
              f"reverse mode against central differences: h = {check.eps:.3g}·max(1, |x|); "
              f"ok when |reverse - numeric| ≤ {check.atol:g} + {check.rtol:g}·max(|reverse|, |numeric|)"]
     if not check:
         lines.append(summary(check))
         return "\n".join(lines)
+    if check.tensor:
+        return "\n".join(lines + _tensor_table(check) + [summary(check)])
     rows = [["input", "value", "reverse", "numeric", "abs error", "rel error", "check"]]
     for r in check:
         rows.append([r.name, _num(r.value), _num(r.reverse), "-" if r.numeric is None else _num(r.numeric),
@@ -46,10 +55,73 @@ def render(check) -> str:
     return "\n".join(lines)
 
 
+_SHOWN = 5  # mismatched elements listed under the table, per input
+
+
+def _tensor_table(check) -> list:
+    """One row per input (its shape, elements checked, largest errors, worst element), then the worst
+    mismatched elements of each input that has some."""
+    rows = [["input", "shape", "checked", "max abs error", "max rel error", "worst", "check"]]
+    for r in check:
+        counts = r.counts
+        size = len(r.element_list())
+        flag = _FLAG[r.status]
+        if r.status == "mismatch" and r.shape is not None:
+            flag += f" ({counts['mismatched']} of {size})"
+        elif r.status == "ok" and counts["unchecked"]:
+            flag += f" ({counts['unchecked']} not checked)"
+        checked = counts["checked"] > 0  # the errors of elements not checked (a kink) are not shown here
+        rows.append([r.name, _shape(r.shape or ()), f"{counts['checked']} of {size}",
+                     _err(r.abs_error if checked else None), _err(r.rel_error if checked else None),
+                     r.label(r.worst or ()) if checked else "-", flag])
+    widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])] + \
+                [c.rjust(w) for c, w in zip(row[2:-2], widths[2:-2])] + [row[-2].ljust(widths[-2]), row[-1]]
+        lines.append("  ".join(cells).rstrip())
+    for r in check.mismatches:
+        bad = r.mismatched(check.rtol, check.atol)
+        for e in bad[:_SHOWN]:
+            lines.append(f"  ✗ {r.label(e.index)}: reverse {_num(e.reverse)}, numeric {_num(e.numeric)} "
+                         f"(abs error {_err(e.abs_error)}, rel error {_err(e.rel_error)})")
+        if len(bad) > _SHOWN:
+            lines.append(f"  … and {len(bad) - _SHOWN} more mismatched elements of {r.name}")
+    return lines
+
+
+def _tensor_summary(check) -> str:
+    n, totals = len(check), check.elements
+    elements = totals["checked"] + totals["unchecked"]
+    checked = [e for r in check for e in r.element_list() if e.status in ("ok", "mismatch")]
+    worst = ""
+    if checked:
+        worst = (f": max abs error {_err(max(e.abs_error for e in checked))}, "
+                 f"max rel error {_err(max(e.rel_error for e in checked))}")
+    unchecked = [f"{r.label(e.index)} ({e.status})" for r in check for e in r.element_list()
+                 if e.status not in ("ok", "mismatch")]
+    skipped = ""
+    if unchecked:
+        more = f" and {len(unchecked) - 6} more" if len(unchecked) > 6 else ""
+        skipped = "; not checked: " + ", ".join(unchecked[:6]) + more
+    inputs = f"input{'s' if n > 1 else ''}"
+    if check.mismatches:
+        bad = "; ".join(r.name if r.shape is None else
+                        f"{r.name}: {r.counts['mismatched']} of {len(r.elements)} elements, worst "
+                        f"{r.label(r.worst)}" for r in check.mismatches)
+        return f"FAILED: {len(check.mismatches)} of {n} {inputs} disagree ({bad}){worst}{skipped}"
+    if not unchecked:
+        return (f"ok: all {n} inputs agree, {elements} elements" if n > 1 else
+                f"ok: the input agrees, {elements} element{'s' if elements > 1 else ''}") + worst
+    return f"no mismatch: {len(checked)} of {elements} elements agree{worst}{skipped}"
+
+
 def summary(check) -> str:
     n = len(check)
     if not n:
         return "no inputs to check"
+    if check.tensor:
+        return _tensor_summary(check)
     errors = [r for r in check if r.status in ("ok", "mismatch")]
     worst = ""
     if errors:
@@ -74,18 +146,32 @@ def document(check) -> dict:
     return {
         "version": __version__,
         "output": ev.output_name,
-        "value": ev.value,
+        "value": float(ev.value),
         "ok": check.ok,
+        "verified": check.verified,
+        "elements": check.elements,
         "inputs": {r.name: r.to_json() for r in check},
         "step": check.eps,
         "rtol": check.rtol,
         "atol": check.atol,
-        "warnings": [{"node": i, "kind": "kink", "message": m} for i, m in ev.warnings]
-                    + [{"input": r.name, "kind": r.status, "message": r.note} for r in check if r.note],
+        "warnings": [{"node": i, "kind": "kink", "message": m} for i, m in ev.warnings] + _input_warnings(check),
     }
 
 
-@program_command("gradcheck", failed="a gradient disagrees with its finite difference")
+def _input_warnings(check) -> list:
+    """Per scalar input not checked, why; per array input, one entry per reason some elements were not."""
+    out = []
+    for r in check:
+        if r.shape is None:
+            if r.note:
+                out.append({"input": r.name, "kind": r.status, "message": r.note})
+            continue
+        for status, elements, message in r.unchecked_groups:
+            out.append({"input": r.name, "kind": status, "message": message, "elements": elements})
+    return out
+
+
+@program_command("gradcheck", failed="an element of a gradient disagrees with its finite difference")
 @click.option("--wrt", metavar="A,B", help="Check the gradient with respect to these inputs only (default: all).")
 @output_option
 @click.option("--eps", default=None, type=click.FloatRange(0, 1, min_open=True), metavar="EPS",
@@ -97,24 +183,32 @@ def document(check) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_json, debug):
     """Check PROGRAM's reverse-mode gradient against central finite
-    differences, input by input.
+    differences, for every element of every input.
 
-    For each input x (scalars: one element each) the program runs forward at
-    x + h and x - h, h = EPS·max(1, |x|), and numeric = (f(x+h) - f(x-h)) / 2h
-    is compared with reverse mode's ∂f/∂x.  An input passes when
-    |reverse - numeric| ≤ ATOL + RTOL·max(|reverse|, |numeric|); the table
-    shows each input's absolute and relative error.
+    For each element x of each input (a scalar is one element; an array,
+    given as JSON such as --W '[[1,2],[3,4]]', one per entry) the program
+    runs forward at x + h and x - h, h = EPS·max(1, |x|), and
+    numeric = (f(x+h) - f(x-h)) / 2h is compared with reverse mode's ∂f/∂x.
+    An element passes when |reverse - numeric| ≤ ATOL + RTOL·max(|reverse|,
+    |numeric|).  The output f must be a scalar: reduce a vector first, e.g.
+    sum(y).  The table shows each input's absolute and relative error; for
+    an array, the largest over its elements, the worst element (W[1, 0]) and
+    how many elements were checked, with the mismatched ones listed below.
 
-    A kink inside [x - h, x + h] (relu or abs at 0, a max/min tie) makes the
-    two sides disagree by construction, and a step off an op's domain (log
-    just above 0) cannot be taken: both are warned about and reported as not
-    checked, not as a mismatch.
+    A kink inside [x - h, x + h] (relu or abs at 0, a max/min tie), a step
+    off an op's domain (log just above 0) and an input used as an index
+    (y[r]) defeat the finite difference: such elements are warned about and
+    reported as not checked, not as a mismatch.  Exit status 1 means an
+    element mismatches; 0 means none does, which includes nothing checked:
+    in --json, "verified" is true only when no element mismatches and at
+    least one was checked, "ok" when no element mismatches.
 
     \b
     Examples:
       cgrad gradcheck "c = a+b; d = b+1; e = c*d" --a 2 --b 1
       cgrad gradcheck "y = x*exp(x^2)" --x 0.5 --rtol 1e-7 --json
       cgrad gradcheck "y = relu(x) + x" --x 0 --wrt x
+      cgrad gradcheck "C = -log(softmax(W @ x)[r])" --W '[[1,2],[3,4]]' --x '[1,-1]' --r 0
     """
     from ..gradcheck import EPS, check_gradients
 
@@ -123,9 +217,8 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
                             rtol=rtol, atol=atol)
     for _, message in check.evaluation.warnings:
         click.echo("warning: " + message, err=True)
-    for r in check:
-        if r.note:
-            click.echo(f"warning: {r.name}: {r.note}", err=True)
+    for w in _input_warnings(check):
+        click.echo(f"warning: {w['input']}: {w['message']}", err=True)
     if as_json:
         from ..render_json import dumps
 

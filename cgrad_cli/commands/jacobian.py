@@ -1,0 +1,45 @@
+"""`cgrad jacobian`: the full Jacobian of a tensor output, one reverse sweep per output element."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import console, load, names, output_option, program_command
+
+
+@program_command("jacobian")
+@click.option("--wrt", metavar="A,B", help="Jacobians with respect to these names only (default: every input).")
+@output_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
+def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
+    """Print the Jacobian of PROGRAM's output with respect to each input:
+    ∂y[i]/∂z[j] for every element, by reverse mode (one backward sweep per
+    element of the output, each giving one row).
+
+    Each Jacobian has shape output.shape + input.shape, the layout torch and
+    JAX use (rows: output index, columns: input index); SymPy's jacobian puts
+    the input's index first.  Give arrays as JSON: --z '[1, 2, 3]'.
+
+    \b
+    Examples:
+      cgrad jacobian "y = softmax(z)" --z '[1, 2, 3]' --wrt z
+      cgrad jacobian "z = W @ x" --W '[[1,2,3],[4,5,6]]' --x '[1,0,-1]' --wrt W,x
+      cgrad jacobian "y = sigmoid(z)" --z '[0, 1]' --json | jq .jacobians.z
+      cgrad jacobian "e=(a+b)*(b+1)" --a 2 --b 1
+    """
+    from ..jacobian import jacobian
+
+    graph, inputs = load(words, file, sets, inputs_file)
+    result = jacobian(graph, inputs, output=output, wrt=names(wrt))
+    for _, message in result.warnings:
+        click.echo("warning: " + message, err=True)
+    if as_json:
+        from ..render_json import dumps
+        from ..render_jacobian import document
+
+        sys.stdout.write(dumps(document(result)) + "\n")
+        return
+    from ..render_jacobian import render
+
+    console().print(render(result))

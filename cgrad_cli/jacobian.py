@@ -1,0 +1,71 @@
+"""Full Jacobians by reverse mode: one backward sweep per element of the output.
+
+A sweep seeded with the one-hot array e_k (∂out/∂out = e_k) gives row k of
+every Jacobian at once -- ∂out[k]/∂x for all the inputs -- so an output of n
+elements costs one forward pass and n backward sweeps, however large the inputs.
+Each Jacobian is laid out output.shape + input.shape, as torch and JAX do.
+"""
+from __future__ import annotations
+
+from .autodiff import _lookup, _numpy, backward, forward, infer_shapes
+from .errors import ProgramNameError
+from .graph import Graph
+
+LAYOUT = "output.shape + input.shape (torch, JAX); SymPy puts the input index first"
+
+
+class Jacobians:
+    """∂output/∂name for each name asked for, each an array shaped output.shape + name.shape."""
+
+    def __init__(self, graph: Graph, output: int, value, jacobians: dict, shapes: dict, warnings: list):
+        self.graph = graph
+        self.output = output  # the node differentiated
+        self.value = value  # its value: a numpy array (0-d for a scalar)
+        self.jacobians = jacobians  # name -> array of shape self.shape + shapes[name], in --wrt order
+        self.shapes = shapes  # name -> the shape of that name's value
+        self.warnings = warnings  # (node id, message) for each kink met, as Evaluation.warnings
+
+    @property
+    def output_name(self) -> str:
+        return self.graph.label(self.output)
+
+    @property
+    def shape(self) -> tuple:
+        return self.value.shape
+
+    @property
+    def sweeps(self) -> int:
+        """Backward sweeps made: one per output element."""
+        return self.value.size
+
+
+def jacobian(graph: Graph, inputs: dict, output: str | None = None, wrt=None) -> Jacobians:
+    """The Jacobian of `output` (default: the last statement) with respect to each name in `wrt`
+    (default: every input), at `inputs`."""
+    np = _numpy()
+    out = graph.output if output is None else _lookup(graph, output, "output")
+    names = list(graph.inputs) if wrt is None else list(dict.fromkeys(wrt))
+    nodes = {name: _lookup(graph, name, "--wrt") for name in names}
+    for name, i in nodes.items():
+        if not graph.needs_grad[i]:
+            raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
+                                   hint=f"to differentiate with respect to {name}, make it an input: "
+                                        f"remove its assignment and give --{name} VALUE")
+    values = forward(graph, inputs)
+    tensor = any(hasattr(x, "shape") for x in values)
+    shapes = infer_shapes(graph, values) if tensor else [()] * len(values)
+    value = np.asarray(values[out], dtype=float)
+    jac = {name: np.zeros(value.shape + tuple(shapes[i])) for name, i in nodes.items()}
+    warnings = None
+    for k in np.ndindex(value.shape):  # () once for a scalar output
+        seed = None
+        if value.shape:
+            seed = np.zeros(value.shape)
+            seed[k] = 1.0
+        ev = backward(graph, values, out, seed)
+        if warnings is None:
+            warnings = ev.warnings  # the same kinks on every sweep: which nodes are reached does not depend on k
+        for name, i in nodes.items():
+            jac[name][k] = ev.grad(i)
+    return Jacobians(graph, out, value, jac, {name: tuple(shapes[i]) for name, i in nodes.items()},
+                     warnings or [])
