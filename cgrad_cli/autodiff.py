@@ -155,7 +155,7 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
                          hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
     for name, value in inputs.items():
         if not (_finite_number(value) or isinstance(value, list) and _finite_array(value)
-                or hasattr(value, "dtype") and value.dtype.kind in "fiu" and _numpy().isfinite(value).all()):
+                or hasattr(value, "dtype") and value.dtype.kind in "fiu" and _finite_array_value(value)):
             shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
             raise InputError(f"the value of input '{name}' must be a finite number or an array of them "
                              f"(rows of equal length), not {shown}")
@@ -233,7 +233,13 @@ def _numpy():
 
 
 def array_code(graph: Graph) -> list:
-    """The forward program over numpy arrays: each node's numpy function, its parameters bound."""
+    """The forward program over numpy arrays: each node's numpy function, its parameters bound (made once)."""
+    if "array_code" not in graph.cache:
+        graph.cache["array_code"] = _array_code(graph)
+    return graph.cache["array_code"]
+
+
+def _array_code(graph: Graph) -> list:
     m, params = array_namespace(), graph.params
     code = []
     for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
@@ -250,17 +256,21 @@ def infer_shapes(graph: Graph, values: list) -> list:
     """Every node's shape, from the inputs' shapes alone: a mismatch is reported before anything is computed."""
     from .ops import _broadcast
 
-    np = _numpy()
+    leaves = tuple(getattr(values[i], "shape", ()) for i in graph.inputs.values())
+    known = graph.cache.get("shapes")
+    if known is not None and known[0] == leaves:  # evaluated before at inputs of these shapes
+        return known[1]
     shapes = []
     for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
         if not args:
-            shapes.append(np.shape(values[i]))
+            shapes.append(getattr(values[i], "shape", ()))
             continue
         rule = op.shape or _broadcast
         try:
             shapes.append(rule(*[shapes[a] for a in args], **graph.params.get(i, _NO_PARAMS)))
         except ShapeMismatch as e:
             raise _shape_error(graph, shapes, i, e) from None
+    graph.cache["shapes"] = leaves, shapes
     return shapes
 
 
@@ -325,7 +335,7 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     """
     n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
     tensor = graph.tensor or hasattr(values[out], "shape")  # arrays in the program, or given as inputs
-    shapes = list(map(_numpy().shape, values)) if tensor else None
+    shapes = [getattr(x, "shape", ()) for x in values] if tensor else None
     g, local, reached = [0.0] * n, [None] * n, [False] * n
     reached[out] = True
     if seed is None and tensor and shapes[out]:  # no gradient of a vector: eval says to use jacobian
@@ -434,8 +444,14 @@ def _unbroadcast(grad, x):
 def _all_finite(values: list, tensor: bool) -> bool:
     if not tensor:
         return math.isfinite(sum(values)) or all(map(math.isfinite, values))
-    np = _numpy()
-    return all(np.isfinite(x).all() for x in values)
+    return all(map(_finite_array_value, values))
+
+
+def _finite_array_value(x) -> bool:
+    """No inf or nan in x: a finite sum proves it (nan and inf survive a sum) without a pass that allocates."""
+    if x.__class__ is float:
+        return math.isfinite(x)
+    return math.isfinite(x.sum()) or bool(_numpy().isfinite(x).all())
 
 
 def _any(hit) -> bool:

@@ -38,6 +38,7 @@ class Graph:
         self.calls: dict[int, tuple[int, int]] = {}  # node -> span of the function call that made it
         self.tensor = False  # does the program itself use tensors (an array literal, @, sum, ...)?
         self.functions: dict[str, Function] = {}  # user-defined functions, by name
+        self.cache: dict = {}  # what evaluations derive from the program and reuse: the tape over arrays, shapes
         self._line_starts: list[int] | None = None
 
     def __len__(self) -> int:
