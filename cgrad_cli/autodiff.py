@@ -144,8 +144,8 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
         if name in graph.named:
             why = f"'{name}' is assigned in the program, so it cannot be given as an input"
         else:
-            why = f"the program has no input '{name}'" + ("s " + ", ".join(repr(n) for n in unknown[1:])
-                                                            if len(unknown) > 1 else "")
+            why = (f"the program has no input '{name}'" if len(unknown) == 1 else
+                   "the program has no inputs " + ", ".join(f"'{n}'" for n in unknown))
         close = suggest(name, [n for n in graph.inputs if n not in inputs]) if name not in graph.named else None
         raise InputError(why, hint=close or _inputs_hint(graph), unknown=unknown)
     if missing:
@@ -197,6 +197,8 @@ def forward(graph: Graph, inputs: dict) -> list:
         v[i] = value
     if tensor:
         np = _numpy()
+        for i, value in graph.consts.items():  # sum(2) too: every value an array, 0-d for a number
+            v[i] = np.asarray(value, dtype=float)
         for name, i in graph.inputs.items():
             v[i] = np.asarray(inputs[name], dtype=float)
         infer_shapes(graph, v)
@@ -278,7 +280,8 @@ def _shape_error(graph: Graph, shapes: list, i: int, e: Exception) -> ShapeError
     op, args = graph.ops[i], graph.args[i]
     parts = ", ".join(f"{graph.label(a, 24)} is {shape_text(shapes[a])}" for a in args
                       if graph.ops[a].name not in ("const",) or shapes[a])
-    return ShapeError(f"shapes do not fit in {op.name}: {parts}: {e}, in {graph.text(i, 48)}{_call(graph, i)}",
+    return ShapeError(f"shapes do not fit in {op.name}: {parts + ': ' if parts else ''}{e}, in {graph.text(i, 48)}"
+                      f"{_call(graph, i)}",
                       source=graph.source, span=graph.spans[i], op=op.name,
                       shapes=[list(shapes[a]) for a in args])
 

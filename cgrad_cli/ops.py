@@ -276,7 +276,7 @@ def _index(value, size):
     if k != value:
         raise BadIndex(f"index {value:g} is not an integer")
     if not -size <= k < size:
-        raise BadIndex(f"index {k} is out of range for an axis of size {size} (indices count from 0)")
+        raise BadIndex(f"index {value:g} is out of range for an axis of size {size} (indices count from 0)")
     return k % size
 
 
@@ -357,6 +357,8 @@ def _onehot(r, n):
 
 
 def _onehot_shape(r, n):
+    if n < 1:
+        raise ShapeMismatch(f"onehot(r, n) needs n >= 1 classes, not {n}")
     if r != ():
         raise ShapeMismatch("onehot(r, n) takes a single integer r")
     return (n,)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cgrad_cli import CgradError, evaluate, parse
@@ -371,10 +371,6 @@ def tensor_expressions(draw, depth=3):
 @given(tensor_expressions(), st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, 710.0, -1e300]))
 def test_wild_tensor_programs_raise_only_cgrad_errors(src, fill):
     graph = parse(src)  # well formed: parsing never fails
-    # Known bug (test_tensor_ops_on_a_scalar_literal): sum/mean/logsumexp of a bare scalar literal, such
-    # as sum(2), crash.  Drop this line once it is fixed.
-    assume(not any(op.name in ("sum", "mean", "logsumexp") and graph.ops[args[0]].name == "const"
-                   and graph.consts[args[0]].__class__ is float for op, args in zip(graph.ops, graph.args)))
     inputs = {n: np.full(WILD_SHAPES[n], fill).tolist() for n in graph.inputs}
     try:
         ev = evaluate(graph, inputs)
@@ -410,12 +406,6 @@ def test_constant_tensor_subexpressions(program, value, grad):
     check_jacobian(graph, {"x": np.array([1.0, 2.0])})
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "bug in ops.py: a scalar literal in a tensor program stays a Python float, and _sum_vjp / _mean_vjp "
-    "(x.shape, x.size) and _logsumexp's forward (x.shape) read attributes a float lacks: `sum(2)` and "
-    "`mean(3)` (the output, so the seed 1.0 reaches the vjp) and `sum(x) * logsumexp(2)` (x = [1, 2], "
-    "forward) are internal errors (AttributeError, exit 70) instead of 2, 3 and 3·2 = 6 with ∂/∂x = [2, 2]; "
-    "np.shape(x) / np.size(x) would do"))
 @pytest.mark.parametrize("program, inputs, value", [
     ("sum(2)", {}, 2.0), ("mean(3)", {}, 3.0), ("logsumexp(2)", {}, 2.0),
     ("sum(x) * logsumexp(2)", {"x": [1.0, 2.0]}, 6.0),

@@ -517,10 +517,6 @@ def test_tensor_function_argument_counts(src, fragment):
     assert fragment in info.value.message, info.value.message
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug in ops._onehot_shape: n is not checked, so `onehot(r, -1)` (r = 0) reaches np.zeros(-1) and is "
-    "reported as a math domain error, exit 3 ('onehot is undefined at r = 0'), and onehot(r, 0) as an "
-    "input error about index 0; expected a usage error (exit 2) that says n must be positive"))
 @pytest.mark.parametrize("n", [-1, 0])
 def test_onehot_size_must_be_positive(n):
     with pytest.raises(CgradError) as info:
