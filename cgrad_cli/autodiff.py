@@ -454,7 +454,10 @@ def _finite_array_value(x) -> bool:
     """No inf or nan in x: a finite sum proves it (nan and inf survive a sum) without a pass that allocates."""
     if x.__class__ is float:
         return math.isfinite(x)
-    return math.isfinite(x.sum()) or bool(_numpy().isfinite(x).all())
+    np = _numpy()
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e308 + 1e308 overflows: then look closer
+        total = x.sum()
+    return math.isfinite(total) or bool(np.isfinite(x).all())
 
 
 def _any(hit) -> bool:

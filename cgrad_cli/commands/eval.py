@@ -5,16 +5,22 @@ import sys
 
 import click
 
+from ..errors import InputError
 from .common import console, load, names, output_option, program_command
 
 
-@program_command("eval")
+@program_command("eval", failed="some --batch line failed (it got an error object on its line)")
 @click.option("--wrt", metavar="A,B", help="Report gradients with respect to these names only.")
 @output_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
 @click.option("--depth", default=12, show_default=True, metavar="N", type=click.IntRange(1),
               help="Draw the tree this many levels deep.")
-def command(words, file, sets, inputs_file, wrt, output, as_json, depth, debug):
+@click.option("--batch", "batch", metavar="FILE",
+              help="Evaluate at every point in FILE: NDJSON objects, or CSV under a header row (- for stdin). "
+                   "Prints one JSON line per point as it goes (schema: cgrad_cli/schemas/).")
+@click.option("--batch-format", type=click.Choice(["ndjson", "csv"]),
+              help="The --batch FILE's format [default: by extension (.csv), else by its first character].")
+def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, batch_format, debug):
     """Evaluate PROGRAM forward, differentiate it in reverse mode, and show
     every node's value, local derivatives and gradient.
 
@@ -28,9 +34,24 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, debug):
       cgrad eval "c=a+b; d=b+1; e=c*d" --a 2 --b 1 --wrt b
       cgrad eval -f examples/lecture.cg --inputs inputs.json --json | jq .gradients
       cgrad eval "y = x*exp(x^2)" --set x=0.5 --json
+      cgrad eval "e=(a+b)*(b+1)" --batch points.jsonl > results.jsonl
+      cgrad eval "e=(a+b)*(b+1)" --b 1 --batch points.csv | jq -c .gradients
+
+    With --batch, values given on the command line are constants of every
+    point (a line may not give them again); exit 1 if some line failed.
     """
     from ..autodiff import evaluate
 
+    if batch is not None:
+        from ..batch import run
+
+        if batch == "-" and (file == "-" or inputs_file == "-" or "-" in words):
+            raise InputError("--batch -: the points and the program (or --inputs) cannot both come from stdin")
+        graph, inputs = load(words, file, sets, inputs_file)
+        code = run(graph, inputs, batch, batch_format, output=output, wrt=names(wrt))
+        if code:
+            raise click.exceptions.Exit(code)
+        return
     graph, inputs = load(words, file, sets, inputs_file)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
@@ -44,3 +65,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, debug):
     from ..render_tree import render
 
     console().print(render(ev, wrt_names, depth))
+    if not ev.differentiated:  # a vector output: values only, and what to do for derivatives
+        from ..render_json import non_scalar_note
+
+        click.echo("note: " + non_scalar_note(ev), err=True)

@@ -1,0 +1,237 @@
+"""cgrad --batch benchmark: points per second through the real CLI, against a loop of single evaluations.
+
+    python benchmarks/batch_bench.py            # 1e5 and 1e6 points (about a minute)
+    python benchmarks/batch_bench.py --quick    # smoke run: 1e4 and 1e5 points
+    python benchmarks/batch_bench.py --json     # also print every figure as JSON
+
+1. End to end: the lecture program e=(a+b)*(b+1) at N random points (a, b uniform in
+   [-5, 5], written with repr, as a producer would), NDJSON in and NDJSON out:
+   `cgrad eval "e=(a+b)*(b+1)" --batch points.jsonl > out.jsonl` as a subprocess (the
+   console script beside sys.executable), in a temporary directory.  Wall seconds
+   (perf_counter around the process, start-up included), the child's CPU seconds and
+   its peak resident memory (from os.wait4: this child's own rusage, not the running
+   maximum RUSAGE_CHILDREN keeps), and the output checked: N lines, the first one the
+   lecture's numbers when the first point is (2, 1).  Memory is flat when the peak at
+   the largest N is within 20% of the peak at the smallest.
+
+2. The loop: the same work done one point at a time with the library -- parse once,
+   then per point json.loads, autodiff.evaluate, json.dumps of the same line -- over
+   1e4 points (1e3 with --quick), extrapolated to a rate, the best of three runs (a
+   busy machine slows a short loop more than the long batch run, which would flatter
+   the speed-up); beside it the bare evaluate loop (no JSON), which is the most a
+   batch run could gain on evaluation.
+
+3. Where a batch point's time goes, in process on 4096-point chunks: decoding the
+   chunk's JSON with orjson and checking it (batch.Batch._fast_ndjson), one forward +
+   backward sweep over the arrays, and writing the output lines from the result columns
+   with orjson (batch.Batch._lines).  The loop of 2. keeps the stdlib json module, as a
+   user's own script would.
+
+Targets: >= 100 000 points/s end to end; >= 20x the loop; memory flat in N.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LECTURE = "e=(a+b)*(b+1)"
+CGRAD = Path(sys.executable).parent / ("cgrad.exe" if os.name == "nt" else "cgrad")
+TARGET_RATE = 100_000
+TARGET_SPEEDUP = 20
+CHUNK = 4096
+
+
+def write_points(path: Path, n: int, seed: int = 1) -> int:
+    """N points, the first (2, 1); returns the file's size in bytes."""
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"a": 2, "b": 1}\n')
+        for _ in range(n - 1):
+            f.write('{"a": %r, "b": %r}\n' % (rng.uniform(-5, 5), rng.uniform(-5, 5)))
+    return path.stat().st_size
+
+
+def _maxrss_mb(rusage) -> float:
+    return rusage.ru_maxrss / (2 ** 20 if sys.platform == "darwin" else 2 ** 10)  # bytes on macOS, KiB elsewhere
+
+
+def cli_run(points: Path, out: Path) -> dict:
+    """One `cgrad eval --batch` subprocess: wall and CPU seconds, peak memory."""
+    env = {k: v for k, v in os.environ.items() if k != "CGRAD_BATCH_CHUNK"}
+    with open(out, "wb") as sink:
+        start = time.perf_counter()
+        process = subprocess.Popen([str(CGRAD), "eval", LECTURE, "--batch", str(points)], stdin=subprocess.DEVNULL,
+                                   stdout=sink, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr = process.stderr.read().decode()
+        process.stderr.close()
+    if process.returncode != 0:
+        raise SystemExit(f"cgrad --batch failed with exit {process.returncode}: {stderr}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": _maxrss_mb(usage)}
+
+
+def check_output(out: Path, n: int) -> None:
+    with open(out, "rb") as f:
+        first = json.loads(f.readline())
+        count = 1 + sum(1 for _ in f)
+    assert count == n, f"{count} output lines for {n} points"
+    assert first == {"line": 1, "value": 6.0, "gradients": {"a": 2.0, "b": 5.0}}, first
+
+
+def end_to_end(sizes, repeats: int, workdir: Path) -> list:
+    rows = []
+    empty = workdir / "empty.jsonl"
+    empty.write_text("")
+    startup = statistics.median(cli_run(empty, workdir / "empty.out")["wall"] for _ in range(3))
+    for n in sizes:
+        points, out = workdir / f"points-{n}.jsonl", workdir / f"out-{n}.jsonl"
+        size = write_points(points, n)
+        runs = [cli_run(points, out) for _ in range(repeats)]
+        check_output(out, n)
+        out.unlink()
+        wall = statistics.median(r["wall"] for r in runs)
+        cpu = statistics.median(r["cpu"] for r in runs)
+        rows.append({"n": n, "input_mb": size / 2 ** 20, "wall_s": wall, "cpu_s": cpu,
+                     "points_per_s": n / wall, "points_per_cpu_s": n / cpu,
+                     "peak_mb": max(r["peak_mb"] for r in runs), "startup_s": startup})
+        points.unlink()
+    return rows
+
+
+def loop(n: int) -> dict:
+    """The same run as a Python loop of single evaluations: parse once, then one point at a time."""
+    from cgrad_cli.autodiff import evaluate
+    from cgrad_cli.parsing import parse
+
+    rng = random.Random(2)
+    lines = [b'{"a": %r, "b": %r}' % (rng.uniform(-5, 5), rng.uniform(-5, 5)) for _ in range(n)]
+    sink = []
+    start, cpu = time.perf_counter(), time.process_time()
+    graph = parse(LECTURE)
+    for k, line in enumerate(lines, 1):
+        ev = evaluate(graph, json.loads(line))
+        sink.append(json.dumps({"line": k, "value": ev.value, "gradients": ev.gradients()}))
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    points = [json.loads(line) for line in lines]
+    bare = time.process_time()
+    for point in points:
+        evaluate(graph, point).gradients()
+    bare = time.process_time() - bare
+    return {"n": n, "wall_s": wall, "cpu_s": cpu, "points_per_s": n / wall, "points_per_cpu_s": n / cpu,
+            "evaluate_us": bare / n * 1e6}
+
+
+def breakdown(chunks: int = 50) -> dict:
+    """µs per point of each stage of a batch chunk, in process (the best of three passes)."""
+    import numpy as np
+
+    from cgrad_cli.autodiff import backward
+    from cgrad_cli.batch import Batch, _gc_off
+    from cgrad_cli.parsing import parse
+
+    graph = parse(LECTURE)
+    batch = Batch(graph, {}, None, None)
+    rng = random.Random(3)
+    data = [[b'{"a": %r, "b": %r}' % (rng.uniform(-5, 5), rng.uniform(-5, 5)) for _ in range(CHUNK)]
+            for _ in range(chunks)]
+    best = {"decode_us": float("inf"), "sweep_us": float("inf"), "format_us": float("inf")}
+    for _ in range(3):
+        decode = sweep = fmt = 0.0
+        for lines in data:
+            with _gc_off():  # as run() does for each chunk
+                t0 = time.process_time()
+                columns = batch._fast_ndjson(lines)
+                t1 = time.process_time()
+                ev = backward(graph, batch._forward(columns, CHUNK), batch.out, seed=np.ones(CHUNK))
+                value = ev.values[batch.out]
+                grads = [ev.grad(i) for i in batch.grad_nodes]
+                t2 = time.process_time()
+                batch._lines(range(1, CHUNK + 1), value, grads)
+                t3 = time.process_time()
+            decode, sweep, fmt = decode + t1 - t0, sweep + t2 - t1, fmt + t3 - t2
+        points = chunks * CHUNK
+        for key, seconds in (("decode_us", decode), ("sweep_us", sweep), ("format_us", fmt)):
+            best[key] = min(best[key], seconds / points * 1e6)
+    return best
+
+
+def run(quick: bool = False) -> dict:
+    """Every figure, as a dict (for bench.py to include)."""
+    sizes = (10_000, 100_000) if quick else (100_000, 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="cgrad-batch-bench-") as tmp:
+        rows = end_to_end(sizes, 1 if quick else 3 if sizes[-1] <= 100_000 else 1, Path(tmp))
+    single = max((loop(1_000 if quick else 10_000) for _ in range(3)), key=lambda r: r["points_per_s"])  # best of 3
+    stages = breakdown(10 if quick else 50)
+    best = rows[-1]
+    figures = {
+        "end_to_end": rows,
+        "loop": single,
+        "stages": stages,
+        "speedup": best["points_per_s"] / single["points_per_s"],
+        "speedup_cpu": best["points_per_cpu_s"] / single["points_per_cpu_s"],
+        "evaluation_speedup": single["evaluate_us"] / stages["sweep_us"],
+        "memory_ratio": best["peak_mb"] / rows[0]["peak_mb"],
+    }
+    figures["targets"] = {
+        "rate": best["points_per_s"] >= TARGET_RATE,
+        "speedup": figures["speedup"] >= TARGET_SPEEDUP,
+        "flat_memory": figures["memory_ratio"] <= 1.2,
+    }
+    return figures
+
+
+def report(f: dict) -> str:
+    out = [f"cgrad eval {LECTURE!r} --batch FILE (NDJSON in, NDJSON out), {os.cpu_count()} CPUs, "
+           f"load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "",
+           "",
+           f"{'points':>10} {'input MB':>9} {'wall s':>8} {'cpu s':>8} {'points/s':>10} {'points/cpu s':>13} "
+           f"{'peak MB':>8}"]
+    for r in f["end_to_end"]:
+        out.append(f"{r['n']:>10,} {r['input_mb']:>9.1f} {r['wall_s']:>8.2f} {r['cpu_s']:>8.2f} "
+                   f"{r['points_per_s']:>10,.0f} {r['points_per_cpu_s']:>13,.0f} {r['peak_mb']:>8.1f}")
+    loop_ = f["loop"]
+    s = f["stages"]
+    out += [
+        f"(start-up of the CLI, empty input: {f['end_to_end'][0]['startup_s'] * 1e3:.0f} ms wall)",
+        "",
+        f"loop of single evaluations ({loop_['n']:,} points: json.loads + evaluate + json.dumps): "
+        f"{loop_['points_per_s']:,.0f} points/s ({loop_['points_per_cpu_s']:,.0f} per cpu s); "
+        f"evaluate alone {loop_['evaluate_us']:.1f} µs/point",
+        f"batch, per point in process: decode+check {s['decode_us']:.2f} µs, forward+backward sweep "
+        f"{s['sweep_us']:.2f} µs, format {s['format_us']:.2f} µs",
+        "",
+        f"speedup over the loop: {f['speedup']:.1f}x wall, {f['speedup_cpu']:.1f}x cpu "
+        f"(target {TARGET_SPEEDUP}x); on evaluation alone {f['evaluation_speedup']:.0f}x",
+        f"rate: {f['end_to_end'][-1]['points_per_s']:,.0f} points/s (target {TARGET_RATE:,})",
+        f"memory: peak {f['end_to_end'][-1]['peak_mb']:.1f} MB at {f['end_to_end'][-1]['n']:,} points vs "
+        f"{f['end_to_end'][0]['peak_mb']:.1f} MB at {f['end_to_end'][0]['n']:,} (ratio {f['memory_ratio']:.2f}, "
+        f"flat: {'yes' if f['targets']['flat_memory'] else 'NO'})",
+    ]
+    return "\n".join(out)
+
+
+def main():
+    cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    cli.add_argument("--quick", action="store_true", help="smoke run: 1e4 and 1e5 points")
+    cli.add_argument("--json", action="store_true", help="also print every figure as JSON")
+    args = cli.parse_args()
+    if not CGRAD.exists():
+        raise SystemExit(f"no cgrad console script at {CGRAD}: pip install -e . first")
+    figures = run(args.quick)
+    print(report(figures))
+    if args.json:
+        print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
