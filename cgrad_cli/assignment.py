@@ -12,9 +12,14 @@ An assignment (TOML)::
     program = "c = a+b; d = b+1; e = c*d"
     at = { a = 2, b = 1 }          # one input set, or a list of them: at = [{...}, {...}]
     score = 1                      # per quantity (default 1): partial credit per quantity
-    [problems.lecture.expect]      # quantity -> the key's answer (a number or a formula)
+    [problems.lecture.expect]      # quantity -> the key's answer (a number, an array or a formula)
     e = 6
     "de/db" = "a + 2*b + 1"
+
+Tensor programs work the same way: an input may be an array (``at = { W = [[1, 2],
+[3, 4]], x = [1, -1], r = 1 }``) and an answer an array (``y = [0.5, 0.5]``, or the
+string ``"[0.5, 0.5]"``) or a formula with arrays (``"dC/dz" = "y - onehot(r, 2)"``);
+a derivative dOUT/dNAME needs a scalar OUT.
 
 A student's answers (TOML or JSON) map problem -> quantity -> answer.  Every
 answer is checked against cgrad (reverse mode) at every input set of its problem,
@@ -30,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 
 from .check import ATOL, POINTS, RTOL, SEED, ExpectationError, Expectation, Quantity, check, parse_answer, \
-    parse_quantity
+    parse_quantity, shape_words
 from .errors import CgradError, EXIT_USAGE
 
 
@@ -203,12 +208,13 @@ def load_assignment(path: str) -> Assignment:
         sets = at if isinstance(at, list) else [at]
         if not sets:
             fail("at needs at least one input set", "problems", pid, "at")
+        values = []
         for s in sets:
-            if not isinstance(s, dict) or not all(_number(v) for v in s.values()):
-                fail("at must be a table of numbers, as at = { a = 2, b = 1 }, or a list of them",
-                     "problems", pid, "at")
+            if not isinstance(s, dict) or not all(_number(v) or isinstance(v, list) for v in s.values()):
+                fail("at must be a table of numbers (or arrays of them), as at = { a = 2, b = 1 }, or a list "
+                     "of them", "problems", pid, "at")
             try:
-                forward(graph, {k: float(v) for k, v in s.items()})
+                values.append(forward(graph, _inputs(s)))
             except CgradError as e:
                 fail(e.message, "problems", pid, "at", hint=e.hint)
         expect = p.get("expect")
@@ -220,11 +226,19 @@ def load_assignment(path: str) -> Assignment:
                 quantity = parse_quantity(key, graph)
             except ExpectationError as e:
                 fail(e.message, "problems", pid, "expect", key, hint=e.hint)
-            if not (_number(answer) or isinstance(answer, str)):
-                fail("an answer is a number or a formula in a string", "problems", pid, "expect", key)
-            if isinstance(answer, str):
+            if quantity.wrt is not None:
+                shape = next((getattr(v[graph.named[quantity.of]], "shape", ()) for v in values
+                              if getattr(v[graph.named[quantity.of]], "shape", ())), ())
+                if shape:
+                    fail(f"'{quantity.of}' is {shape_words(shape)}: a derivative needs a scalar {quantity.of}",
+                         "problems", pid, "expect", key,
+                         hint=f"expect its value ({quantity.of} = [...]), or name one element in the program")
+            if not (_number(answer) or isinstance(answer, (str, list))):
+                fail("an answer is a number or a formula in a string, or an array of numbers", "problems", pid,
+                     "expect", key)
+            if isinstance(answer, (str, list)):
                 try:
-                    parse_answer(answer, graph)
+                    parse_answer(answer if isinstance(answer, str) else array_text(answer), graph)
                 except ExpectationError as e:
                     col = f" (column {e.text_span[0] + 1} of the answer)" if e.text_span else ""
                     fail(e.message + col, "problems", pid, "expect", key, hint=e.hint)
@@ -234,10 +248,24 @@ def load_assignment(path: str) -> Assignment:
         score = p.get("score", 1)
         if not _number(score) or score < 0:
             fail("score must be a number >= 0", "problems", pid, "score")
-        out.append(Problem(pid, str(p.get("title", pid)), graph, [{k: float(v) for k, v in s.items()} for s in sets],
+        out.append(Problem(pid, str(p.get("title", pid)), graph, [_inputs(s) for s in sets],
                            quantities, float(score), _tol(p, "rtol", rtol, fail, "problems", pid),
                            _tol(p, "atol", atol, fail, "problems", pid)))
     return Assignment(path, str(data.get("title", os.path.basename(path))), out, points, seed)
+
+
+def _inputs(s: dict) -> dict:
+    """An input set: numbers as floats, arrays (lists) as they are (forward checks them)."""
+    return {k: v if isinstance(v, list) else float(v) for k, v in s.items()}
+
+
+def array_text(value) -> str:
+    """An answer given as a TOML/JSON array, as the cgrad array literal it stands for: [[1, 2], [3, 4]]."""
+    if isinstance(value, list):
+        return "[" + ", ".join(map(array_text, value)) + "]"
+    if _number(value):
+        return repr(float(value))
+    raise ValueError(value)
 
 
 def _key(k: str) -> str:
@@ -284,36 +312,54 @@ def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str
                 g.items.append(Item(p.id, label, None, 0.0, p.score, "no answer" + extra))
                 continue
             key, answer = by_quantity[quantity]
-            shown = number(answer) if _number(answer) else str(answer)
+            shown = number(answer) if _number(answer) else _shown_array(answer) if isinstance(answer, list) \
+                else str(answer)
             line = line_of(text, p.id, key) if text else None
             where = f"{path}" + (f", line {line}" if line else "") + f", key {_key(p.id)}.{_key(key)}"
             g.items.append(Item(p.id, label, shown, *_grade_one(assignment, p, quantity, answer, where)))
     return g
 
 
-def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str) -> tuple:
-    from .render_check import point_text
-    from .symbolic import number
+def _shown_array(answer: list) -> str:
+    try:
+        from .render_check import value_text
 
-    if not (_number(answer) or isinstance(answer, str)):
-        return 0.0, p.score, f"an answer is a number or a formula in a string, not {answer!r}"
+        return value_text(answer)
+    except (ValueError, TypeError):  # ragged, or not numbers: shown as given
+        return json.dumps(answer)
+
+
+def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str) -> tuple:
+    from .render_check import failure_text, point_text, value_text as number
+
+    if not (_number(answer) or isinstance(answer, (str, list))):
+        return 0.0, p.score, f"an answer is a number or a formula in a string, or an array of numbers, not {answer!r}"
     if isinstance(answer, bool) or (_number(answer) and answer != answer):
         return 0.0, p.score, "not a number"
+    if isinstance(answer, list):
+        try:
+            answer = array_text(answer)
+        except ValueError:
+            return 0.0, p.score, f"an array answer holds numbers only, not {json.dumps(answer)}"
     try:
         parsed = parse_answer(repr(float(answer)) if _number(answer) else answer, p.graph, where=where)
     except ExpectationError as e:
         return 0.0, p.score, e.render().removeprefix("error: ")
     x = Expectation(f"{quantity.label} = {parsed.text}", quantity, parsed)
     for at in p.sets:
-        r = check(p.graph, at, [x], rtol=p.rtol, atol=p.atol, points=assignment.points, seed=assignment.seed).results[0]
+        try:
+            r = check(p.graph, at, [x], rtol=p.rtol, atol=p.atol, points=assignment.points,
+                      seed=assignment.seed).results[0]
+        except ExpectationError as e:  # a derivative of a vector: the load refuses it in the key already
+            return 0.0, p.score, e.message
         if not r.passed:
             expected = "undefined" if r.expected is None else number(r.expected)
             out = f"at {point_text(at)}: {r.note}; the answer gives {expected}, cgrad {number(r.got)}"
+            if r.is_array:  # the note names the shapes, or the worst element
+                out = f"at {point_text(at)}: {failure_text(r)}"
             if r.random is not None and r.random.first_failure and r.expected is not None and \
                     r.note.startswith("right"):
-                f = r.random.first_failure
-                out = (f"at {point_text(at)}: {r.note}; at {point_text(f['at'])} the answer gives "
-                       f"{number(f['expected'])}, cgrad {number(f['got'])}")
+                out = f"at {point_text(at)}: {failure_text(r)}"
             return 0.0, p.score, out
     return p.score, p.score, "right" + (" (a formula: also at the random points)" if parsed.is_formula else "")
 

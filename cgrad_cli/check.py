@@ -6,20 +6,33 @@ A *quantity* names what is checked:
 - ``dOUT/dNAME`` or ``∂OUT/∂NAME``: the derivative of the named node OUT with
   respect to the input or named node NAME, by reverse mode (the adjoint of NAME
   in a sweep down from OUT, as `cgrad eval --output OUT --wrt NAME` reports).
+  OUT must be a scalar at the given point (a vector OUT has a Jacobian, not a
+  gradient: an ExpectationError, exit 2); NAME may be an array, and then so is
+  the derivative, shaped like NAME.
 
-An *answer* is a cgrad expression: a number (``5``, ``-1e-3``, ``1/3``) or a
-formula over the program's names (``a + 2*b + 1``, ``c + d``).  A formula is
+An *answer* is a cgrad expression: a number (``5``, ``-1e-3``, ``1/3``), an
+array literal (``[0.2, 0.8]``, ``[[1, 0], [0, 1]]``: a constant array) or a
+formula over the program's names (``a + 2*b + 1``, ``c + d``,
+``y - onehot(r, 2)``), evaluated with cgrad's array semantics.  A formula is
 checked at the given point and at `points` random points around it (seeded, so
 every run draws the same ones): each input x is drawn uniformly from
-[x - r, x + r] with r = max(1, |x|)/2.  Points where the program, its
-derivative or the answer is undefined (a math domain error) are skipped and
-counted; when fewer than half of the points are left, the formula cannot be
-confirmed away from the given point and the check fails, saying so.  A formula
-right at the given point only therefore fails.
+[x - r, x + r] with r = max(1, |x|)/2, an array input element by element
+(each element with its own r).  Inputs used as indices -- those that feed an
+index position of ``y[r]`` or ``onehot(r, n)``, directly or through other
+nodes (`index_inputs`) -- are kept fixed at their given values: a perturbed
+index is not an integer.  Points where the program, its derivative or the
+answer is undefined (a math domain error) are skipped and counted; when fewer
+than half of the points are left, the formula cannot be confirmed away from
+the given point and the check fails, saying so.  A formula right at the given
+point only therefore fails.
 
 A value passes when |expected - got| <= atol + rtol*|got|, `got` being cgrad's
 value (numpy.isclose's rule and defaults: rtol 1e-5, atol 1e-8; a number copied
-from cgrad's 6-digit output passes).
+from cgrad's 6-digit output passes).  For arrays the shapes are compared first
+(a different shape fails, naming both shapes), then the rule holds element by
+element; the error reported is the largest |expected - got| over the elements,
+with the index of the worst element (the largest error among the elements out
+of tolerance, or among all when none is).
 """
 from __future__ import annotations
 
@@ -28,7 +41,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .autodiff import backward, forward
+from .autodiff import backward, forward, to_json
 from .errors import CgradError, EXIT_USAGE, MathDomainError, excerpt, suggest
 from .graph import Graph
 
@@ -117,12 +130,20 @@ class RandomCheck:
 @dataclass
 class Result:
     expectation: Expectation
-    got: float  # cgrad's value at the given point
-    expected: float | None  # the answer's value there (None: undefined)
-    error: float | None  # |expected - got|
+    got: object  # cgrad's value at the given point: a float, or a numpy array
+    expected: object  # the answer's value there (None: undefined, or the answer could not be evaluated)
+    error: float | None  # |expected - got|, the largest over the elements of an array (None: not compared)
     passed: bool
     random: RandomCheck | None = None
     note: str | None = None  # why it failed, in words
+    worst: tuple | None = None  # arrays: the index of the worst element (see Comparison)
+    wrong: int | None = None  # arrays: how many elements are out of tolerance (None: shapes differ)
+    unevaluated: str | None = None  # "undefined" (a math domain error) or "error" (a shape or index error)
+
+    @property
+    def is_array(self) -> bool:
+        """Is either side an array?  Then the JSON tells shapes and the worst element."""
+        return bool(_shape(self.got)) or bool(_shape(self.expected))
 
 
 @dataclass
@@ -195,13 +216,14 @@ def _known(graph: Graph, name: str, text: str, start: int, where: str) -> None:
 
 def parse_answer(a: str, graph: Graph, *, where: str = "--expect", text: str | None = None,
                  offset: int = 0) -> Answer:
-    """A number or a formula over the program's names, parsed as a cgrad expression."""
+    """A number, an array literal or a formula over the program's names, parsed as a cgrad expression."""
     from .parsing import parse
 
     text = a if text is None else text
     if not a.strip():
         raise ExpectationError("no answer after '='", text=text, span=(offset + len(a), offset + len(a) + 1),
-                               where=where, hint="write a number or a formula, as in de/db = 5 or de/db = a + 2*b + 1")
+                               where=where, hint="write a number, an array or a formula, as in de/db = 5, "
+                                                 "dy/dx = [1, 2] or de/db = a + 2*b + 1")
     try:
         answer = parse(a)
     except CgradError as e:
@@ -230,6 +252,58 @@ def close(expected: float, got: float, rtol: float = RTOL, atol: float = ATOL) -
     return abs(expected - got) <= atol + rtol * abs(got)
 
 
+def _shape(value) -> tuple:
+    return tuple(getattr(value, "shape", ()))
+
+
+def _plain(value):
+    """A value as check keeps it: a float for a scalar (also a numpy 0-d array or float64), else the array."""
+    return float(value) if not _shape(value) else value
+
+
+def shape_words(shape) -> str:
+    """`a scalar`, `a 2-vector`, `a 2×3 array`."""
+    from .ops import shape_text
+
+    return "a " + shape_text(shape) + (" array" if len(shape) > 1 else "")
+
+
+def index_text(index) -> str:
+    """An element's index as written in cgrad: [1, 2]."""
+    return "[" + ", ".join(map(str, index)) + "]"
+
+
+@dataclass
+class Comparison:
+    """An answer's value against cgrad's."""
+    ok: bool
+    error: float | None  # the largest |expected - got| (None: the shapes differ)
+    worst: tuple | None = None  # arrays: the element with the largest error among those out of tolerance (all if none)
+    wrong: int | None = None  # arrays: elements out of tolerance (None: the shapes differ)
+    size: int = 1
+
+    @property
+    def shapes_differ(self) -> bool:
+        return self.error is None
+
+
+def compare(expected, got, rtol: float = RTOL, atol: float = ATOL) -> Comparison:
+    """Shapes first, then numpy.isclose's rule element by element (cgrad's value `got` the reference)."""
+    if _shape(expected) != _shape(got):
+        return Comparison(False, None)
+    if not _shape(got):
+        expected, got = float(expected), float(got)
+        return Comparison(close(expected, got, rtol, atol), abs(expected - got))
+    from .autodiff import _numpy
+
+    np = _numpy()
+    diff = np.abs(expected - got)
+    bad = diff > atol + rtol * np.abs(got)
+    wrong = int(bad.sum())
+    worst = np.unravel_index(int(np.argmax(np.where(bad, diff, -1.0) if wrong else diff)), got.shape)
+    return Comparison(not wrong, float(diff.max()), tuple(int(k) for k in worst), wrong, int(got.size))
+
+
 class _Point:
     """The program evaluated at one point: values, and one reverse sweep per node differentiated (cached)."""
 
@@ -243,27 +317,66 @@ class _Point:
             self.sweeps[of] = backward(self.graph, self.values, self.graph.named[of])
         return self.sweeps[of]
 
-    def quantity(self, q: Quantity) -> float:
+    def quantity(self, q: Quantity):
         g = self.graph
         if q.wrt is None:
-            return self.values[g.named[q.of]]
-        return self.sweep(q.of).grads[g.named[q.wrt]]
+            return _plain(self.values[g.named[q.of]])
+        return _plain(self.sweep(q.of).grad(g.named[q.wrt]))
 
-    def answer(self, a: Answer) -> float:
+    def answer(self, a: Answer):
         v = forward(a.graph, {n: self.values[self.graph.named[n]] for n in a.graph.inputs})
-        return v[a.graph.output]
+        return _plain(v[a.graph.output])
+
+
+def index_inputs(graph: Graph) -> list:
+    """The inputs used as indices: those an index position of `y[r]` or `onehot(r, n)` depends on.
+
+    They stay fixed at the random points (a perturbed index is not an integer).
+    """
+    marked = [False] * len(graph)
+    for i, op in enumerate(graph.ops):
+        if op.name == "getitem":
+            for a in graph.args[i][1:]:
+                marked[a] = True
+        elif op.name == "onehot":
+            marked[graph.args[i][0]] = True
+    if not any(marked):
+        return []
+    for i in range(len(graph) - 1, -1, -1):
+        if marked[i]:
+            for a in graph.args[i]:
+                marked[a] = True
+    return [name for name, i in graph.inputs.items() if marked[i]]
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, list) or bool(_shape(value))
 
 
 def random_points(graph: Graph, at: dict, count: int = POINTS, seed: int = SEED) -> list:
-    """`count` points around `at`: each input x uniform in [x - r, x + r], r = max(1, |x|)/2; seeded."""
+    """`count` points around `at`: each input x uniform in [x - r, x + r], r = max(1, |x|)/2; seeded.
+
+    An array input is drawn element by element (in row-major order); inputs used as indices
+    (`index_inputs`) keep their given values.
+    """
     rng = random.Random(seed)
+    fixed = set(index_inputs(graph))
     points = []
     for _ in range(count):
         point = {}
         for name in graph.inputs:
-            x = float(at[name])
-            r = max(1.0, abs(x)) / 2
-            point[name] = x + rng.uniform(-r, r)
+            if name in fixed:
+                point[name] = at[name]
+            elif _is_array(at[name]):
+                from .autodiff import _numpy
+
+                x = _numpy().asarray(at[name], dtype=float)
+                drawn = [v + rng.uniform(-max(1.0, abs(v)) / 2, max(1.0, abs(v)) / 2) for v in x.ravel().tolist()]
+                point[name] = _numpy().array(drawn).reshape(x.shape)
+            else:
+                x = float(at[name])
+                r = max(1.0, abs(x)) / 2
+                point[name] = x + rng.uniform(-r, r)
         points.append(point)
     return points
 
@@ -273,10 +386,13 @@ def check(graph: Graph, at: dict, expectations: list, rtol: float = RTOL, atol: 
     """Every expectation at `at` (and each formula at the random points): a Report of Results.
 
     The program must be defined at `at` (else MathDomainError, exit 3, as `cgrad eval`); an answer undefined
-    there simply fails.
+    there simply fails, and so does an answer of the wrong shape.  A derivative of an OUT that is not a
+    scalar at `at` is an ExpectationError (exit 2).
     """
     report = Report(graph, dict(at), rtol, atol, points, seed)
     here = _Point(graph, at)
+    for x in expectations:
+        scalar_output(x, here.values[graph.named[x.quantity.of]])
     seen = set()
     for x in expectations:
         if x.quantity.wrt is not None:
@@ -290,29 +406,60 @@ def check(graph: Graph, at: dict, expectations: list, rtol: float = RTOL, atol: 
         try:
             expected = here.answer(x.answer)
         except MathDomainError as e:
-            report.results.append(Result(x, got, None, None, False,
+            report.results.append(Result(x, got, None, None, False, unevaluated="undefined",
                                          note=f"the answer is undefined at the given point: {e.message}"))
             continue
-        error = abs(expected - got)
-        ok = close(expected, got, rtol, atol)
-        result = Result(x, got, expected, error, ok)
-        if not ok:
+        except CgradError as e:  # a shape that does not fit, an index out of range: the answer is wrong
+            report.results.append(Result(x, got, None, None, False, unevaluated="error",
+                                         note=f"the answer cannot be evaluated: {e.message}"))
+            continue
+        c = compare(expected, got, rtol, atol)
+        result = Result(x, got, expected, c.error, c.ok, worst=c.worst, wrong=c.wrong)
+        if c.shapes_differ:
+            result.note = (f"wrong shape: expected {shape_words(_shape(got))} (the shape of {x.quantity.label}), "
+                           f"got {shape_words(_shape(expected))} (the answer)")
+        elif not c.ok and c.worst is not None:
+            result.note = (f"wrong at the given point: {c.wrong} of {c.size} elements differ; at "
+                           f"{index_text(c.worst)} the answer gives {_element(expected, c.worst)}, "
+                           f"cgrad {_element(got, c.worst)}")
+        elif not c.ok:
             result.note = "wrong at the given point"
-        if x.answer.is_formula and points > 0:
+        if x.answer.is_formula and points > 0 and not c.shapes_differ:
             if others is None:
                 others = [_try_point(graph, p) for p in random_points(graph, at, points, seed)]
             result.random = _at_random_points(x, others, rtol, atol)
-            if ok and result.random.failed:
+            if c.ok and result.random.failed:
                 result.passed = False
                 result.note = (f"right at the given point but wrong at {result.random.failed} of "
                                f"{result.random.checked} random points")
-            elif ok and not result.random.enough:
+            elif c.ok and not result.random.enough:
                 result.passed = False
                 result.note = (f"only {result.random.checked} of {points} random points were defined (at least "
                                f"{result.random.needed} are needed to check a formula): try a point farther inside "
                                "the domain")
         report.results.append(result)
     return report
+
+
+def _element(value, index) -> str:
+    from .symbolic import number
+
+    return number(float(value[index]))
+
+
+def scalar_output(x: Expectation, value) -> None:
+    """dOUT/dNAME needs a scalar OUT: an ExpectationError (exit 2) naming OUT's shape otherwise."""
+    q = x.quantity
+    if q.wrt is None or not _shape(value):
+        return
+    quantity = x.text.partition("=")[0]
+    m = _DERIVATIVE.match(quantity)
+    span = (m.start(1), m.end(1)) if m else None
+    raise ExpectationError(f"'{q.of}' is {shape_words(_shape(value))}: a derivative d{q.of}/dNAME needs a "
+                           f"scalar {q.of} (a vector has a Jacobian, not a gradient)", text=x.text, span=span,
+                           hint=f"check the value ({q.of} = [...]), or name one element in the program, as in "
+                                f"{q.of}0 = {q.of}[0], and expect d{q.of}0/d{q.wrt}; cgrad jacobian shows every "
+                                "element's derivatives", kind="shape")
 
 
 def _try_point(graph: Graph, at: dict):
@@ -331,14 +478,17 @@ def _at_random_points(x: Expectation, others: list, rtol: float, atol: float) ->
         try:
             got = p.quantity(x.quantity)
             expected = p.answer(x.answer)
-        except MathDomainError:
+        except CgradError:  # undefined there (shapes and indices are those of the given point, where it worked)
             rc.skipped += 1
             continue
         rc.checked += 1
-        if not close(expected, got, rtol, atol):
+        c = compare(expected, got, rtol, atol)
+        if not c.ok:
             rc.failed += 1
             if rc.first_failure is None:
-                rc.first_failure = {"at": dict(p.at), "expected": expected, "got": got, "error": abs(expected - got)}
+                rc.first_failure = {"at": dict(p.at), "expected": expected, "got": got, "error": c.error}
+                if c.worst is not None:
+                    rc.first_failure["worst"] = c.worst
     return rc
 
 
@@ -350,29 +500,45 @@ def result_json(r: Result) -> dict:
         "wrt": x.quantity.wrt,
         "answer": x.answer.text,
         "formula": x.answer.is_formula,
-        "expected": r.expected,
-        "got": r.got,
+        "expected": to_json(r.expected),
+        "got": to_json(r.got),
         "error": r.error,
         "pass": r.passed,
         "random": None,
         "note": r.note,
     }
+    if r.is_array:  # only then: a scalar check's document is what it always was
+        doc.update(shape=list(_shape(r.got)), expected_shape=None if r.expected is None else list(_shape(r.expected)),
+                   worst=None if r.worst is None else list(r.worst), wrong_elements=r.wrong)
     if r.random is not None:
         rc = r.random
+        f = rc.first_failure
+        if f is not None:
+            f = {**f, "at": point_json(f["at"]), "expected": to_json(f["expected"]), "got": to_json(f["got"])}
+            if "worst" in f:
+                f["worst"] = list(f["worst"])
         doc["random"] = {"points": rc.points, "checked": rc.checked, "skipped": rc.skipped, "needed": rc.needed,
-                         "failed": rc.failed, "first_failure": rc.first_failure}
+                         "failed": rc.failed, "first_failure": f}
     return doc
+
+
+def point_json(at: dict) -> dict:
+    return {name: to_json(value) for name, value in at.items()}
 
 
 def report_json(report: Report) -> dict:
     from . import __version__
 
+    points = {"count": report.points, "seed": report.seed, "range": "x ± max(1, |x|)/2"}
+    fixed = index_inputs(report.graph)
+    if fixed:  # only for programs with indices: a scalar program's document is what it always was
+        points["fixed"] = fixed
     return {
         "version": __version__,
         "source": report.graph.source,
-        "at": report.at,
+        "at": point_json(report.at),
         "tolerance": {"rtol": report.rtol, "atol": report.atol, "rule": "|expected - got| <= atol + rtol*|got|"},
-        "random_points": {"count": report.points, "seed": report.seed, "range": "x ± max(1, |x|)/2"},
+        "random_points": points,
         "pass": report.passed,
         "passed": report.n_passed,
         "total": len(report.results),

@@ -264,6 +264,10 @@ def _matmul_vjp(m, g, o, a, b):
     return g * b, g * a
 
 
+def _raise(why):
+    raise ShapeMismatch(why)
+
+
 def _dot_shape(a, b):
     if len(a) != 1 or a != b:
         raise ShapeMismatch("dot takes two vectors of the same length")
@@ -375,6 +379,9 @@ _op("sum", 1, None, array="sum", vjp=_sum_vjp, shape=_reduced, params=_AXIS,
     examples=(("sum(W)", {"W": (2, 3)}), ("sum(W, 0)", {"W": (2, 3)}), ("sum(W, -1)", {"W": (2, 3)})))
 _op("mean", 1, None, array=_mean, vjp=_mean_vjp, shape=_reduced, params=_AXIS,
     examples=(("mean(x)", {"x": (4,)}), ("mean(W, 1)", {"W": (2, 3)})))
+_op("outer", 2, None, array="outer", vjp=lambda m, g, o, u, v: (g @ v, u @ g),
+    shape=lambda u, v: u + v if len(u) == len(v) == 1 else _raise("outer takes two vectors"),
+    examples=(("outer(u, v)", {"u": (2,), "v": (3,)}),))
 _op("dot", 2, None, array="dot", vjp=lambda m, g, o, u, v: (g * v, g * u), shape=_dot_shape,
     examples=(("dot(u, v)", {"u": (3,), "v": (3,)}),))
 _op("softmax", 1, None, array=_softmax, vjp=lambda m, g, o, z: (o * (g - np.sum(g * o, -1, keepdims=True)),),

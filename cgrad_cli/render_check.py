@@ -1,21 +1,42 @@
-"""`cgrad check` output: a table of expected, got, |error| and pass/fail (Rich), with notes for failures."""
+"""`cgrad check` output: a table of expected, got, |error| and pass/fail (Rich), with notes for failures.
+
+Arrays are shown compactly (symbolic.show: in full up to 12 elements, else by shape, min and max), and an
+array's |error| with the index of its worst element.
+"""
 from __future__ import annotations
 
-from .check import Report, Result
-from .symbolic import number
+from .check import Report, Result, index_inputs, index_text
+from .symbolic import number, show
+
+
+def value_text(value) -> str:
+    """A number as cgrad prints it; an array compactly (in full when small, else by shape, min and max)."""
+    if isinstance(value, list):
+        from .autodiff import _numpy
+
+        value = _numpy().asarray(value, dtype=float)
+    return show(value) if getattr(value, "shape", ()) else number(value)
 
 
 def point_text(at: dict) -> str:
-    return ", ".join(f"{name} = {number(value)}" for name, value in at.items())
+    return ", ".join(f"{name} = {value_text(value)}" for name, value in at.items())
 
 
 def _expected(r: Result) -> str:
     a = r.expectation.answer
     if r.expected is None:
-        return f"{a.text} = undefined"
-    if a.is_formula or a.text != number(r.expected):
-        return f"{a.text} = {number(r.expected)}"
+        return f"{a.text} = {'undefined' if r.unevaluated != 'error' else 'error'}"
+    shown = value_text(r.expected)
+    if a.is_formula or a.text.replace(" ", "") != shown.replace(" ", ""):
+        return f"{a.text} = {shown}"
     return a.text
+
+
+def _error(r: Result) -> str:
+    if r.error is None:
+        return ""
+    text = number(r.error, 3)
+    return text + f" at {index_text(r.worst)}" if r.worst is not None and r.error else text
 
 
 def _random(r: Result) -> str:
@@ -28,16 +49,24 @@ def _random(r: Result) -> str:
     return text
 
 
-def _note(r: Result) -> str | None:
-    if r.passed:
-        return None
-    label = r.expectation.quantity.label
+def failure_text(r: Result) -> str:
+    """Why a check failed, in words; for a formula wrong at a random point, what the answer and cgrad give there."""
     rc = r.random
     if rc is not None and rc.failed and r.error is not None and r.note and r.note.startswith("right"):
         f = rc.first_failure
-        return (f"{label}: {r.note}; at {point_text(f['at'])} the answer gives {number(f['expected'])}, "
+        if "worst" in f:  # arrays: the worst element there
+            k = f["worst"]
+            return (f"{r.note}; at {point_text(f['at'])}, element {index_text(k)}: the answer gives "
+                    f"{number(float(f['expected'][k]))}, cgrad {number(float(f['got'][k]))}")
+        return (f"{r.note}; at {point_text(f['at'])} the answer gives {number(f['expected'])}, "
                 f"cgrad {number(f['got'])}")
-    return f"{label}: {r.note}"
+    return r.note
+
+
+def _note(r: Result) -> str | None:
+    if r.passed:
+        return None
+    return f"{r.expectation.quantity.label}: {failure_text(r)}"
 
 
 def render(report: Report):
@@ -46,9 +75,11 @@ def render(report: Report):
     from rich.table import Table
     from rich.text import Text
 
+    fixed = index_inputs(report.graph)
     head = Text(f"at {point_text(report.at) or 'no inputs'} · pass when |expected − got| ≤ atol + rtol·|got| "
                 f"(rtol {report.rtol:g}, atol {report.atol:g}) · formulas also at {report.points} random points "
-                f"(seed {report.seed})", "dim")
+                f"(seed {report.seed})" + (f", {', '.join(fixed)} kept fixed (used as an index)" if fixed else ""),
+                "dim")
     t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
     t.add_column("check")
     t.add_column("expected")
@@ -57,8 +88,8 @@ def render(report: Report):
     t.add_column("right at random points", justify="right")
     t.add_column("result")
     for r in report.results:
-        t.add_row(escape(r.expectation.quantity.label), escape(_expected(r)), number(r.got),
-                  "" if r.error is None else number(r.error, 3), _random(r),
+        t.add_row(escape(r.expectation.quantity.label), escape(_expected(r)), escape(value_text(r.got)),
+                  _error(r), _random(r),
                   "[green]✓ pass[/]" if r.passed else "[bold red]✗ fail[/]")
     parts = [head, t]
     notes = [n for n in map(_note, report.results) if n]

@@ -161,3 +161,42 @@ def test_a_bad_formula_in_the_key_is_an_error(tmp_path):
                  encoding="utf-8")
     with pytest.raises(AssignmentError, match=r"line 5, key problems.p.expect.\"dy/dx\": unexpected 'x'"):
         load_assignment(str(f))
+
+
+# --- tensor problems: array inputs, array answers, formulas with arrays ----------------------------------------
+
+TENSOR_HW = '''title = "Homework 2: a softmax classifier"
+[problems.softmax]
+program = "z = W @ x; y = softmax(z); C = -log(y[r])"
+at = { W = [[1, 2], [3, 4]], x = [1, -1], r = 1 }
+[problems.softmax.expect]
+y = [0.5, 0.5]
+"dC/dz" = "y - onehot(r, 2)"
+"dC/dW" = "reshape(y - onehot(r, 2), 2, 1) @ [x]"
+'''
+
+
+def test_a_tensor_assignment_grades_arrays_and_formulas(tmp_path):
+    hw = tmp_path / "hw2.toml"
+    hw.write_text(TENSOR_HW, encoding="utf-8")
+    assignment = load_assignment(str(hw))
+    assert grade_key(assignment).passed
+    student = tmp_path / "eve.toml"
+    student.write_text('[softmax]\ny = [0.5, 0.5]\n"dC/dz" = "[0.5, -0.5]"\n"dC/dW" = [[0.5, -0.5], [0.5, -0.5]]\n',
+                       encoding="utf-8")
+    g = grade_file(assignment, str(student))
+    assert scores(g) == {("softmax", "y"): 1, ("softmax", "∂C/∂z"): 1, ("softmax", "∂C/∂W"): 0}
+    wrong = g.items[2]
+    assert wrong.answer == "[[0.5, -0.5], [0.5, -0.5]]"
+    assert "wrong at the given point: 2 of 4 elements differ; at [1, 0] the answer gives 0.5, cgrad -0.5" \
+        in wrong.output
+    student.write_text('[softmax]\n"dC/dW" = [0.5, -0.5]\n', encoding="utf-8")
+    (_, _, item) = grade_file(assignment, str(student)).items
+    assert "wrong shape: expected a 2×2 array (the shape of ∂C/∂W), got a 2-vector (the answer)" in item.output
+
+
+def test_a_derivative_of_a_vector_in_the_key_is_an_error(tmp_path):
+    f = tmp_path / "hw.toml"
+    f.write_text(TENSOR_HW + '"dy/dx" = 0\n', encoding="utf-8")
+    with pytest.raises(AssignmentError, match=r"key problems.softmax.expect.\"dy/dx\": 'y' is a 2-vector"):
+        load_assignment(str(f))

@@ -205,3 +205,192 @@ def test_cli_kink_warning():
 def test_cli_help():
     r = invoke("check", "--help")
     assert r.exit_code == 0 and "--expect" in r.stdout and "1  an expectation does not hold" in r.stdout
+
+
+# --- tensors: a two-layer classifier --------------------------------------------------------------------------
+
+import numpy as np  # noqa: E402
+
+CLASSIFIER = "z1 = W1 @ x + b1; a1 = sigmoid(z1); z2 = W2 @ a1 + b2; y = softmax(z2); C = -log(y[r])"
+NET = {"W1": [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]], "b1": [0.0, 0.1, -0.1], "x": [1.0, 2.0],
+       "W2": [[0.2, -0.1, 0.3], [-0.4, 0.5, 0.1]], "b2": [0.05, -0.05], "r": 1.0}
+NET_ARGS = [w for name, value in NET.items() for w in (f"--{name}", json.dumps(value))]
+
+
+def by_hand():
+    """The classifier's forward and backward pass in plain numpy: the reference the answers come from."""
+    W1, b1, x, W2, b2 = (np.array(NET[k]) for k in ("W1", "b1", "x", "W2", "b2"))
+    a1 = 1 / (1 + np.exp(-(W1 @ x + b1)))
+    z2 = W2 @ a1 + b2
+    y = np.exp(z2) / np.exp(z2).sum()
+    dz2 = y - np.eye(2)[int(NET["r"])]
+    dz1 = (W2.T @ dz2) * a1 * (1 - a1)
+    return {"y": y, "a1": a1, "dz2": dz2, "dW2": np.outer(dz2, a1), "dW1": np.outer(dz1, x), "db1": dz1}
+
+
+def literal(a) -> str:
+    """An array as a cgrad array literal, every digit kept."""
+    return json.dumps(np.asarray(a).tolist())
+
+
+def net_check(*texts, **kw):
+    return run_check(CLASSIFIER, NET, *texts, **kw)
+
+
+def test_right_array_answers_pass():
+    ref = by_hand()
+    report = net_check(f"y = {literal(ref['y'])}", f"dC/dW1 = {literal(ref['dW1'])}",
+                       f"dC/dW2 = {literal(ref['dW2'])}", f"∂C/∂b1 = {literal(ref['db1'])}")
+    assert report.passed, [r.note for r in report.results]
+    r = report.results[1]
+    assert r.got.shape == r.expected.shape == (3, 2) and r.wrong == 0 and r.error < 1e-12
+    assert all(x.random is None for x in report.results)  # an array literal is a constant: no random points
+
+
+def test_a_wrong_element_fails_naming_it():
+    wrong = by_hand()["dW1"].copy()
+    wrong[1, 0] += 0.01
+    (r,) = net_check(f"dC/dW1 = {literal(wrong)}").results
+    assert not r.passed and r.wrong == 1 and r.worst == (1, 0)
+    assert abs(r.error - 0.01) < 1e-9  # the largest |expected - got| over the elements
+    assert r.note.startswith("wrong at the given point: 1 of 6 elements differ; at [1, 0] the answer gives ")
+
+
+def test_a_wrong_shape_fails_saying_both_shapes():
+    (r,) = net_check(f"dC/dW1 = {literal(by_hand()['dW1'].T)}").results  # transposed: 2×3 for a 3×2
+    assert not r.passed and r.error is None and r.wrong is None and r.random is None
+    assert r.note == "wrong shape: expected a 3×2 array (the shape of ∂C/∂W1), got a 2×3 array (the answer)"
+    (r,) = net_check("y = [0.5, 0.5, 0]").results
+    assert r.note == "wrong shape: expected a 2-vector (the shape of y), got a 3-vector (the answer)"
+    (r,) = net_check("dC/db2 = 0").results
+    assert r.note == "wrong shape: expected a 2-vector (the shape of ∂C/∂b2), got a scalar (the answer)"
+
+
+def test_the_softmax_gradient_formula_passes_at_the_random_points():
+    (r,) = net_check("dC/dz2 = y - onehot(r, 2)").results
+    assert r.passed and np.allclose(r.got, by_hand()["dz2"])
+    assert (r.random.points, r.random.checked, r.random.skipped, r.random.failed) == (20, 20, 0, 0)
+
+
+def test_formulas_with_matrices_pass():
+    report = net_check("dC/dW2 = reshape(y - onehot(r, 2), 2, 1) @ reshape(a1, 1, 3)",
+                       "dC/db1 = a1 * (1 - a1) * (transpose(W2) @ (y - onehot(r, 2)))",
+                       "dC/dW1 = reshape(a1 * (1 - a1) * (W2.T @ (y - onehot(r, 2))), 3, 1) @ [x]",
+                       "C = -log(softmax(z2)[r])")
+    assert report.passed, [r.note for r in report.results]
+    assert all(r.random.checked == 20 for r in report.results)
+
+
+def test_a_tensor_formula_right_at_the_point_only_fails():
+    # x[1] is 2 at the given point, so the extra factor x[1]/2 is 1 there and nowhere else
+    (r,) = net_check("dC/dz2 = (y - onehot(r, 2)) * x[1] / 2").results
+    assert r.error < 1e-12 and not r.passed and r.random.failed == 20
+    assert r.note == "right at the given point but wrong at 20 of 20 random points"
+    f = r.random.first_failure
+    assert f["at"]["r"] == 1.0 and f["worst"] in ((0,), (1,))
+
+
+def test_index_inputs_stay_fixed_and_arrays_move_element_by_element():
+    g = parse(CLASSIFIER)
+    from cgrad_cli.check import index_inputs
+
+    assert index_inputs(g) == ["r"]
+    assert index_inputs(parse("k = r + 1; y = onehot(k, 3) * x")) == ["r"]  # through other nodes
+    assert index_inputs(parse(LECTURE)) == []
+    ps = random_points(g, NET, 30, seed=0)
+
+    def plain(points):
+        return [{k: np.asarray(v).tolist() for k, v in p.items()} for p in points]
+
+    assert plain(ps) == plain(random_points(g, NET, 30, seed=0))
+    assert plain(ps) != plain(random_points(g, NET, 30, seed=1))
+    for p in ps:
+        assert p["r"] == 1.0
+        for name in ("W1", "x", "W2"):
+            x = np.array(NET[name])
+            radius = np.maximum(1.0, np.abs(x)) / 2
+            assert p[name].shape == x.shape and (np.abs(p[name] - x) <= radius).all()
+        assert len({float(v) for v in p["W1"].ravel()} - {float(v) for v in np.array(NET["W1"]).ravel()}) == 6
+
+
+def test_an_answer_that_cannot_be_evaluated_fails():
+    (r,) = net_check("dC/dz2 = y - onehot(r, 3)").results  # a 2-vector minus a 3-vector
+    assert not r.passed and r.expected is None and r.unevaluated == "error"
+    assert r.note.startswith("the answer cannot be evaluated: shapes do not fit in sub")
+
+
+def test_the_derivative_of_a_vector_is_refused():
+    g = parse(CLASSIFIER)
+    with pytest.raises(ExpectationError) as info:
+        check(g, NET, [parse_expectation("dy/dW2 = 0", g)])
+    e = info.value
+    assert e.exit_code == 2 and "'y' is a 2-vector" in e.message and "needs a scalar y" in e.message
+    assert e.text_span == (1, 2) and "y0 = y[0]" in e.hint
+
+
+def test_tensor_json_has_shapes_and_the_worst_element():
+    wrong = by_hand()["dW2"].copy()
+    wrong[0, 2] = 0.0
+    doc = report_json(net_check(f"dC/dW2 = {literal(wrong)}", "dC/dz2 = y - onehot(r, 2)", "C = 0.5"))
+    assert doc["at"] == NET and doc["random_points"]["fixed"] == ["r"]
+    bad, formula, scalar = doc["checks"]
+    assert bad["shape"] == bad["expected_shape"] == [2, 3] and bad["worst"] == [0, 2]
+    assert bad["wrong_elements"] == 1 and bad["expected"][0][2] == 0.0 and len(bad["got"]) == 2
+    assert formula["pass"] and formula["got"] == pytest.approx(by_hand()["dz2"].tolist())
+    assert "shape" not in scalar and isinstance(scalar["got"], float)  # a scalar check keeps its form
+
+
+def test_scalar_json_keeps_its_keys():
+    doc = report_json(run_check(LECTURE, AT, "e = 6", "de/db = 2*a + 1"))
+    assert "fixed" not in doc["random_points"]
+    assert set(doc["checks"][0]) == {"quantity", "of", "wrt", "answer", "formula", "expected", "got", "error",
+                                     "pass", "random", "note"}
+    assert set(doc["checks"][1]["random"]["first_failure"]) == {"at", "expected", "got", "error"}
+
+
+def test_cli_tensor_table():
+    ref = by_hand()
+    r = invoke("check", CLASSIFIER, *NET_ARGS, "--expect", f"y = {literal(ref['y'])}",
+               "--expect", "dC/dz2 = y - onehot(r, 2)", "--expect", "dC/db1 = [1, 2, 3]")
+    assert r.exit_code == 1, r.output
+    out = r.stdout
+    assert "r kept fixed (used as an index)" in out and "2 of 3 checks passed" in out
+    assert "W1 = [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]" in out
+    row = next(line for line in out.splitlines() if line.startswith("∂C/∂z2"))
+    assert "y - onehot(r, 2) = [0.505837, -0.505837]" in row and "20 of 20" in row and "✓ pass" in row
+    assert "∂C/∂b1: wrong at the given point: 3 of 3 elements differ; at [2] the answer gives 3" in out
+
+
+def test_cli_tensor_json_validates_against_the_schema():
+    import jsonschema
+    from pathlib import Path
+
+    import cgrad_cli
+
+    schema = json.loads((Path(cgrad_cli.__file__).parent / "schemas" / "check.schema.json").read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    wrong = by_hand()["dW1"].copy()
+    wrong[2, 1] = 9
+    r = invoke("check", CLASSIFIER, *NET_ARGS, "--expect", "dC/dz2 = y - onehot(r, 2)",
+               "--expect", "dC/dz2 = (y - onehot(r, 2)) * x[1] / 2", "--expect", f"dC/dW1 = {literal(wrong)}",
+               "--expect", "dC/dW1 = [1, 2]", "--expect", "dC/dz2 = y - onehot(r, 3)", "--expect", "C = 1",
+               "--json")
+    assert r.exit_code == 1, r.stderr
+    doc = json.loads(r.stdout)
+    validator.validate(doc)
+    assert [c["pass"] for c in doc["checks"]] == [True, False, False, False, False, False]
+    assert doc["checks"][1]["random"]["first_failure"]["worst"] in ([0], [1])
+    assert doc["checks"][2]["worst"] == [2, 1]
+    assert doc["checks"][3]["expected_shape"] == [2] and doc["checks"][3]["error"] is None
+    assert doc["checks"][4]["expected"] is None and doc["checks"][4]["expected_shape"] is None
+
+
+def test_cli_derivative_of_a_vector_is_exit_2():
+    r = invoke("check", CLASSIFIER, *NET_ARGS, "--expect", "dy/dx = [1, 2]")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "'y' is a 2-vector: a derivative dy/dNAME needs a scalar y" in r.stderr and "^" in r.stderr
+
+
+def test_cli_help_has_a_tensor_example():
+    r = invoke("check", "--help")
+    assert "dC/dz = y - onehot(r, 2)" in r.stdout and "--W '[[1, 2], [3, 4]]'" in r.stdout

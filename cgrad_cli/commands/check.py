@@ -12,7 +12,7 @@ from .common import console, load, program_command
 
 @program_command("check", failed="an expectation does not hold")
 @click.option("--expect", "expects", multiple=True, metavar="QUANTITY=ANSWER",
-              help="What to check: NAME, dOUT/dNAME or ∂OUT/∂NAME = a number or a formula. Repeatable.")
+              help="What to check: NAME, dOUT/dNAME or ∂OUT/∂NAME = a number, an array or a formula. Repeatable.")
 @click.option("--rtol", default=1e-5, show_default=True, type=click.FloatRange(0), help="Relative tolerance.")
 @click.option("--atol", default=1e-8, show_default=True, type=click.FloatRange(0), help="Absolute tolerance.")
 @click.option("--points", default=20, show_default=True, type=click.IntRange(0),
@@ -26,17 +26,23 @@ from .common import console, load, program_command
 def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, as_json, answers, junit, gradescope,
             debug):
     """Check expected values and derivatives of PROGRAM against cgrad's,
-    at the point given by --NAME VALUE.
+    at the point given by --NAME VALUE (a number, or a JSON array).
 
     QUANTITY is NAME (the value of an input, a named node or the output) or
     dOUT/dNAME (also ∂OUT/∂NAME): the derivative of node OUT with respect to
-    an input or named node NAME, by reverse mode.  ANSWER is a number or a
+    an input or named node NAME, by reverse mode; OUT must be a scalar, NAME
+    may be an array (the derivative is then shaped like NAME).  ANSWER is a
+    number, an array literal such as [0.2, 0.8] or [[1, 0], [0, 1]], or a
     formula over the program's names, written as cgrad expressions.  A check
-    passes when |expected − got| ≤ atol + rtol·|got|.  A formula is also
-    checked at --points random points (seed --seed): each input x drawn
-    uniformly from x ± max(1, |x|)/2; points where the program or the answer
-    is undefined are skipped and counted, and when fewer than half remain the
-    check fails, saying so.  So a formula right at one point only fails.
+    passes when |expected − got| ≤ atol + rtol·|got|; for arrays the shapes
+    must match first, then the rule holds element by element (|error| is the
+    largest over the elements, with the worst element's index).  A formula is
+    also checked at --points random points (seed --seed): each input x drawn
+    uniformly from x ± max(1, |x|)/2, an array element by element; inputs used
+    as indices (y[r], onehot(r, n)) stay fixed.  Points where the program or
+    the answer is undefined are skipped and counted, and when fewer than half
+    remain the check fails, saying so.  So a formula right at one point only
+    fails.
 
     \b
     Examples:
@@ -44,6 +50,13 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
       cgrad check "e=(a+b)*(b+1)" --a 2 --b 1 --expect "de/db = a + 2*b + 1"
       cgrad check "c=a+b; d=b+1; e=c*d" --a 2 --b 1 --expect "∂e/∂c = d" --json
       cgrad check "y = log(x)" --x 2 --expect "dy/dx = 0.5" --rtol 1e-3
+
+    \b
+    Tensors (a softmax classifier; r is an index, kept fixed):
+      cgrad check "z = W @ x; y = softmax(z); C = -log(y[r])" \\
+          --W '[[1, 2], [3, 4]]' --x '[1, -1]' --r 1 \\
+          --expect "y = [0.5, 0.5]" --expect "dC/dz = y - onehot(r, 2)" \\
+          --expect "dC/dW = reshape(y - onehot(r, 2), 2, 1) @ reshape(x, 1, 2)"
 
     With an assignment file (PROGRAM ending in .toml: problems, each with a
     program, input sets and expected answers), the key's own answers are
@@ -67,7 +80,7 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
         raise InputError("--answers, --junit and --gradescope work with an assignment file",
                          hint="cgrad check hw1.toml --answers alice.toml")
 
-    graph, inputs = load(words, file, sets, inputs_file, scalar_only="check")
+    graph, inputs = load(words, file, sets, inputs_file)
     if not expects:
         raise InputError("nothing to check: give --expect QUANTITY=ANSWER",
                          hint='as in --expect e=6 --expect de/db=5 --expect "de/db = a + 2*b + 1"')
