@@ -3,7 +3,7 @@
     python benchmarks/bench.py            # the full run (several minutes)
     python benchmarks/bench.py --quick    # smoke run: small N, few repeats
     python benchmarks/bench.py --json     # also print every figure as JSON
-    python benchmarks/bench.py --only tensors   # just one section (latency, scaling, symbolic, tensors)
+    python benchmarks/bench.py --only tensors   # just one section (latency, scaling, symbolic, tensors, batch)
 
 Every time is the median of several runs, taken with time.perf_counter.
 
@@ -99,7 +99,7 @@ from cgrad_cli import _parser, backward, forward, parse
 from cgrad_cli.autodiff import check_inputs
 
 X0 = 0.3
-SECTIONS = ("latency", "scaling", "symbolic", "tensors")
+SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch")
 ONE_SHOT = ["eval", "e=(a+b)*(b+1)", "--a", "2", "--b", "1"]
 
 
@@ -620,10 +620,23 @@ def main():
     figures = scaling(sizes, repeats_for) if "scaling" in run else {}
     sym = symbolic(100 if opts.quick else 1000, 20, 10 if opts.quick else 60) if "symbolic" in run else {}
     tensor_figures = tensors(opts.quick) if "tensors" in run else {}
+    batch_figures = batch(opts.quick) if "batch" in run else {}
     targets = summary(ms, figures, tensor_figures)
     if opts.json:
         print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "symbolic": sym,
-                          "tensors": tensor_figures, "targets": targets}, indent=2))
+                          "tensors": tensor_figures, "batch": batch_figures, "targets": targets}, indent=2))
+
+
+def batch(quick):
+    """7. `cgrad eval --batch`: the lecture program over 1e5 and 1e6 points (benchmarks/batch_bench.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import batch_bench
+
+    print("7. batch evaluation: " + batch_bench.__doc__.strip().splitlines()[0])
+    figures = batch_bench.run(quick)
+    print(batch_bench.report(figures))
+    print()
+    return figures
 
 
 if __name__ == "__main__":

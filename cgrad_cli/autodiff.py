@@ -153,12 +153,21 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
         example = " ".join(f"--{n} VALUE" for n in missing)
         raise InputError(f"missing value{s} for input{s} " + ", ".join(missing),
                          hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
+    arrays = {}  # numpy arrays (library callers, --batch): checked together below
     for name, value in inputs.items():
-        if not (_finite_number(value) or isinstance(value, list) and _finite_array(value)
-                or hasattr(value, "dtype") and value.dtype.kind in "fiu" and _finite_array_value(value)):
-            shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
-            raise InputError(f"the value of input '{name}' must be a finite number or an array of them "
-                             f"(rows of equal length), not {shown}")
+        if hasattr(value, "dtype") and value.dtype.kind in "fiu":
+            arrays[name] = value
+        elif not (_finite_number(value) or isinstance(value, list) and _finite_array(value)):
+            raise _bad_value(name, value)
+    if arrays and not _finite_arrays(arrays.values()):
+        name = next(name for name, value in arrays.items() if not _finite_arrays([value]))
+        raise _bad_value(name, arrays[name])
+
+
+def _bad_value(name: str, value) -> InputError:
+    shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
+    return InputError(f"the value of input '{name}' must be a finite number or an array of them "
+                      f"(rows of equal length), not {shown}")
 
 
 def _finite_array(value: list) -> bool:
@@ -352,6 +361,7 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
         if tensor else (NUMERIC, None, nullcontext())
     params = graph.params
     i = out
+    silenced = False  # did a rule that silences numpy's errors run (pow's where-branches)?
     try:
         with gc_paused(), numerics:
             for i in range(out, -1, -1):
@@ -369,7 +379,10 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
                         if share is not None and needs[a]:
                             _add_into(g, a, share, gi)
                     continue
-                rules = op.partials if fit is None else op.array_partials or op.partials
+                rules = op.partials
+                if fit is not None and op.array_partials is not None:
+                    rules = op.array_partials
+                    silenced = True
                 if len(args) == 2:  # the common case, spelled out: this loop is the hot path
                     a, b = args
                     x, y = v[a], v[b]
@@ -400,7 +413,10 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
                                 _add_into(g, a, fit(gi * d, x), gi)
     except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
         raise _derivative_error(graph, v, i, e) from None
-    if not _all_finite([g[i] for i in graph.inputs.values()] if tensor else g, tensor):  # inf anywhere reaches them
+    # Over arrays numpy raises on overflow, divide and invalid, so a gradient can only be inf or nan if a
+    # rule silenced those; inf anywhere on the way reaches the inputs' gradients.
+    if (silenced or not tensor) and not _all_finite([g[i] for i in graph.inputs.values()] if tensor else g,
+                                                    tensor):
         i = next(i for i in range(n - 1, -1, -1) if not _all_finite([g[i]], tensor))
         raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,
                               span=graph.spans[i], node=i)
@@ -447,17 +463,19 @@ def _unbroadcast(grad, x):
 def _all_finite(values: list, tensor: bool) -> bool:
     if not tensor:
         return math.isfinite(sum(values)) or all(map(math.isfinite, values))
-    return all(map(_finite_array_value, values))
+    return _finite_arrays(values)
 
 
-def _finite_array_value(x) -> bool:
-    """No inf or nan in x: a finite sum proves it (nan and inf survive a sum) without a pass that allocates."""
-    if x.__class__ is float:
-        return math.isfinite(x)
+def _finite_arrays(values) -> bool:
+    """No inf or nan in any of the arrays (or floats): a finite sum proves it, since nan and inf survive
+    a sum, without the pass that np.isfinite allocates for; an overflowing sum gets that closer look."""
     np = _numpy()
-    with np.errstate(over="ignore", invalid="ignore"):  # 1e308 + 1e308 overflows: then look closer
-        total = x.sum()
-    return math.isfinite(total) or bool(np.isfinite(x).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        for x in values:
+            if not (math.isfinite(x) if x.__class__ is float else
+                    math.isfinite(x.sum()) or np.isfinite(x).all()):
+                return False
+    return True
 
 
 def _any(hit) -> bool:
