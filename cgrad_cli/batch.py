@@ -52,6 +52,7 @@ from operator import itemgetter
 
 import orjson  # the JSON of the batch path, in and out: the stdlib json module was its bottleneck
 
+from .autodiff import _finite_number, _inputs_hint
 from .errors import CgradError, InputError, ProgramNameError, suggest
 
 CHUNK = 4096  # lines evaluated together; CGRAD_BATCH_CHUNK overrides (the tests use tiny chunks)
@@ -318,7 +319,7 @@ class Batch:
             return e
         for name in self.names:
             value = point[name]
-            if not _finite(value):
+            if type(value) not in _NUMBER_TYPES or not _finite_number(value):
                 if type(value) in _NUMBER_TYPES and value == value:  # 1e999 reads as inf, 10**400 is no float
                     return InputError(f"the value of input '{name}' is beyond the range of float64 (about ±1.8e308)")
                 shown = json.dumps(value, ensure_ascii=False) if _jsonable(value) else "NaN"
@@ -585,15 +586,6 @@ def _finite_column(column: list) -> bool:
     return bool(np.isfinite(np.array(column, dtype=float)).all())
 
 
-def _finite(value) -> bool:
-    if type(value) not in _NUMBER_TYPES:
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
-
 def _jsonable(value) -> bool:
     try:
         json.dumps(value, allow_nan=False)
@@ -612,7 +604,3 @@ def _kind(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "a number"
-
-
-def _inputs_hint(graph) -> str:
-    return "the program's inputs are " + (", ".join(graph.inputs) if graph.inputs else "none")
