@@ -20,7 +20,7 @@ def exit_codes(failed: str | None = None) -> str:
         "  70 internal error (a bug in cgrad: please report it)"])
 
 
-EXIT_CODES = exit_codes("a check failed (cgrad check, cgrad gradcheck)")
+EXIT_CODES = exit_codes("a check failed (cgrad check, cgrad gradcheck), or a line of cgrad eval --batch")
 
 LECTURE = 'e=(a+b)*(b+1)'
 _KEEP = "\0"  # marks a word click must not read as options; argv can never contain NUL
