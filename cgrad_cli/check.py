@@ -335,11 +335,9 @@ def index_inputs(graph: Graph) -> list:
     """
     marked = [False] * len(graph)
     for i, op in enumerate(graph.ops):
-        if op.name == "getitem":
-            for a in graph.args[i][1:]:
+        if op.indices is not None:
+            for a in graph.args[i][op.indices:]:
                 marked[a] = True
-        elif op.name == "onehot":
-            marked[graph.args[i][0]] = True
     if not any(marked):
         return []
     for i in range(len(graph) - 1, -1, -1):

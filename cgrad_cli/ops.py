@@ -37,6 +37,7 @@ class Op(NamedTuple):
     params: tuple | None = None  # (name, least, most): trailing integer literals, as in sum(x, 0)
     examples: tuple = ()  # (program, {input: shape}) the tests differentiate; tensor ops must give some
     array_partials: tuple | None = None  # `partials` for arrays, where those branch on a value (pow)
+    indices: int | None = None  # the arguments from this position on are integer indices: no derivative
 
 
 def _sigmoid(x):
@@ -391,7 +392,7 @@ _op("log_softmax", 1, None, array=_log_softmax,
     examples=(("log_softmax(z)", {"z": (4,)}), ("log_softmax(Z)", {"Z": (2, 3)})))
 _op("logsumexp", 1, None, array=_logsumexp, vjp=_logsumexp_vjp, shape=_reduced, params=_AXIS,
     examples=(("logsumexp(z)", {"z": (4,)}), ("logsumexp(Z, 1)", {"Z": (2, 3)})))
-_op("getitem", -1, None, syntax="{0}[…]", array=_getitem, vjp=_getitem_vjp, shape=_getitem_shape,
+_op("getitem", -1, None, syntax="{0}[…]", array=_getitem, vjp=_getitem_vjp, shape=_getitem_shape, indices=1,
     examples=(("y[2]", {"y": (4,)}), ("W[1, 2]", {"W": (2, 3)}), ("x[1:3]", {"x": (4,)}),
               ("W[:, 0]", {"W": (2, 3)}), ("x[-1] * x[0]", {"x": (3,)}), ("W[1]", {"W": (2, 3)})))
 _op("reshape", 1, None, array="reshape", vjp=lambda m, g, o, x, shape: (np.reshape(g, x.shape),),
@@ -401,7 +402,7 @@ _op("concat", -1, None, array=lambda *xs: np.concatenate(xs), vjp=_concat_vjp, s
     examples=(("concat(u, v)", {"u": (2,), "v": (3,)}),))
 _op("stack", -1, None, array=lambda *xs: np.stack(xs), vjp=lambda m, g, o, *xs: tuple(g),
     shape=_stack_shape, examples=(("stack(u, v)", {"u": (2,), "v": (2,)}), ("[a, b, a*b]", {"a": (), "b": ()})))
-_op("onehot", 1, None, array=_onehot, vjp=lambda m, g, o, r, n: (None,), shape=_onehot_shape,
+_op("onehot", 1, None, array=_onehot, vjp=lambda m, g, o, r, n: (None,), shape=_onehot_shape, indices=0,
     params=("n", 1, 1), examples=(("onehot(2, 4) * x", {"x": (4,)}),))
 
 # Names a program can call, and the op each one builds.

@@ -21,6 +21,7 @@ import html as _html
 import re
 
 from .autodiff import Evaluation
+from .ops import shape_text
 from .symbolic import number, rule_text, show
 
 TEXT_WIDTH = 32  # an unnamed node's source text is shortened to this many characters in a label
@@ -122,6 +123,20 @@ def grad_text(ev: Evaluation, i: int) -> str | None:
     return (f"∂{out}/∂{node} = " if out and node else "grad = ") + show(ev.grad(i))
 
 
+def jacobian_text(ev: Evaluation, parent: int, k: int) -> str | None:
+    """`∂z/∂W: a 2×2×3 Jacobian` on the edge into a tensor op; None for an argument without a gradient."""
+    g = ev.graph
+    op, a = g.ops[parent], g.args[parent][k]
+    if not g.needs_grad[a] or ev.shapes is None or op.indices is not None and k >= op.indices:
+        return None
+    out, arg = tuple(ev.shapes[parent]), tuple(ev.shapes[a])
+    p, c = _d(g.label(parent), 8), _d(g.label(a), 8)
+    what = (f"a {shape_text(out + arg)} Jacobian" if out and arg else
+            f"a gradient, {shape_text(arg)}" if arg else f"a {shape_text(out)} of derivatives" if out else
+            "a derivative")
+    return (f"∂{p}/∂{c}: " if p and c else "") + what
+
+
 def _d(label: str, limit: int = 12) -> str | None:
     """`c`, `(a+b)`: a label fit for ∂ notation, or None when it is too long to read there.
 
@@ -147,9 +162,11 @@ def edge_text(ev: Evaluation, parent: int, k: int) -> str | None:
     would crowd the figure, so such an edge shows the rule and its value (`w1*x1 + w2*x2 = 0.5`).
     """
     local = ev.local[parent]
+    g = ev.graph
+    if g.ops[parent].vjp is not None:  # a tensor op: its Jacobian, shown by shape (backprop applies it as a VJP)
+        return jacobian_text(ev, parent, k)
     if local is None or local[k] is None:
         return None
-    g = ev.graph
     d = local[k]
     p, c = _d(g.label(parent), 8), _d(g.label(g.args[parent][k]), 8)
     text = f"∂{p}/∂{c} = " if p and c else ""

@@ -547,3 +547,27 @@ def test_100_000_deep_graph_without_recursion():
     assert text.count(" -> ") == n and text.count(" [label=<") == n + 1 + n  # nodes, then labelled edges
     assert rg.mermaid(ev).count(" -->|") == n
     assert rg.html(ev).count("<tr") == 1 + 1 + 1 + n + 1  # inputs header and x, nodes header and rows
+
+
+# --------------------------------------------------------------------------- tensors
+
+CLASSIFIER = "z = W @ x; y = softmax(z); C = -log(y[r])"
+CLASSIFIER_AT = {"W": [[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]], "x": [1.0, -1.0, 0.0], "r": 0}
+
+
+def test_edges_into_tensor_ops_name_their_jacobian_by_shape():
+    ev = evaluate(parse(CLASSIFIER), CLASSIFIER_AT)
+    labels = {(ev.graph.label(a), ev.graph.label(i)): text for a, i, text in rg.edges(ev, range(len(ev.graph)))}
+    assert labels[("W", "z")] == "∂z/∂W: a 2×2×3 Jacobian"  # the lecture's 3-D ∂z/∂W
+    assert labels[("x", "z")] == "∂z/∂x: a 2×3 Jacobian"  # = W
+    assert labels[("z", "y")] == "∂y/∂z: a 2×2 Jacobian"  # softmax's is full
+    assert labels[("y", "y[r]")] == "∂(y[r])/∂y: a gradient, 2-vector"
+    assert labels[("r", "y[r]")] is None  # an index has no derivative: a dashed edge
+
+
+def test_tensor_program_draws_in_every_format():
+    point = [w for name, value in CLASSIFIER_AT.items() for w in (f"--{name}", str(value))]
+    for fmt in ("dot", "mermaid", "html"):
+        result = CliRunner().invoke(cli, ["graph", CLASSIFIER, *point, "--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert "2×2×3 Jacobian" in result.stdout and "[[1, 2, 3], [3, 4, 5]]" in result.stdout
