@@ -98,6 +98,7 @@ class Grade:
     path: str
     items: list = field(default_factory=list)
     error: str | None = None  # a file that could not be read: scored 0
+    warnings: list = field(default_factory=list)  # (problem id, node id, message) per kink met while grading
 
     @property
     def score(self) -> float:
@@ -316,7 +317,7 @@ def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str
                 else str(answer)
             line = line_of(text, p.id, key) if text else None
             where = f"{path}" + (f", line {line}" if line else "") + f", key {_key(p.id)}.{_key(key)}"
-            g.items.append(Item(p.id, label, shown, *_grade_one(assignment, p, quantity, answer, where)))
+            g.items.append(Item(p.id, label, shown, *_grade_one(assignment, p, quantity, answer, where, g.warnings)))
     return g
 
 
@@ -329,7 +330,10 @@ def _shown_array(answer: list) -> str:
         return json.dumps(answer)
 
 
-def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str) -> tuple:
+def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str,
+               warnings: list | None = None) -> tuple:
+    """(score, max_score, output) for one answer; kinks met on the way are added to `warnings`
+    as (problem id, node id, message), each once."""
     from .render_check import failure_text, point_text, value_text as number
 
     if not (_number(answer) or isinstance(answer, (str, list))):
@@ -348,10 +352,15 @@ def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, w
     x = Expectation(f"{quantity.label} = {parsed.text}", quantity, parsed)
     for at in p.sets:
         try:
-            r = check(p.graph, at, [x], rtol=p.rtol, atol=p.atol, points=assignment.points,
-                      seed=assignment.seed).results[0]
+            report = check(p.graph, at, [x], rtol=p.rtol, atol=p.atol, points=assignment.points,
+                           seed=assignment.seed)
         except ExpectationError as e:  # a derivative of a vector: the load refuses it in the key already
             return 0.0, p.score, e.message
+        r = report.results[0]
+        for node, message in report.warnings:
+            w = (p.id, node, f"problem {p.id}, at {point_text(at)}: {message}")
+            if warnings is not None and w not in warnings:
+                warnings.append(w)
         if not r.passed:
             expected = "undefined" if r.expected is None else number(r.expected)
             out = f"at {point_text(at)}: {r.note}; the answer gives {expected}, cgrad {number(r.got)}"
@@ -393,16 +402,42 @@ def answer_files(folder: str) -> list:
 # --- output documents ---------------------------------------------------------------------------------------
 
 def grade_json(g: Grade) -> dict:
-    return {"student": g.name, "file": g.path, "score": g.score, "max_score": g.max_score, "error": g.error,
-            "items": [{"problem": i.problem, "quantity": i.quantity, "answer": i.answer, "score": i.score,
-                       "max_score": i.max_score, "pass": i.passed, "output": i.output} for i in g.items]}
+    """One grade as the --json documents give it; scores that are whole numbers are written as integers."""
+    from .render_json import integral
+
+    return {"student": g.name, "file": g.path, "score": integral(g.score), "max_score": integral(g.max_score),
+            "error": g.error,
+            "items": [{"problem": i.problem, "quantity": i.quantity, "answer": i.answer, "score": integral(i.score),
+                       "max_score": integral(i.max_score), "pass": i.passed, "output": i.output} for i in g.items]}
+
+
+def assignment_json(assignment: Assignment, path: str, grades: list, class_run: bool) -> dict:
+    """The `cgrad check ASSIGNMENT.toml --json` document (schema: check.schema.json, its two assignment forms).
+
+    Both forms list the grades in `students` (one for the key or one student); the one-student form also has
+    that grade as `grade`, as it always had.  `warnings` are the kinks met while grading, each once."""
+    from .render_json import header, integral, warning
+
+    doc = {**header("check"), "assignment": assignment.title, "file": path,
+           "max_score": integral(assignment.max_score)}
+    graded = [grade_json(g) for g in grades]
+    if not class_run:
+        doc["grade"] = graded[0]
+    doc["students"] = graded
+    seen = []
+    for g in grades:
+        seen += [w for w in g.warnings if w not in seen]
+    doc["warnings"] = [warning(node, "kink", message, problem=pid) for pid, node, message in seen]
+    return doc
 
 
 def gradescope(g: Grade) -> dict:
-    """Gradescope's results.json: the total and one test per quantity."""
-    return {"score": g.score, "max_score": g.max_score, "output": g.error or "",
-            "tests": [{"name": f"{i.problem}: {i.quantity}", "score": i.score, "max_score": i.max_score,
-                       "output": i.output} for i in g.items]}
+    """Gradescope's results.json: the total and one test per quantity (whole-number scores as integers)."""
+    from .render_json import integral
+
+    return {"score": integral(g.score), "max_score": integral(g.max_score), "output": g.error or "",
+            "tests": [{"name": f"{i.problem}: {i.quantity}", "score": integral(i.score),
+                       "max_score": integral(i.max_score), "output": i.output} for i in g.items]}
 
 
 def junit(grades: list, title: str) -> str:

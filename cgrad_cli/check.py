@@ -155,7 +155,7 @@ class Report:
     points: int
     seed: int
     results: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)  # kink warnings at the given point
+    warnings: list = field(default_factory=list)  # (node id, message) per kink met at the given point
 
     @property
     def passed(self) -> bool:
@@ -397,7 +397,7 @@ def check(graph: Graph, at: dict, expectations: list, rtol: float = RTOL, atol: 
             for i, message in here.sweep(x.quantity.of).warnings:
                 if (i, message) not in seen:
                     seen.add((i, message))
-                    report.warnings.append(message)
+                    report.warnings.append((i, message))
     others = None
     for x in expectations:
         got = here.quantity(x.quantity)
@@ -525,14 +525,14 @@ def point_json(at: dict) -> dict:
 
 
 def report_json(report: Report) -> dict:
-    from . import __version__
+    from .render_json import header, kink_warnings
 
     points = {"count": report.points, "seed": report.seed, "range": "x ± max(1, |x|)/2"}
     fixed = index_inputs(report.graph)
     if fixed:  # only for programs with indices: a scalar program's document is what it always was
         points["fixed"] = fixed
     return {
-        "version": __version__,
+        **header("check"),
         "source": report.graph.source,
         "at": point_json(report.at),
         "tolerance": {"rtol": report.rtol, "atol": report.atol, "rule": "|expected - got| <= atol + rtol*|got|"},
@@ -541,5 +541,5 @@ def report_json(report: Report) -> dict:
         "passed": report.n_passed,
         "total": len(report.results),
         "checks": [result_json(r) for r in report.results],
-        "warnings": report.warnings,
+        "warnings": kink_warnings(report.warnings),
     }

@@ -68,6 +68,7 @@ class Element(NamedTuple):
     rel_error: float | None
     status: str  # "ok", "mismatch", "kink", "domain" or "index"
     note: str | None = None
+    node: int | None = None  # not checked: the node at the kink, or where x ± h left the domain (None: unknown)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class InputCheck:
     shape: tuple | None = None  # None: a scalar input
     elements: list | None = None  # arrays: the Element of each entry, in row-major order
     worst: tuple | None = None  # arrays: the index of the worst element checked
+    node: int | None = None  # a scalar input not checked: the node at the kink, or where x ± h left the domain
 
     @property
     def ok(self) -> bool | None:
@@ -104,7 +106,7 @@ class InputCheck:
         if self.elements is not None:
             return self.elements
         return [Element((), self.value, self.reverse, self.numeric, self.h, self.abs_error, self.rel_error,
-                        self.status, self.note)]
+                        self.status, self.note, self.node)]
 
     @property
     def counts(self) -> dict:
@@ -120,6 +122,12 @@ class InputCheck:
     @property
     def unchecked_groups(self) -> list:
         """[(status, [indices], message)] per reason elements of an array were not checked."""
+        return [(status, indices, message) for status, indices, message, _ in self.unchecked_group_nodes]
+
+    @property
+    def unchecked_group_nodes(self) -> list:
+        """[(status, [indices], message, node)] per reason elements of an array were not checked; node is
+        that of the first such element (whose note the message ends with), None when unknown."""
         if self.elements is None:
             return []
         groups: dict = {}
@@ -131,7 +139,7 @@ class InputCheck:
         for status, es in groups.items():
             shown = ", ".join(self.label(e.index) for e in es[:4]) + (f" and {len(es) - 4} more" if len(es) > 4 else "")
             out.append((status, [list(e.index) for e in es],
-                        f"{len(es)} of {size} elements not checked ({status}): {shown}; {es[0].note}"))
+                        f"{len(es)} of {size} elements not checked ({status}): {shown}; {es[0].note}", es[0].node))
         return out
 
     def mismatched(self, rtol: float, atol: float) -> list:
@@ -230,7 +238,8 @@ def _check_input(graph: Graph, inputs: dict, ev: Evaluation, name: str, eps: flo
     if not isinstance(given, list):  # a scalar: one element
         e = _check_element(graph, ev, node, name, (), float(given), float(ev.grad(node)),
                            lambda at: {**inputs, name: at}, eps, rtol, atol)
-        return InputCheck(name, e.value, e.reverse, e.numeric, e.h, e.abs_error, e.rel_error, e.status, e.note)
+        return InputCheck(name, e.value, e.reverse, e.numeric, e.h, e.abs_error, e.rel_error, e.status, e.note,
+                          node=e.node)
     np = _numpy()
     x = np.asarray(given, dtype=float)
     reverse = np.broadcast_to(np.asarray(ev.grad(node), dtype=float), x.shape)
@@ -278,11 +287,11 @@ def _check_element(graph: Graph, ev: Evaluation, node: int, label: str, index: t
         except MathDomainError as e:
             return Element(index, x, reverse, None, h, None, None, "domain",
                            f"the finite difference cannot be taken: at {label} = {v:.6g} ({side}), "
-                           f"{e.message}; a smaller --eps may help")
+                           f"{e.message}; a smaller --eps may help", e.details.get("node"))
         except InputError as e:  # the point's inputs were accepted and x ± h is finite: a bad index
             return Element(index, x, reverse, None, h, None, None, "index",
                            f"{label} is used as an index: at {label} = {v:.6g} ({side}), {e.message}; an index "
-                           "has no derivative to check (reverse mode gives it 0)")
+                           "has no derivative to check (reverse mode gives it 0)", e.details.get("node"))
     numeric = (float(sides["x + h"][out]) - float(sides["x - h"][out])) / (up - down)
     if not math.isfinite(numeric):
         return Element(index, x, reverse, None, h, None, None, "domain", "the finite difference overflows float64")
@@ -298,7 +307,7 @@ def _check_element(graph: Graph, ev: Evaluation, node: int, label: str, index: t
         return Element(index, x, reverse, numeric, h, abs_error, rel_error, "kink",
                        f"'{graph.text(kink, 48)}' (line {line}, column {col}) has a kink of {op.name} within "
                        f"{label} ± h: its two sides disagree by construction, so the central difference cannot "
-                       f"check the gradient here (reverse mode uses {op.convention})")
+                       f"check the gradient here (reverse mode uses {op.convention})", kink)
     return Element(index, x, reverse, numeric, h, abs_error, rel_error, "mismatch")
 
 

@@ -523,7 +523,7 @@ class _TexParser:
 def document(ex: Explanation) -> dict:
     """The working as data: per target its paths (each the node labels, the local derivatives as
     ∂ notation, formula and value, and the product) or its factored steps, and the gradient."""
-    from . import __version__
+    from .render_json import header, kink_warnings
 
     nota = _Text(ex)
     ev, labels = ex.ev, ex.labels
@@ -561,7 +561,7 @@ def document(ex: Explanation) -> dict:
             doc["steps"] = None
         targets.append(doc)
     return {
-        "version": __version__,
+        **header("explain"),
         "output": labels.name(ev.output),
         "output_node": ev.output,
         "value": _json_number(ev.value),
@@ -571,6 +571,6 @@ def document(ex: Explanation) -> dict:
                                    "line": g.line_col(g.spans[i][0])[0], "column": g.line_col(g.spans[i][0])[1]}
                   for i in ex.where()},
         "wrt": targets,
-        "warnings": [{"node": i, "kind": "kink", "message": message} for i, message in ev.warnings],
+        "warnings": kink_warnings(ev.warnings),
         "source": g.source,
     }

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from itertools import product
 
-from . import __version__
 from .autodiff import CONVENTIONS
 from .jacobian import LAYOUT, Jacobians
 from .symbolic import number
@@ -21,17 +20,20 @@ _LETTERS = "ijklmnopqrstuvwxyzabcdefgh"
 
 def document(r: Jacobians) -> dict:
     """The --json document (schema: cgrad_cli/schemas/jacobian.schema.json)."""
+    from .render_json import header, kink_warnings
+
     return {
-        "$schema": SCHEMA,
-        "version": __version__,
+        **header("jacobian"),
         "output": r.output_name,
+        "output_node": r.output,
         "shape": list(r.shape),
         "value": r.value.tolist(),
         "conventions": {"layout": LAYOUT, "kinks": CONVENTIONS},
         "jacobians": {name: j.tolist() for name, j in r.jacobians.items()},
         "shapes": {name: list(s) for name, s in r.shapes.items()},
         "sweeps": r.sweeps,
-        "warnings": [{"node": i, "kind": "kink", "message": message} for i, message in r.warnings],
+        "warnings": kink_warnings(r.warnings),
+        "source": r.graph.source,
     }
 
 

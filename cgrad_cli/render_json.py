@@ -22,6 +22,35 @@ from .ops import shape_text
 SCHEMA = "https://cgrad.dev/schemas/eval-1.json"
 
 
+# --- the envelope every command's --json document shares ------------------------------------------------------
+# Each document starts with "$schema" (the $id of cgrad_cli/schemas/NAME.schema.json) and "version", carries
+# "source" when a program was given, and lists "warnings" as {"node": id or null, "kind", "message"} objects.
+
+def schema_id(name: str) -> str:
+    """The $id of cgrad_cli/schemas/NAME.schema.json, which the document's "$schema" repeats."""
+    return f"https://cgrad.dev/schemas/{name}-1.json"
+
+
+def header(name: str) -> dict:
+    """The first two keys of every command's document: {"$schema": ..., "version": ...}."""
+    return {"$schema": schema_id(name), "version": __version__}
+
+
+def warning(node: int | None, kind: str, message: str, **more) -> dict:
+    """One entry of a document's "warnings": {"node", "kind", "message"}, then any command-specific keys."""
+    return {"node": node, "kind": kind, "message": message, **more}
+
+
+def kink_warnings(pairs) -> list:
+    """(node id, message) pairs, as Evaluation.warnings holds them, as "warnings" entries of kind 'kink'."""
+    return [warning(i, "kink", message) for i, message in pairs]
+
+
+def integral(x):
+    """A score or count as JSON writes it: 2 for 2.0, 0.5 as it is."""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
 def _count(paths: float):
     """A path count: an integer while exact, a float when astronomical, null past float64."""
     if paths < 2.0 ** 53:
@@ -91,8 +120,7 @@ def document(ev: Evaluation, wrt=None) -> dict:
             node["call"] = call_text(g, i)
         nodes.append(node)
     doc = {
-        "$schema": SCHEMA,
-        "version": __version__,
+        **header("eval"),
         "output": ev.output_name,
         "output_node": ev.output,
         "value": to_json(ev.value),
@@ -106,7 +134,7 @@ def document(ev: Evaluation, wrt=None) -> dict:
                               for j, _, share in uses] for name, uses in shared_uses(ev).items()}
     doc.update({
         "paths": {name: _count(counts[i]) for name, i in g.inputs.items()},
-        "warnings": [{"node": i, "kind": "kink", "message": message} for i, message in ev.warnings],
+        "warnings": kink_warnings(ev.warnings),
         "conventions": {"kinks": CONVENTIONS},
         "source": g.source,
         "nodes": nodes,

@@ -7,7 +7,6 @@ lists every node, flat, as render_json does.
 """
 from __future__ import annotations
 
-from . import __version__
 from .forward_mode import Trace
 from .symbolic import number
 
@@ -145,8 +144,10 @@ def document(tr: Trace) -> dict:
         "id": i, "name": name, "text": g.text(i, 48), "op": op.name, "inputs": list(args), "value": values[i],
         "tangents": {x: tangents[x][i] for x in wrt}, "adjoint": grads[i],
     } for i, (op, args, name) in enumerate(zip(g.ops, g.args, g.names))]
+    from .render_json import header, kink_warnings
+
     return {
-        "version": __version__,
+        **header("trace"),
         "output": ev.output_name,
         "output_node": ev.output,
         "value": ev.value,
@@ -154,6 +155,7 @@ def document(tr: Trace) -> dict:
         "sweeps": tr.sweeps,
         "gradients": {"forward": tr.forward_gradients(), "reverse": tr.reverse_gradients()},
         "agree": tr.agree,
-        "warnings": [{"node": i, "kind": "kink", "message": message} for i, message in ev.warnings],
+        "warnings": kink_warnings(ev.warnings),
+        "source": g.source,
         "nodes": nodes,
     }

@@ -5,6 +5,7 @@ import math
 import pytest
 from click.testing import CliRunner
 
+import cgrad_cli
 from cgrad_cli import evaluate, parse
 from cgrad_cli.cli import cli
 from cgrad_cli.commands.hessian import hessian
@@ -41,8 +42,10 @@ def test_diff_order_two_and_latex():
 
 def test_diff_json():
     doc = json.loads(run("diff", "y = x^2", "--at", "x=3", "--json").stdout)
-    assert doc == {"output": "y", "order": 1, "at": {"x": 3.0},
-                   "derivatives": {"x": {"text": "2*x", "latex": "2 x", "program": None, "value": 6.0}}}
+    assert doc == {"$schema": "https://cgrad.dev/schemas/diff-1.json", "version": cgrad_cli.__version__,
+                   "output": "y", "output_node": 2, "order": 1, "at": {"x": 3.0},
+                   "derivatives": {"x": {"text": "2*x", "latex": "2 x", "program": None, "value": 6.0}},
+                   "warnings": [], "source": "y = x^2"}
 
 
 def test_diff_large_result_is_written_with_shared_parts_named():
@@ -103,8 +106,11 @@ def test_hessian_matches_finite_differences_and_is_symmetric(program, point):
 
 def test_hessian_cli():
     result = run("hessian", "f = x^2*y + y^3", "--x", "1", "--y", "2", "--json")
-    assert json.loads(result.stdout) == {"output": "f", "wrt": ["x", "y"], "at": {"x": 1.0, "y": 2.0},
-                                         "hessian": [[4.0, 2.0], [2.0, 12.0]]}
+    assert json.loads(result.stdout) == {"$schema": "https://cgrad.dev/schemas/hessian-1.json",
+                                         "version": cgrad_cli.__version__, "output": "f", "output_node": 7,
+                                         "wrt": ["x", "y"], "at": {"x": 1.0, "y": 2.0},
+                                         "hessian": [[4.0, 2.0], [2.0, 12.0]], "warnings": [],
+                                         "source": "f = x^2*y + y^3"}
     table = run("hessian", "f = x^2*y + y^3", "--x", "1", "--y", "2").stdout
     assert "∂²f/∂row∂column at x = 1, y = 2" in table and "12" in table
 

@@ -360,7 +360,7 @@ def test_cli_classifier_json_validates():
     assert w1["element_status"] == [["ok", "ok"]] * 3
     assert doc["inputs"]["r"] == {**doc["inputs"]["r"], "status": "index", "ok": None, "numeric": None}
     assert "shape" not in doc["inputs"]["r"]  # a scalar input keeps the scalar form
-    assert doc["warnings"] == [{"input": "r", "kind": "index", "message": doc["inputs"]["r"]["note"]}]
+    assert doc["warnings"] == [{"node": None, "kind": "index", "message": doc["inputs"]["r"]["note"], "input": "r"}]
 
 
 def test_cli_tensor_mismatch_exits_1_and_names_the_worst_element(monkeypatch):

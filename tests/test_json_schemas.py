@@ -1,10 +1,12 @@
-"""The --json documents of diff, explain, trace, gradcheck and check against their JSON Schemas.
+"""The --json documents of diff, explain, trace, gradcheck, check, jacobian and hessian against their JSON Schemas.
 
 Each command is run in-process on a few programs (the lecture example, a kink, a factored
 explanation, a derivative big enough to come back as a program, the three forms of check) and
 its stdout validated against cgrad_cli/schemas/COMMAND.schema.json.  The schemas document the
 output as it is: a test that fails here means the output or its schema must change with it.
-eval and errors are covered by test_render_json.py.
+eval and errors are covered by test_render_json.py; the envelope every command's document shares
+("$schema" and "version" first, "source", {node, kind, message} warnings) is checked here for all,
+eval included.
 """
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from cgrad_cli.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(cgrad_cli.__file__).parent / "schemas"
-NAMES = ["diff", "explain", "trace", "gradcheck", "check", "jacobian"]
-SCHEMA = {name: json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")) for name in NAMES}
+NAMES = ["diff", "explain", "trace", "gradcheck", "check", "jacobian", "hessian"]
+COMMANDS = ["eval", *NAMES]  # every command with a --json document
+SCHEMA = {name: json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")) for name in COMMANDS}
 VALIDATOR = {name: jsonschema.Draft202012Validator(s) for name, s in SCHEMA.items()}
 
 LECTURE = "c = a+b; d = b+1; e = c*d"
@@ -49,7 +52,7 @@ def valid(name: str, doc: dict) -> dict:
 
 # --- the schemas themselves -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", COMMANDS)
 def test_schema_is_a_valid_draft_2020_12_schema(name):
     assert SCHEMA[name]["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert SCHEMA[name]["$id"] == f"https://cgrad.dev/schemas/{name}-1.json"
@@ -80,7 +83,7 @@ def _described(schema, parent_properties=None, path="#"):
         yield from _described(sub, inherit, f"{path}/{key}")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", COMMANDS)
 def test_every_field_is_described(name):
     schema = SCHEMA[name]
     assert schema.get("description")
@@ -146,8 +149,9 @@ def test_gradcheck():
     doc = valid("gradcheck", run("gradcheck", LECTURE, *AT, "--json"))
     assert doc["ok"] and doc["inputs"]["b"]["status"] == "ok"
     doc = valid("gradcheck", run("gradcheck", *KINK, "--json"))
-    assert doc["inputs"]["x"]["status"] == "kink" and {tuple(w) for w in doc["warnings"]} == {
-        ("node", "kind", "message"), ("input", "kind", "message")}
+    assert doc["inputs"]["x"]["status"] == "kink" and [tuple(w) for w in doc["warnings"]] == [
+        ("node", "kind", "message"), ("node", "kind", "message", "input")]
+    assert doc["warnings"][1]["node"] == doc["warnings"][0]["node"] == 1  # the relu node, also for the input
     doc = valid("gradcheck", run("gradcheck", "y = log(x)", "--x", "1e-7", "--json"))
     assert doc["inputs"]["x"]["numeric"] is None and doc["inputs"]["x"]["status"] == "domain"
     valid("gradcheck", run("gradcheck", "y = 2", "--json"))  # no inputs
@@ -184,6 +188,9 @@ def test_check_class():
 # --- negative: the shape is fixed -------------------------------------------------------------------------
 
 SAMPLES = {
+    "eval": lambda: run("eval", LECTURE, *AT, "--json"),
+    "jacobian": lambda: run("jacobian", LECTURE, *AT, "--json"),
+    "hessian": lambda: run("hessian", LECTURE, *AT, "--json"),
     "diff": lambda: run("diff", LECTURE, *AT, "--json"),
     "explain": lambda: run("explain", *FACTORED, "--json"),
     "trace": lambda: run("trace", LECTURE, *AT, "--json"),
@@ -205,7 +212,12 @@ def test_an_extra_top_level_key_is_rejected(sample):
 
 def test_the_check_forms_do_not_mix():
     doc = valid("check", run("check", HW1, "--json"))
-    doc["students"] = [doc["grade"]]
+    assert doc["students"] == [doc["grade"]]  # one student: `grade`, and the same grade as a list of one
+    doc["students"] = [doc["grade"]] * 2
+    assert not VALIDATOR["check"].is_valid(doc)
+    doc = valid("check", run("check", HW1, "--answers", str(ANSWERS), "--json"))
+    assert "grade" not in doc
+    doc["grade"] = doc["students"][0]
     assert not VALIDATOR["check"].is_valid(doc)
 
 
@@ -213,3 +225,144 @@ def test_diff_text_and_program_are_exclusive():
     doc = valid("diff", run("diff", LECTURE, *AT, "--json"))
     doc["derivatives"]["a"]["program"] = "d_a = b + 1"
     assert not VALIDATOR["diff"].is_valid(doc)
+
+
+def test_hessian():
+    doc = valid("hessian", run("hessian", "f = x^2*y + y^3", "--x", "1", "--y", "2", "--json"))
+    assert doc["hessian"] == [[4.0, 2.0], [2.0, 12.0]] and doc["warnings"] == []
+    doc = valid("hessian", run("hessian", "y = relu(x)*x", "--x", "0", "--json"))
+    assert [(w["node"], w["kind"]) for w in doc["warnings"]] == [(1, "kink")]
+
+
+def test_jacobian():
+    doc = valid("jacobian", run("jacobian", "y = relu(z)", "--z", "[0, 1]", "--json"))
+    assert doc["output_node"] == 1 and doc["warnings"][0]["kind"] == "kink"
+
+
+# --- the envelope every command's document shares -----------------------------------------------------------
+
+ENVELOPE = {  # (schema, command line, a program was given) for every form of every command's document
+    "eval": ("eval", [LECTURE, *AT, "--json"], True),
+    "eval-kink": ("eval", [*KINK, "--json"], True),
+    "diff": ("diff", [LECTURE, *AT, "--json"], True),
+    "diff-kink": ("diff", [*KINK, "--json"], True),
+    "explain": ("explain", [*KINK, "--json"], True),
+    "trace": ("trace", [*KINK, "--json"], True),
+    "gradcheck": ("gradcheck", [*KINK, "--json"], True),
+    "gradcheck-array": ("gradcheck", ["y = sum(relu(x) * 3)", "--x", "[0, 1, -2]", "--json"], True),
+    "gradcheck-domain": ("gradcheck", ["y = log(x)", "--x", "1e-7", "--json"], True),
+    "check": ("check", [*KINK, "--expect", "dy/dx = 0", "--json"], True),
+    "check-grade": ("check", [HW1, "--json"], False),
+    "check-class": ("check", [HW1, "--answers", str(ANSWERS), "--json"], False),
+    "jacobian": ("jacobian", ["y = relu(z)", "--z", "[0, 1]", "--json"], True),
+    "hessian": ("hessian", ["y = relu(x)*x", "--x", "0", "--json"], True),
+}
+KINDS = {"kink", "domain", "index"}
+
+
+def test_every_command_with_json_has_an_envelope_case():
+    assert {name for name, _, _ in ENVELOPE.values()} == set(COMMANDS)
+    assert {p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json")} == \
+        set(COMMANDS) | {"batch-line", "error"}  # batch lines and error objects have fixed shapes of their own
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_the_schema_declares_the_envelope(name):
+    schema = SCHEMA[name]
+    forms = [schema["$defs"][ref["$ref"].rsplit("/", 1)[1]] for ref in schema["oneOf"]] if "oneOf" in schema \
+        else [schema]
+    for form in forms:
+        assert form["required"][:2] == ["$schema", "version"]
+        assert form["properties"]["$schema"]["const"] == schema["$id"]
+        assert "warnings" in form["required"]
+
+
+@pytest.mark.parametrize("case", list(ENVELOPE))
+def test_every_document_starts_with_schema_and_version(case):
+    name, args, program = ENVELOPE[case]
+    doc = valid(name, run(name, *args))
+    assert list(doc)[:2] == ["$schema", "version"]
+    assert doc["$schema"] == SCHEMA[name]["$id"] == f"https://cgrad.dev/schemas/{name}-1.json"
+    assert doc["version"] == cgrad_cli.__version__
+    if program:
+        assert doc["source"] == args[0]
+    else:
+        assert "source" not in doc  # an assignment holds many programs: `file` names it
+
+
+@pytest.mark.parametrize("case", list(ENVELOPE))
+def test_warnings_are_node_kind_message_objects(case):
+    name, args, _ = ENVELOPE[case]
+    doc = valid(name, run(name, *args))
+    assert isinstance(doc["warnings"], list)
+    for w in doc["warnings"]:
+        assert list(w)[:3] == ["node", "kind", "message"]
+        assert w["node"] is None or (isinstance(w["node"], int) and w["node"] >= 0)
+        assert w["kind"] in KINDS and isinstance(w["message"], str) and w["message"]
+    if "kink" in case or name in ("explain", "trace", "check", "jacobian", "hessian") and "-" not in case:
+        assert any(w["kind"] == "kink" and isinstance(w["node"], int) for w in doc["warnings"]), doc["warnings"]
+
+
+def test_the_same_kink_is_the_same_warning_everywhere():
+    """eval, diff, explain, trace, gradcheck, check, jacobian and hessian report relu(x) at 0 alike."""
+    expected = run("eval", "y = relu(x)", "--x", "0", "--json")["warnings"]
+    assert expected == [{"node": 1, "kind": "kink",
+                         "message": "'relu(x)' (line 1, column 5) is at a kink of relu: "
+                                    "using relu'(0) = 0 (PyTorch and JAX)"}]
+    for name, extra in [("diff", []), ("explain", []), ("trace", []), ("gradcheck", []), ("jacobian", []),
+                        ("hessian", []), ("check", ["--expect", "dy/dx = 0"])]:
+        doc = run(name, "y = relu(x)", "--x", "0", *extra, "--json")
+        assert doc["warnings"][:1] == expected, name
+
+
+def test_diff_and_hessian_have_no_kink_warning_without_one():
+    assert run("diff", "y = relu(x)", "--json")["warnings"] == []  # no point: no kink met
+    assert run("diff", "y = relu(x)", "--x", "1", "--json")["warnings"] == []
+    assert run("hessian", "y = relu(x)*x", "--x", "1", "--json")["warnings"] == []
+
+
+def test_grading_warnings_name_the_problem(tmp_path):
+    hw = tmp_path / "hw.toml"
+    hw.write_text('title = "kinks"\n[problems.k]\nprogram = "y = relu(x)*3"\nat = { x = 0 }\n'
+                  '[problems.k.expect]\n"dy/dx" = 0\n', encoding="utf-8")
+    doc = valid("check", run("check", str(hw), "--json"))
+    assert doc["warnings"] == [{"node": 1, "kind": "kink", "problem": "k",
+                                "message": "problem k, at x = 0: 'relu(x)' (line 1, column 5) is at a kink of relu: "
+                                           "using relu'(0) = 0 (PyTorch and JAX)"}]
+    assert valid("check", run("check", HW1, "--json"))["warnings"] == []
+
+
+def _numbers(doc, path="$"):
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from _numbers(v, f"{path}.{k}")
+    elif isinstance(doc, list):
+        for k, v in enumerate(doc):
+            yield from _numbers(v, f"{path}[{k}]")
+    elif isinstance(doc, (int, float)) and not isinstance(doc, bool):
+        yield path, doc
+
+
+@pytest.mark.parametrize("args", [[HW1], [HW1, "--answers", str(ANSWERS / "bob.json")],
+                                  [HW1, "--answers", str(ANSWERS)]], ids=["key", "student", "class"])
+def test_scores_are_integers_when_whole(args):
+    doc = valid("check", run("check", *args, "--json", code=1 if "bob" in str(args) else 0))
+    scores = [(p, x) for p, x in _numbers(doc) if p.endswith("score")]
+    assert scores and all(type(x) is int for _, x in scores), [s for s in scores if type(s[1]) is not int]
+    assert doc["max_score"] == 14 and type(doc["max_score"]) is int
+
+
+def test_a_fractional_score_stays_a_number(tmp_path):
+    hw = tmp_path / "hw.toml"
+    hw.write_text('title = "halves"\n[problems.p]\nprogram = "y = 2*x"\nat = { x = 1 }\nscore = 0.5\n'
+                  '[problems.p.expect]\ny = 2\n"dy/dx" = 2\n', encoding="utf-8")
+    doc = valid("check", run("check", str(hw), "--json"))
+    assert doc["max_score"] == 1 and type(doc["max_score"]) is int
+    assert [(i["score"], i["max_score"]) for i in doc["grade"]["items"]] == [(0.5, 0.5), (0.5, 0.5)]
+
+
+def test_check_counts_are_integers():
+    doc = valid("check", run("check", LECTURE, *AT, "--expect", "e=6", "--expect", "de/db = a + 2*b + 1", "--json"))
+    assert type(doc["passed"]) is int and type(doc["total"]) is int and doc["pass"] is True
+    counts = doc["checks"][1]["random"]
+    assert all(type(counts[k]) is int for k in ("points", "checked", "skipped", "needed", "failed"))

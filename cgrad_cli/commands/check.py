@@ -86,7 +86,7 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
                          hint='as in --expect e=6 --expect de/db=5 --expect "de/db = a + 2*b + 1"')
     expectations = [parse_expectation(text, graph) for text in expects]
     report = check(graph, inputs, expectations, rtol=rtol, atol=atol, points=points, seed=seed)
-    for message in report.warnings:
+    for _, message in report.warnings:
         click.echo("warning: " + message, err=True)
     if as_json:
         from ..check import report_json
@@ -104,7 +104,8 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
 def _assignment(path, answers, junit_file, gradescope_file, as_json, expects):
     import os
 
-    from ..assignment import answer_files, grade_file, grade_json, grade_key, gradescope, junit, load_assignment
+    from ..assignment import (answer_files, assignment_json, grade_file, grade_key, gradescope, junit,
+                              load_assignment)
     from ..render_json import dumps
 
     if expects:
@@ -132,10 +133,7 @@ def _assignment(path, answers, junit_file, gradescope_file, as_json, expects):
         _write(gradescope_file, dumps(gradescope(grades[0])) + "\n")
     class_run = answers is not None and os.path.isdir(answers)
     if as_json:
-        doc = {"assignment": assignment.title, "file": path, "max_score": assignment.max_score,
-               "students" if class_run else "grade": [grade_json(g) for g in grades] if class_run
-               else grade_json(grades[0])}
-        sys.stdout.write(dumps(doc) + "\n")
+        sys.stdout.write(dumps(assignment_json(assignment, path, grades, class_run)) + "\n")
     else:
         from ..render_check import render_class, render_grade
 

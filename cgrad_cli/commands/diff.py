@@ -35,6 +35,24 @@ def notation(out: str, wrt: str, order: int, latex: bool = False) -> str:
     return f"∂{p}{out}/∂{wrt}{p}"
 
 
+def output_node(graph, output: str | None) -> int:
+    """The id of the node differentiated: --output NAME's, or the last statement's."""
+    return graph.output if output is None else graph.named[output]
+
+
+def kinks_at(graph, point: dict, output: str | None) -> list:
+    """(node id, message) for each kink the program meets at `point`, as `cgrad eval` warns about them:
+    there the derivative's formula gives the convention's value (step(0) = 0 for relu, ...).  Empty when
+    the program itself cannot be evaluated there (the point leaves out an input the derivative does not use)."""
+    from ..autodiff import evaluate
+    from ..errors import CgradError
+
+    try:
+        return evaluate(graph, {k: v for k, v in point.items() if k in graph.inputs}, output=output).warnings
+    except CgradError:
+        return []
+
+
 @program_command("diff")
 @click.option("--wrt", metavar="X,Y", help="Differentiate with respect to these names (default: every input).")
 @click.option("--at", "at", metavar="A=2,B=1", help="Also evaluate the derivative at this point.")
@@ -87,11 +105,16 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
     if as_json:
         from ..render_json import dumps
 
-        doc = {"output": out, "order": order, "at": point or None, "derivatives": {
-            name: {"text": text(d) if small[name] else None, "latex": to_latex(d) if small[name] else None,
-                   "program": None if small[name] else to_program({f"d_{name}": d}, reserved=graph.named),
-                   "value": value.get(name)}
-            for name, d in results.items()}}
+        from ..render_json import header, kink_warnings
+
+        doc = {**header("diff"), "output": out, "output_node": output_node(graph, output), "order": order,
+               "at": point or None, "derivatives": {
+                   name: {"text": text(d) if small[name] else None, "latex": to_latex(d) if small[name] else None,
+                          "program": None if small[name] else to_program({f"d_{name}": d}, reserved=graph.named),
+                          "value": value.get(name)}
+                   for name, d in results.items()},
+               "warnings": kink_warnings(kinks_at(graph, point, output)) if point else [],
+               "source": graph.source}
         sys.stdout.write(dumps(doc) + "\n")
         return
     for name, d in results.items():

@@ -140,12 +140,13 @@ def summary(check) -> str:
 
 
 def document(check) -> dict:
-    from .. import __version__
+    from ..render_json import header, kink_warnings
 
     ev = check.evaluation
     return {
-        "version": __version__,
+        **header("gradcheck"),
         "output": ev.output_name,
+        "output_node": ev.output,
         "value": float(ev.value),
         "ok": check.ok,
         "verified": check.verified,
@@ -154,20 +155,26 @@ def document(check) -> dict:
         "step": check.eps,
         "rtol": check.rtol,
         "atol": check.atol,
-        "warnings": [{"node": i, "kind": "kink", "message": m} for i, m in ev.warnings] + _input_warnings(check),
+        "warnings": kink_warnings(ev.warnings) + _input_warnings(check),
+        "source": ev.graph.source,
     }
 
 
 def _input_warnings(check) -> list:
-    """Per scalar input not checked, why; per array input, one entry per reason some elements were not."""
+    """Per scalar input not checked, why; per array input, one entry per reason some elements were not.
+
+    Each is a "warnings" entry {node, kind, message} (node: the kink, or where x ± h left the domain; null
+    when there is no such node) with the input's name, and for an array the indices of those elements."""
+    from ..render_json import warning
+
     out = []
     for r in check:
         if r.shape is None:
             if r.note:
-                out.append({"input": r.name, "kind": r.status, "message": r.note})
+                out.append(warning(r.node, r.status, r.note, input=r.name))
             continue
-        for status, elements, message in r.unchecked_groups:
-            out.append({"input": r.name, "kind": status, "message": message, "elements": elements})
+        for status, elements, message, node in r.unchecked_group_nodes:
+            out.append(warning(node, status, message, input=r.name, elements=elements))
     return out
 
 

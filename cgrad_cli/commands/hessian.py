@@ -35,7 +35,7 @@ def hessian(graph, point: dict, wrt: list, output: str | None = None) -> list:
 @program_command("hessian")
 @click.option("--wrt", metavar="X,Y", help="Only these inputs (default: every input).")
 @output_option
-@click.option("--json", "as_json", is_flag=True, help='Print {"output", "wrt", "at", "hessian": [[...], ...]}.')
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
 def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     """Print the Hessian of PROGRAM's output (the matrix of second
     derivatives) at the point given by its inputs.
@@ -59,7 +59,13 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     if as_json:
         from ..render_json import dumps
 
-        sys.stdout.write(dumps({"output": out, "wrt": wrt_names, "at": point, "hessian": rows}) + "\n")
+        from ..render_json import header, kink_warnings
+        from .diff import kinks_at, output_node
+
+        doc = {**header("hessian"), "output": out, "output_node": output_node(graph, output), "wrt": wrt_names,
+               "at": point, "hessian": rows, "warnings": kink_warnings(kinks_at(graph, point, output)),
+               "source": graph.source}
+        sys.stdout.write(dumps(doc) + "\n")
         return
     from rich.table import Table
 
