@@ -1,18 +1,25 @@
 """cgrad --batch benchmark: points per second through the real CLI, against a loop of single evaluations.
 
-    python benchmarks/batch_bench.py            # 1e5 and 1e6 points (about a minute)
+    python benchmarks/batch_bench.py            # 1e5 and 1e6 points (about a minute and a half)
     python benchmarks/batch_bench.py --quick    # smoke run: 1e4 and 1e5 points
     python benchmarks/batch_bench.py --json     # also print every figure as JSON
 
 1. End to end: the lecture program e=(a+b)*(b+1) at N random points (a, b uniform in
    [-5, 5], written with repr, as a producer would), NDJSON in and NDJSON out:
    `cgrad eval "e=(a+b)*(b+1)" --batch points.jsonl > out.jsonl` as a subprocess (the
-   console script beside sys.executable), in a temporary directory.  Wall seconds
-   (perf_counter around the process, start-up included), the child's CPU seconds and
-   its peak resident memory (from os.wait4: this child's own rusage, not the running
-   maximum RUSAGE_CHILDREN keeps), and the output checked: N lines, the first one the
-   lecture's numbers when the first point is (2, 1).  Memory is flat when the peak at
-   the largest N is within 20% of the peak at the smallest.
+   console script beside sys.executable), in a temporary directory, three times as cgrad
+   runs by default (past its first chunks on worker processes, CGRAD_BATCH_WORKERS) and
+   three times in one process (CGRAD_BATCH_WORKERS=0), alternating.  Wall seconds
+   (perf_counter around the process, start-up included; the medians), the child's CPU
+   seconds (its workers' included) and its peak resident memory (from os.wait4: this
+   child's own rusage, not the running maximum RUSAGE_CHILDREN keeps -- which, like
+   wait4's, is the largest process's, not a sum), beside it the workers' peaks and the
+   whole process tree's, sampled from /proc (_TreeMemory) in one more run (sampling
+   takes CPU from the run: the timed runs are not sampled), and the output checked: N
+   lines, the first one the lecture's numbers when the first point is (2, 1).  Memory
+   is flat when the peak at the largest N is within 20% of the peak at the smallest, and
+   so is the tree's when both ran the same number of workers (a sample of a run without
+   workers is no better than wait4's peak, and one of a short run may come too early).
 
 2. The loop: the same work done one point at a time with the library -- parse once,
    then per point json.loads, autodiff.evaluate, json.dumps of the same line -- over
@@ -63,21 +70,78 @@ def _maxrss_mb(rusage) -> float:
     return rusage.ru_maxrss / (2 ** 20 if sys.platform == "darwin" else 2 ** 10)  # bytes on macOS, KiB elsewhere
 
 
-def cli_run(points: Path, out: Path) -> dict:
-    """One `cgrad eval --batch` subprocess: wall and CPU seconds, peak memory."""
-    env = {k: v for k, v in os.environ.items() if k != "CGRAD_BATCH_CHUNK"}
+class _TreeMemory:
+    """The memory of a process and its children (the --batch workers), sampled from /proc every 20 ms while
+    it runs (Linux; elsewhere nothing).  wait4's peak (ru_maxrss) is that of the largest single process --
+    the kernel keeps the maximum over the children, not their sum -- so the workers are measured here:
+    each one's peak resident set (VmHWM, pages shared with the main process included), and the largest sum
+    of the proportional set sizes (Pss) over the tree: what the run as a whole holds, a page shared by n
+    processes counted 1/n in each.  A sample can miss a short peak: the figures are lower bounds."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.pid, self.worker_peak, self.total, self.workers = pid, {}, 0.0, set()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.02):
+            try:
+                children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+            except OSError:
+                return
+            total = self._kib(self.pid, "smaps_rollup", "Pss:")
+            for child in map(int, children):
+                total += self._kib(child, "smaps_rollup", "Pss:")
+                peak = self._kib(child, "status", "VmHWM:")
+                if peak:
+                    self.workers.add(child)
+                    self.worker_peak[child] = max(self.worker_peak.get(child, 0.0), peak)
+            self.total = max(self.total, total)
+
+    @staticmethod
+    def _kib(pid: int, name: str, field: str) -> float:
+        try:
+            with open(f"/proc/{pid}/{name}") as f:
+                for line in f:
+                    if line.startswith(field):
+                        return float(line.split()[1])
+        except OSError:
+            pass
+        return 0.0
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join()
+        return {"workers": len(self.workers),
+                "worker_peak_mb": max(self.worker_peak.values(), default=0.0) / 2 ** 10,
+                "total_pss_mb": self.total / 2 ** 10 if os.path.exists("/proc/self/smaps_rollup") else None}
+
+
+def cli_run(points: Path, out: Path, workers: str | None = None, sample: bool = False) -> dict:
+    """One `cgrad eval --batch` subprocess: wall and CPU seconds (its workers' included: wait4 counts the
+    children a process has waited for), peak memory (wait4: the largest process), and with `sample` the
+    workers' and the whole tree's (_TreeMemory: reading /proc takes CPU from the run, so a run whose time
+    counts is not sampled).  workers: CGRAD_BATCH_WORKERS for the run (None: cgrad's default)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CGRAD_BATCH_CHUNK", "CGRAD_BATCH_WORKERS")}
+    if workers is not None:
+        env["CGRAD_BATCH_WORKERS"] = workers
     with open(out, "wb") as sink:
         start = time.perf_counter()
         process = subprocess.Popen([str(CGRAD), "eval", LECTURE, "--batch", str(points)], stdin=subprocess.DEVNULL,
                                    stdout=sink, stderr=subprocess.PIPE, env=env)
+        tree = _TreeMemory(process.pid) if sample else None
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
+        memory = tree.stop() if tree else {}
         process.returncode = os.waitstatus_to_exitcode(status)
         stderr = process.stderr.read().decode()
         process.stderr.close()
     if process.returncode != 0:
         raise SystemExit(f"cgrad --batch failed with exit {process.returncode}: {stderr}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": _maxrss_mb(usage)}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": _maxrss_mb(usage), **memory}
 
 
 def check_output(out: Path, n: int) -> None:
@@ -89,6 +153,9 @@ def check_output(out: Path, n: int) -> None:
 
 
 def end_to_end(sizes, repeats: int, workdir: Path) -> list:
+    """Each size run `repeats` times as cgrad runs by default (workers past the first chunks, on a machine
+    with more than one CPU) and as many times in one process (CGRAD_BATCH_WORKERS=0), the two alternating
+    (a busy machine then slows both alike): the medians; then once more by default, its memory sampled."""
     rows = []
     empty = workdir / "empty.jsonl"
     empty.write_text("")
@@ -96,14 +163,26 @@ def end_to_end(sizes, repeats: int, workdir: Path) -> list:
     for n in sizes:
         points, out = workdir / f"points-{n}.jsonl", workdir / f"out-{n}.jsonl"
         size = write_points(points, n)
-        runs = [cli_run(points, out) for _ in range(repeats)]
+        runs, serial = [], []
+        for _ in range(repeats):
+            runs.append(cli_run(points, out))
+            check_output(out, n)
+            serial.append(cli_run(points, out, workers="0"))
+            check_output(out, n)
+        memory = cli_run(points, out, sample=True)  # the workers' memory, and the tree's
         check_output(out, n)
         out.unlink()
         wall = statistics.median(r["wall"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
+        serial_wall = statistics.median(r["wall"] for r in serial)
         rows.append({"n": n, "input_mb": size / 2 ** 20, "wall_s": wall, "cpu_s": cpu,
                      "points_per_s": n / wall, "points_per_cpu_s": n / cpu,
-                     "peak_mb": max(r["peak_mb"] for r in runs), "startup_s": startup})
+                     "peak_mb": max(r["peak_mb"] for r in [*runs, memory]), "workers": memory["workers"],
+                     "worker_peak_mb": memory["worker_peak_mb"], "total_pss_mb": memory["total_pss_mb"],
+                     "serial_wall_s": serial_wall, "serial_points_per_s": n / serial_wall,
+                     "serial_cpu_s": statistics.median(r["cpu"] for r in serial),
+                     "serial_peak_mb": max(r["peak_mb"] for r in serial), "workers_gain": serial_wall / wall,
+                     "startup_s": startup})
         points.unlink()
     return rows
 
@@ -169,7 +248,7 @@ def run(quick: bool = False) -> dict:
     """Every figure, as a dict (for bench.py to include)."""
     sizes = (10_000, 100_000) if quick else (100_000, 1_000_000)
     with tempfile.TemporaryDirectory(prefix="cgrad-batch-bench-") as tmp:
-        rows = end_to_end(sizes, 1 if quick else 3 if sizes[-1] <= 100_000 else 1, Path(tmp))
+        rows = end_to_end(sizes, 1 if quick else 3, Path(tmp))
     single = max((loop(1_000 if quick else 10_000) for _ in range(3)), key=lambda r: r["points_per_s"])  # best of 3
     stages = breakdown(10 if quick else 50)
     best = rows[-1]
@@ -181,11 +260,15 @@ def run(quick: bool = False) -> dict:
         "speedup_cpu": best["points_per_cpu_s"] / single["points_per_cpu_s"],
         "evaluation_speedup": single["evaluate_us"] / stages["sweep_us"],
         "memory_ratio": best["peak_mb"] / rows[0]["peak_mb"],
+        "total_memory_ratio": (best["total_pss_mb"] / rows[0]["total_pss_mb"]
+                               if best["total_pss_mb"] and rows[0]["total_pss_mb"]
+                               and best["workers"] == rows[0]["workers"] > 0 else None),
+        "workers_gain": best["workers_gain"],
     }
     figures["targets"] = {
         "rate": best["points_per_s"] >= TARGET_RATE,
         "speedup": figures["speedup"] >= TARGET_SPEEDUP,
-        "flat_memory": figures["memory_ratio"] <= 1.2,
+        "flat_memory": figures["memory_ratio"] <= 1.2 and (figures["total_memory_ratio"] or 1) <= 1.2,
     }
     return figures
 
@@ -195,10 +278,19 @@ def report(f: dict) -> str:
            f"load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "",
            "",
            f"{'points':>10} {'input MB':>9} {'wall s':>8} {'cpu s':>8} {'points/s':>10} {'points/cpu s':>13} "
-           f"{'peak MB':>8}"]
+           f"{'peak MB':>8} {'workers':>8} {'worker MB':>10} {'total MB':>9} {'1 process':>10} {'gain':>6}"]
     for r in f["end_to_end"]:
+        total = f"{r['total_pss_mb']:>9.1f}" if r["total_pss_mb"] is not None else f"{'-':>9}"
         out.append(f"{r['n']:>10,} {r['input_mb']:>9.1f} {r['wall_s']:>8.2f} {r['cpu_s']:>8.2f} "
-                   f"{r['points_per_s']:>10,.0f} {r['points_per_cpu_s']:>13,.0f} {r['peak_mb']:>8.1f}")
+                   f"{r['points_per_s']:>10,.0f} {r['points_per_cpu_s']:>13,.0f} {r['peak_mb']:>8.1f} "
+                   f"{r['workers']:>8} {r['worker_peak_mb']:>10.1f} {total} {r['serial_points_per_s']:>10,.0f} "
+                   f"{r['workers_gain']:>5.2f}x")
+    out += ["(wall and cpu s: medians; cpu s includes the workers'; peak MB: the largest process (wait4); worker "
+            "MB: a worker's peak resident set,",
+            " its pages shared with the main process included; total MB: the largest sum of Pss over the "
+            "process tree (shared pages counted once);",
+            " 1 process: points/s with CGRAD_BATCH_WORKERS=0, the runs alternating with the default ones; gain: "
+            "default over 1 process, wall)"]
     loop_ = f["loop"]
     s = f["stages"]
     out += [
@@ -213,9 +305,13 @@ def report(f: dict) -> str:
         f"speedup over the loop: {f['speedup']:.1f}x wall, {f['speedup_cpu']:.1f}x cpu "
         f"(target {TARGET_SPEEDUP}x); on evaluation alone {f['evaluation_speedup']:.0f}x",
         f"rate: {f['end_to_end'][-1]['points_per_s']:,.0f} points/s (target {TARGET_RATE:,})",
+        f"worker processes: {f['workers_gain']:.2f}x the points/s of one process at "
+        f"{f['end_to_end'][-1]['n']:,} points",
         f"memory: peak {f['end_to_end'][-1]['peak_mb']:.1f} MB at {f['end_to_end'][-1]['n']:,} points vs "
-        f"{f['end_to_end'][0]['peak_mb']:.1f} MB at {f['end_to_end'][0]['n']:,} (ratio {f['memory_ratio']:.2f}, "
-        f"flat: {'yes' if f['targets']['flat_memory'] else 'NO'})",
+        f"{f['end_to_end'][0]['peak_mb']:.1f} MB at {f['end_to_end'][0]['n']:,} (ratio {f['memory_ratio']:.2f}); "
+        + (f"the whole tree {f['end_to_end'][-1]['total_pss_mb']:.1f} MB vs {f['end_to_end'][0]['total_pss_mb']:.1f}"
+           f" MB (ratio {f['total_memory_ratio']:.2f}); " if f["total_memory_ratio"] is not None else "")
+        + f"flat: {'yes' if f['targets']['flat_memory'] else 'NO'}",
     ]
     return "\n".join(out)
 

@@ -28,6 +28,11 @@ derivative at a kink (relu'(0)), the points are counted and one summary line goe
 stderr.  A transient progress bar (bytes read) shows on stderr only when it is a
 terminal and the input a regular file.
 
+Worker processes: past its first chunks, a long input is evaluated by processes forked from this
+one (CGRAD_BATCH_WORKERS; cgrad_cli/batch_workers.py says when they start and what they keep:
+the output, byte for byte, its order, streaming and flat memory).  This module decides when
+(SERIAL, PAYS) and evaluates the chunks; batch_workers runs the processes.
+
 Bad lines never stop the run: invalid JSON, not an object, a missing, unknown or
 non-numeric input, or an input also given on the command line (those are constants
 merged into every point, and a line may not redefine them) get an error object on
@@ -48,15 +53,19 @@ import os
 import re
 import stat
 import sys
+import time
 from operator import itemgetter
 
 import orjson  # the JSON of the batch path, in and out: the stdlib json module was its bottleneck
 
 from .autodiff import _finite_number, _inputs_hint
+from .batch_workers import start_pool, worker_count
 from .errors import CgradError, InputError, ProgramNameError, suggest
 
 CHUNK = 4096  # lines evaluated together; CGRAD_BATCH_CHUNK overrides (the tests use tiny chunks)
 READ = 1 << 20  # bytes asked for per read; a pipe hands over what it has (at most 64 KiB on Linux)
+SERIAL = 4  # chunks evaluated in this process before any worker starts: small inputs never start one
+PAYS = 32  # chunks left in a file, at least, for workers to start (below some 25 they cost more than they gain)
 
 
 def chunk_size() -> int:
@@ -73,21 +82,57 @@ def run(graph, constants: dict, path: str, fmt: str | None = None, output: str |
     batch = Batch(graph, constants, output, wrt)
     stream, size = _open(path)
     try:
-        blocks = _blocks(stream)
-        fmt, blocks = _format(path, fmt, blocks)
+        fmt, blocks = _format(path, fmt, _blocks(stream))
         out = sys.stdout.buffer
         with _Progress(size) as progress:
-            for lines, start, done in _chunks(blocks, chunk_size()):
-                with _gc_off():
-                    text = batch.chunk(lines, start, fmt)
-                if text:
-                    out.write(text)
-                    out.flush()
-                progress.update(done)
+            _evaluate_all(batch, fmt, blocks, out, progress, stream, size)
     finally:
         if path != "-":
             stream.close()
     return batch.report()
+
+
+def _evaluate_all(batch: "Batch", fmt: str, blocks, out, progress: "_Progress", stream, total: int | None) -> None:
+    """Chunk by chunk in this process; past the first SERIAL chunks, on worker processes if there are any
+    and, in a file of known size, enough lines are left for them to pay (at least PAYS chunks' worth, by
+    the length of the lines so far: starting and ending them costs some 15 ms)."""
+    size, workers = chunk_size(), None
+    pool, start, serial = None, 1, SERIAL
+    try:
+        for head, done in blocks:
+            if pool is None:
+                lines, k = _split(head), 0
+                for k in range(0, len(lines), size):
+                    if serial <= 0 and (fmt != "csv" or batch.columns is not None):  # a CSV header is read here
+                        if workers is None:
+                            read = start - 1 + len(lines) - k  # lines read so far
+                            left = len(lines) - k + (total - done) * read / done if total and done else None
+                            workers = worker_count() if left is None or left >= PAYS * size else 0
+                        if workers > 1:
+                            pool = start_pool(batch, fmt, size, out, progress, stream, workers)
+                            if pool is not None:
+                                break
+                            workers = 0  # no process to be had (a limit on processes, on memory): go on here
+                    piece = lines[k:k + size]
+                    with _gc_off():
+                        text = batch.chunk(piece, start, fmt)
+                    if text:
+                        out.write(text)
+                        out.flush()
+                    progress.update(done)
+                    start += len(piece)
+                    serial -= 1
+                if pool is None:
+                    continue
+                start = pool.feed_lines(lines, k, start, done)  # the rest of the block
+            else:
+                start = pool.feed_block(head, start, done)
+            pool.before_read()
+        if pool is not None:
+            pool.drain()
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 class Batch:
@@ -425,6 +470,26 @@ class Batch:
             point.append(value)
         return tuple(point)
 
+    # --- the counts, across processes ------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self.points = self.failed = self.kinks = 0
+        self.first_error = self.first_kink = None
+
+    def counts(self) -> tuple:
+        return self.points, self.failed, self.first_error, self.kinks, self.first_kink
+
+    def merge(self, counts: tuple) -> None:
+        """Add the counts of the lines after those counted so far."""
+        points, failed, first_error, kinks, first_kink = counts
+        self.points += points
+        self.failed += failed
+        self.kinks += kinks
+        if self.first_error is None:
+            self.first_error = first_error
+        if self.first_kink is None:
+            self.first_kink = first_kink
+
     # --- the end -----------------------------------------------------------------------------------------
 
     def report(self) -> int:
@@ -465,7 +530,8 @@ def _open(path: str):
 
 
 def _blocks(stream):
-    """(complete lines, bytes read so far) for each read; the last line may lack its newline."""
+    """(complete lines, bytes read so far) for each read: the lines as one bytes object, each line ending
+    in a newline (the last line of the input gets one if it lacks it)."""
     read = getattr(stream, "read1", stream.read)
     rest, done, first = [], 0, True
     while True:
@@ -476,7 +542,7 @@ def _blocks(stream):
         if not data:
             tail = b"".join(rest)
             if tail:
-                yield [tail.rstrip(b"\r")], done
+                yield tail.rstrip(b"\r") + b"\n", done
             return
         done += len(data)
         if first and data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark
@@ -486,15 +552,22 @@ def _blocks(stream):
         if not cut:
             rest.append(data)
             continue
-        head = data[:cut]
-        if rest:
-            head = b"".join(rest) + head
-        rest = [data[cut:]] if cut < len(data) else []
-        lines = head.split(b"\n")
-        lines.pop()  # the empty string after the last newline
-        if b"\r" in head:
-            lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
-        yield lines, done
+        if cut == len(data):
+            head = b"".join((*rest, data)) if rest else data
+            rest = []
+        else:
+            head = b"".join((*rest, memoryview(data)[:cut]))  # one copy
+            rest = [data[cut:]]
+        yield head, done
+
+
+def _split(head: bytes) -> list:
+    """The lines of a block (without their line ends: a newline, or a carriage return and a newline)."""
+    lines = head.split(b"\n")
+    lines.pop()  # the empty string after the last newline
+    if b"\r" in head:
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    return lines
 
 
 def _format(path: str, fmt: str | None, blocks):
@@ -510,34 +583,27 @@ def _format(path: str, fmt: str | None, blocks):
     seen = []
     for block in blocks:
         seen.append(block)
-        text = next((line.strip() for line in block[0] if line.strip()), b"")
+        text = block[0].lstrip()[:1]  # the first character of the first non-blank line
         if text:
             fmt = "ndjson" if text.startswith(b"{") else "csv"
             break
     return fmt or "ndjson", itertools.chain(seen, blocks)
 
 
-def _chunks(blocks, size: int):
-    """(lines, number of the first, bytes read) in pieces of at most `size` lines, as they arrive."""
-    start = 1
-    for lines, done in blocks:
-        for k in range(0, len(lines), size):
-            piece = lines[k:k + size]
-            yield piece, start, done
-            start += len(piece)
-
-
 class _Progress:
-    """A transient Rich progress bar on stderr, by bytes read: only on a terminal, only for a file."""
+    """A transient Rich progress bar on stderr, by bytes read: only on a terminal, only for a file.
+    Redrawn from update() at most 10 times a second, not by a thread of its own: worker processes
+    are forked in the middle of the run, and a fork copies no thread but every lock one holds."""
 
     def __init__(self, size: int | None):
-        self.bar = None
+        self.bar, self.shown = None, 0.0
         if size and sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
             self.bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                                auto_refresh=False)
             self.task = self.bar.add_task("cgrad --batch", total=size)
 
     def __enter__(self):
@@ -547,7 +613,11 @@ class _Progress:
 
     def update(self, done: int) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, completed=done)
+            now = time.monotonic()
+            refresh = now - self.shown >= 0.1
+            self.bar.update(self.task, completed=done, refresh=refresh)
+            if refresh:
+                self.shown = now
 
     def __exit__(self, *exc):
         if self.bar is not None:

@@ -443,3 +443,271 @@ def test_results_stream_out_before_the_input_is_closed():
     while not lines.empty() or len(rest) < 2:
         rest.append(json.loads(lines.get(timeout=30)))
     assert [d["line"] for d in rest] == [2, 3] and rest[1]["value"] == 28.0
+
+
+# --- worker processes -------------------------------------------------------------------------------------
+# Past the first batch.SERIAL chunks a long input is evaluated by forked worker processes (CGRAD_BATCH_WORKERS,
+# by default min(2, CPUs)).  With tiny chunks a few lines are enough to start them: everything a run says must
+# be the same either way, byte for byte.
+
+import multiprocessing  # noqa: E402
+
+from cgrad_cli import batch as batch_module  # noqa: E402
+from cgrad_cli import batch_workers  # noqa: E402
+
+needs_fork = pytest.mark.skipif(not batch_workers._can_fork(), reason="worker processes need fork")
+
+
+def invoke_with(workers, *args, input=None, chunk=1):
+    env = {"CGRAD_BATCH_CHUNK": str(chunk), "CGRAD_BATCH_WORKERS": str(workers)}
+    return CliRunner().invoke(cli, list(args), input=input, env=env, prog_name="cgrad")
+
+
+@pytest.fixture
+def pools(monkeypatch):
+    """The tasks each worker pool was given, one list per pool started."""
+    started = []
+    init, submit = batch_workers.Pool.__init__, batch_workers.Pool.submit
+
+    def spy_init(self, *args, **kwargs):
+        started.append([])
+        init(self, *args, **kwargs)
+
+    def spy_submit(self, task, start, done):
+        started[-1].append((start, bytes(task).count(b"\n")))
+        submit(self, task, start, done)
+
+    monkeypatch.setattr(batch_workers.Pool, "__init__", spy_init)
+    monkeypatch.setattr(batch_workers.Pool, "submit", spy_submit)
+    return started
+
+
+def both_ways(pools, *args, input=None, chunk=1, workers=2):
+    """The run in one process and with workers: (exit code, stdout, stderr), checked equal."""
+    serial = invoke_with(0, *args, input=input, chunk=chunk)
+    assert pools == []
+    parallel = invoke_with(workers, *args, input=input, chunk=chunk)
+    assert len(pools) == 1 and len(pools[0]) > 1, "the workers did not start"
+    assert parallel.exception is None or isinstance(parallel.exception, SystemExit), parallel.exception
+    assert (parallel.exit_code, parallel.stdout_bytes, parallel.stderr) == \
+        (serial.exit_code, serial.stdout_bytes, serial.stderr)
+    assert multiprocessing.active_children() == []  # every worker ended and was waited for
+    pools.clear()
+    return serial
+
+
+# lines 1-4 are done in the main process (chunks of one line); everything worth seeing comes later
+MIXED = ['{"a": 2, "b": 1}', '{"a": 1, "b": 2}', '{"a": 2.5, "b": 3}', '{"a": 4, "b": 5}',
+         '{"a": 3, "b": 0}', '', '{"a": 3, "b": 2', '{"a": -1, "b": 2}', '  {"a": 0.5, "b": -3}\t',
+         '{"a": 4}', '[1, 2]', '{"a": 1, "b": 0}', '{"a": 1e999, "b": 1}', '   ', '{"a": 6, "b": 7}\r',
+         '{"a": 1, "b": 1, "c": 3}', '{"a": "1", "b": 1}'] + \
+        ['{"a": %r, "b": %r}' % (0.25 + k / 7, (k % 9) - 4) for k in range(40)]
+
+
+@needs_fork
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7])
+def test_workers_give_the_same_output_errors_kinks_and_exit_code(pools, chunk):
+    program = "y = log(a)*(b+1) + relu(b) - abs(a - 3)"
+    result = both_ways(pools, "eval", program, "--batch", "-", input="\n".join(MIXED) + "\n", chunk=chunk)
+    assert result.exit_code == 1
+    docs = lines_of(result)
+    assert len(docs) == len(MIXED) - 2  # two blank lines
+    assert sum("error" in d for d in docs) == 7
+    assert result.stderr.startswith("warning: ")  # kinks of relu and abs, the first at line 5
+    assert "of 55 points landed on a kink" in result.stderr and "input line 5:" in result.stderr
+    assert "error: 7 of 55 points failed" in result.stderr and "input line 7:" in result.stderr
+
+
+@needs_fork
+def test_workers_on_a_csv_file_with_bad_rows_and_a_late_header(pools, tmp_path):
+    rows = ["", " ", "", "", "", "b,a"] + [f"{k % 5 - 2},{k / 3}" for k in range(60)] + ["1", "x,2", "nan,1", "2,3"]
+    path = tmp_path / "points.csv"
+    path.write_text("\r\n".join(rows) + "\r\n")
+    result = both_ways(pools, "eval", LECTURE, "--batch", str(path))
+    assert result.exit_code == 1
+    assert [d["line"] for d in lines_of(result)][:2] == [7, 8]  # the header is read in the main process
+
+
+@needs_fork
+def test_workers_with_constants_wrt_output_and_domain_errors(pools):
+    points = [(x / 3,) for x in range(-6, 30)]
+    text = ndjson(points, ("x",))
+    both_ways(pools, "eval", "c = log(x)*k; d = c*x", "--k", "2", "--wrt", "x,c", "--output", "d", "--batch", "-",
+              input=text, chunk=4)
+    both_ways(pools, "eval", "y = sin(x)*exp(-x^2/2) + tanh(x)", "--batch", "-", input=text, chunk=3)
+
+
+@needs_fork
+def test_a_long_input_goes_to_the_workers_in_tasks_of_whole_chunks(pools):
+    text = ndjson([(k, k + 1) for k in range(100)])
+    both_ways(pools, "eval", LECTURE, "--batch", "-", input=text, chunk=3, workers=3)
+    step = 3 * batch_workers.TASK
+    invoke_with(2, "eval", LECTURE, "--batch", "-", input=text, chunk=3)
+    first = 1 + 3 * batch_module.SERIAL
+    assert pools[0][0][0] == first
+    assert pools[0] == [(n, min(step, 101 - n)) for n in range(first, 101, step)]
+
+
+def test_a_short_input_starts_no_worker(pools):
+    text = ndjson([(k, k + 1) for k in range(10)])
+    for workers, chunk in ((2, 4096), (2, 3), ("", 3), (1, 1), (0, 1)):
+        result = invoke_with(workers, "eval", LECTURE, "--batch", "-", input=text, chunk=chunk)
+        assert result.exit_code == 0 and len(lines_of(result)) == 10
+    assert pools == []
+
+
+@pytest.mark.parametrize("text, count", [("0", 0), ("1", 1), ("3", 3), (" 2 ", 2), ("-1", 0), ("many", 2), ("", 2)])
+def test_the_number_of_workers(monkeypatch, text, count):
+    """CGRAD_BATCH_WORKERS (0 or 1: none), by default one per CPU and at most 2; none without fork."""
+    monkeypatch.setenv("CGRAD_BATCH_WORKERS", text)
+    monkeypatch.setattr(batch_workers, "_can_fork", lambda: True)
+    monkeypatch.setattr(batch_workers, "_cpus", lambda: 4)
+    assert batch_workers.worker_count() == count
+    monkeypatch.setattr(batch_workers, "_cpus", lambda: 1)  # the default: one per CPU
+    assert batch_workers.worker_count() == (1 if text in ("", "many") else count)
+    monkeypatch.setattr(batch_workers, "_can_fork", lambda: False)
+    assert batch_workers.worker_count() == 0
+
+
+def _raise_in_chunk(monkeypatch, when):
+    """Batch.chunk raises for the chunk that starts at line 9 -- inherited by the workers, which are forks."""
+    chunk = batch_module.Batch.chunk
+    main = os.getpid()
+
+    def failing(self, lines, start, fmt):
+        if start == 9 and when(main):
+            raise ZeroDivisionError("a bug in a chunk")
+        return chunk(self, lines, start, fmt)
+
+    monkeypatch.setattr(batch_module.Batch, "chunk", failing)
+
+
+@needs_fork
+def test_an_exception_in_a_worker_is_an_internal_error_as_in_one_process(pools, monkeypatch):
+    _raise_in_chunk(monkeypatch, lambda main: True)
+    text = ndjson([(k, k + 1) for k in range(60)])
+    serial = invoke_with(0, "eval", LECTURE, "--batch", "-", input=text, chunk=2)
+    parallel = invoke_with(2, "eval", LECTURE, "--batch", "-", input=text, chunk=2)
+    assert len(pools) == 1
+    for result in (serial, parallel):
+        assert result.exit_code == 70
+        assert "internal error: ZeroDivisionError: a bug in a chunk" in result.stderr
+        assert [d["line"] for d in lines_of(result)] == list(range(1, 9))  # what came before is out
+    assert parallel.stderr == serial.stderr
+    assert multiprocessing.active_children() == []
+
+
+@needs_fork
+def test_a_worker_that_dies_is_an_internal_error_not_a_hang(pools, monkeypatch):
+    _raise_in_chunk(monkeypatch, lambda main: os.getpid() != main and os._exit(9))
+    text = ndjson([(k, k + 1) for k in range(60)])
+    result = invoke_with(2, "eval", LECTURE, "--batch", "-", input=text, chunk=2)
+    assert len(pools) == 1
+    assert result.exit_code == 70
+    assert "internal error: WorkerError: --batch worker process" in result.stderr
+    assert "ended unexpectedly (exit code 9)" in result.stderr
+    assert [d["line"] for d in lines_of(result)] == list(range(1, 9))
+    assert multiprocessing.active_children() == []
+
+
+def _big(tmp_path, n=20_000):
+    path = tmp_path / "big.jsonl"
+    path.write_text(ndjson([(k / 7, 1 - k / 11) for k in range(n)]))
+    return path
+
+
+@needs_fork
+@pytest.mark.parametrize("reader", ["head -1", "head -c 300000"])
+def test_a_reader_that_leaves_ends_the_run_quietly_with_workers(tmp_path, reader):
+    """`cgrad ... | head -1`: stdout closes early, while the workers are busy (tasks of 64 lines here)."""
+    path = _big(tmp_path)
+    command = f"'{CGRAD}' eval '{LECTURE}' --batch '{path}' | {reader} > '{tmp_path / 'out'}'; " \
+              "echo ${PIPESTATUS[0]}"
+    env = {**_env(), "CGRAD_BATCH_CHUNK": "64", "CGRAD_BATCH_WORKERS": "2"}
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=60)
+    assert result.stdout == "0\n" and result.stderr == ""
+    first = (tmp_path / "out").read_bytes().split(b"\n")[0]
+    assert json.loads(first) == {"line": 1, "value": 2.0, "gradients": {"a": 2.0, "b": 3.0}}
+
+
+@needs_fork
+def test_workers_give_the_same_file_as_one_process(tmp_path):
+    path = _big(tmp_path, 30_000)
+    outputs = []
+    for workers in ("0", "2"):
+        env = {**_env(), "CGRAD_BATCH_CHUNK": "500", "CGRAD_BATCH_WORKERS": workers}
+        result = subprocess.run([str(CGRAD), "eval", LECTURE, "--batch", str(path)], capture_output=True, env=env,
+                                timeout=60)
+        assert result.returncode == 0 and result.stderr == b""
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") == 30_000
+
+
+@needs_fork
+def test_results_stream_out_with_workers_and_ctrl_c_ends_the_run_quietly():
+    """One line at a time on a pipe, each answered before the next is written, past the start of the workers;
+    then Ctrl-C (SIGINT to the process group, as a terminal sends it): exit 130, nothing on stderr."""
+    import signal
+
+    env = {**_env(), "CGRAD_BATCH_CHUNK": "1", "CGRAD_BATCH_WORKERS": "2"}
+    # SIGINT as a terminal would have it: a shell runs a background job (pytest ... &) with SIGINT ignored, and
+    # a Python started so keeps ignoring it
+    process = subprocess.Popen([str(CGRAD), "eval", LECTURE, "--batch", "-"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    try:
+        for k in range(1, 3 * batch_module.SERIAL):
+            process.stdin.write(b'{"a": %d, "b": 1}\n' % k)
+            process.stdin.flush()
+            assert json.loads(lines.get(timeout=30)) == {"line": k, "value": 2.0 * (k + 1),
+                                                         "gradients": {"a": 2.0, "b": k + 3.0}}
+        workers = _children(process.pid)
+        assert len(workers) == 2  # the workers are there
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+        assert process.stderr.read() == b""
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # ended and waited for
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _children(pid: int) -> list:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        pytest.skip("no /proc children list")
+
+
+@needs_fork
+def test_workers_start_for_a_file_only_when_enough_of_it_is_left(pools, tmp_path):
+    """Past the first SERIAL chunks, a file of known size needs PAYS chunks' worth of lines left (by the
+    length of the lines so far); on a pipe the size is not known and the workers start anyway."""
+    chunk = 2
+    needed = chunk * (batch_module.SERIAL + batch_module.PAYS)
+    path = tmp_path / "points.jsonl"
+    for n, started in ((needed - 10, 0), (needed + 10, 1)):
+        path.write_text(ndjson([(k, k + 1) for k in range(n)]))
+        result = invoke_with(2, "eval", LECTURE, "--batch", str(path), chunk=chunk)
+        assert result.exit_code == 0 and len(lines_of(result)) == n
+        assert len(pools) == started
+        pools.clear()
+
+
+@needs_fork
+def test_when_the_workers_cannot_all_be_forked_the_run_goes_on_in_one_process(pools, monkeypatch):
+    start = batch_workers.Pool.start
+
+    def failing(self, workers):
+        start(self, workers)  # some are there...
+        raise OSError(11, "Resource temporarily unavailable")  # ...and the last fork failed
+
+    monkeypatch.setattr(batch_workers.Pool, "start", failing)
+    text = ndjson([(k / 3, k % 5) for k in range(40)])
+    serial = invoke_with(0, "eval", LECTURE, "--batch", "-", input=text)
+    result = invoke_with(2, "eval", LECTURE, "--batch", "-", input=text)
+    assert len(pools) == 1 and pools[0] == []  # a pool was made, and given nothing
+    assert (result.exit_code, result.stdout_bytes, result.stderr) == (0, serial.stdout_bytes, "")
+    assert multiprocessing.active_children() == []
