@@ -202,17 +202,17 @@ def forward(graph: Graph, inputs: dict) -> list:
     check_inputs(graph, inputs)
     tensor = uses_tensors(graph, inputs)
     v = [0.0] * len(graph)
-    for i, value in graph.consts.items():
-        v[i] = value
     if tensor:
         np = _numpy()
-        for i, value in graph.consts.items():  # sum(2) too: every value an array, 0-d for a number
+        for i, value in graph.consts.items():  # every value an array (0-d for a number), so sum(2) works
             v[i] = np.asarray(value, dtype=float)
         for name, i in graph.inputs.items():
             v[i] = np.asarray(inputs[name], dtype=float)
         infer_shapes(graph, v)
         code, numerics = array_code(graph), np.errstate(all="raise", under="ignore")
     else:
+        for i, value in graph.consts.items():
+            v[i] = value
         for name, i in graph.inputs.items():
             v[i] = float(inputs[name])
         code, numerics = graph.code, nullcontext()
@@ -288,7 +288,7 @@ def infer_shapes(graph: Graph, values: list) -> list:
 def _shape_error(graph: Graph, shapes: list, i: int, e: Exception) -> ShapeError:
     op, args = graph.ops[i], graph.args[i]
     parts = ", ".join(f"{graph.label(a, 24)} is {shape_text(shapes[a])}" for a in args
-                      if graph.ops[a].name not in ("const",) or shapes[a])
+                      if graph.ops[a].name != "const" or shapes[a])
     return ShapeError(f"shapes do not fit in {op.name}: {parts + ': ' if parts else ''}{e}, in {graph.text(i, 48)}"
                       f"{_call(graph, i)}",
                       source=graph.source, span=graph.spans[i], op=op.name,
@@ -308,6 +308,23 @@ def _call(graph: Graph, i: int) -> str:
     return f" (in the call {call_text(graph, i)})" if i in graph.calls else ""
 
 
+def _bad_element(graph: Graph, v: list, i: int) -> str:
+    """` (first at [1]: x = -1)`: where an elementwise op fails, so a student sees which element did it."""
+    np, args = _numpy(), graph.args[i]
+    with np.errstate(all="ignore"):
+        out = getattr(array_namespace(), graph.ops[i].name)(*[v[a] for a in args])
+    bad = np.argwhere(~np.isfinite(out))
+    if not len(bad):
+        return ""
+    k = tuple(int(j) for j in bad[0])
+    parts = []
+    for a in args:
+        x = np.broadcast_to(v[a], np.shape(out))
+        if graph.ops[a].name != "const" or graph.names[a] is not None:
+            parts.append(f"{graph.label(a)} = {show(x[k])}")
+    return f" (first at [{', '.join(map(str, k))}]: {', '.join(parts)})"
+
+
 def _first_non_finite(v: list, stop: int) -> int | None:
     """The first node before `stop` whose value is inf or nan: where an overflow happened."""
     return next((j for j in range(stop) if not math.isfinite(v[j])), None)
@@ -325,6 +342,8 @@ def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str |
         why = "divides by zero"
     else:
         why = "is undefined"
+    if derivative is None and op.vjp is None and any(hasattr(v[a], "shape") and v[a].shape for a in args):
+        shown += _bad_element(graph, v, i)
     return MathDomainError(f"{what} {why} at {shown}, in {graph.text(i, 48)}{_call(graph, i)}",
                            source=graph.source, span=graph.spans[i], node=i, op=op.name,
                            arguments=[{"text": graph.label(a), "value": to_json(v[a])} for a in args])

@@ -547,3 +547,14 @@ def test_tensor_errors_exit_2_with_a_caret(args, first, caret):
     assert lines[0].startswith(first), lines[0]
     assert lines[1] == "  " + args[0]
     assert lines[2].strip() == caret
+
+
+@pytest.mark.parametrize("src, inputs, fragment", [
+    ("y = sum(log(x - 1))", {"x": [2.0, 3.0, 0.5, 4.0]}, "(first at [2]: x - 1 = -0.5)"),
+    ("y = sum(W / v)", {"W": [[1.0, 2.0], [3.0, 4.0]], "v": [1.0, 0.0]}, "(first at [0, 1]: W = 2, v = 0)"),
+    ("y = sum(exp(x))", {"x": [1.0, 1000.0]}, "(first at [1]: x = 1000)"),
+])
+def test_a_math_error_over_an_array_names_the_first_bad_element(src, inputs, fragment):
+    with pytest.raises(MathDomainError) as info:
+        forward(parse(src), inputs)
+    assert info.value.exit_code == 3 and fragment in info.value.message, info.value.message
