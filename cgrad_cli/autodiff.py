@@ -114,11 +114,7 @@ def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
     """Run the graph forward at `inputs`, then backward from `output` (default: the last statement)."""
     out = graph.output if output is None else _lookup(graph, output, "output")
     if wrt is not None:
-        for name in wrt:
-            if not graph.needs_grad[_lookup(graph, name, "--wrt")]:  # k = 3: reverse mode never looks at k
-                raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
-                                       hint=f"to differentiate with respect to {name}, make it an input: "
-                                            f"remove its assignment and give --{name} VALUE")
+        wrt_nodes(graph, wrt)
     values = forward(graph, inputs)
     return backward(graph, values, out)
 
@@ -126,6 +122,17 @@ def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
 def uses_tensors(graph: Graph, inputs: dict) -> bool:
     """Does evaluating the program need arrays: tensor syntax in it, or an input given as an array?"""
     return graph.tensor or any(isinstance(value, list) or hasattr(value, "shape") for value in inputs.values())
+
+
+def wrt_nodes(graph: Graph, names) -> dict:
+    """{name: node} for --wrt names: each must exist and depend on an input."""
+    nodes = {name: _lookup(graph, name, "--wrt") for name in names}
+    for name, i in nodes.items():
+        if not graph.needs_grad[i]:  # k = 3: reverse mode never looks at k
+            raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
+                                   hint=f"to differentiate with respect to {name}, make it an input: "
+                                        f"remove its assignment and give --{name} VALUE")
+    return nodes
 
 
 def _lookup(graph: Graph, name: str, what: str) -> int:

@@ -60,7 +60,7 @@ import orjson  # the JSON of the batch path, in and out: the stdlib json module 
 
 from .autodiff import _finite_number, _inputs_hint
 from .batch_workers import start_pool, worker_count
-from .errors import CgradError, InputError, ProgramNameError, suggest
+from .errors import CgradError, InputError, suggest
 
 CHUNK = 4096  # lines evaluated together; CGRAD_BATCH_CHUNK overrides (the tests use tiny chunks)
 READ = 1 << 20  # bytes asked for per read; a pipe hands over what it has (at most 64 KiB on Linux)
@@ -139,7 +139,7 @@ class Batch:
     """The program, checked once, and what every chunk shares: the per-point inputs, the output template."""
 
     def __init__(self, graph, constants: dict, output: str | None, wrt: list | None):
-        from .autodiff import _lookup
+        from .autodiff import _lookup, wrt_nodes
 
         if graph.tensor:
             raise CgradError("--batch evaluates programs without tensor syntax only: this program uses tensors "
@@ -155,11 +155,7 @@ class Batch:
                 raise InputError(why, hint=suggest(name, graph.inputs) or _inputs_hint(graph))
         self.graph = graph
         self.out = graph.output if output is None else _lookup(graph, output, "output")
-        for name in wrt or ():
-            if not graph.needs_grad[_lookup(graph, name, "--wrt")]:
-                raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
-                                       hint=f"to differentiate with respect to {name}, make it an input: "
-                                            f"remove its assignment and give it in every point")
+        wrt_nodes(graph, wrt or ())
         self.output, self.wrt = output, wrt
         self.constants = {name: float(value) for name, value in constants.items()}
         self.names = [name for name in graph.inputs if name not in constants]  # given by each point

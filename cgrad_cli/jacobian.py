@@ -7,8 +7,7 @@ Each Jacobian is laid out output.shape + input.shape, as torch and JAX do.
 """
 from __future__ import annotations
 
-from .autodiff import _lookup, _numpy, backward, forward, infer_shapes
-from .errors import ProgramNameError
+from .autodiff import _lookup, _numpy, backward, forward, wrt_nodes
 from .graph import Graph
 
 LAYOUT = "output.shape + input.shape (torch, JAX); SymPy puts the input index first"
@@ -45,17 +44,11 @@ def jacobian(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
     np = _numpy()
     out = graph.output if output is None else _lookup(graph, output, "output")
     names = list(graph.inputs) if wrt is None else list(dict.fromkeys(wrt))
-    nodes = {name: _lookup(graph, name, "--wrt") for name in names}
-    for name, i in nodes.items():
-        if not graph.needs_grad[i]:
-            raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
-                                   hint=f"to differentiate with respect to {name}, make it an input: "
-                                        f"remove its assignment and give --{name} VALUE")
+    nodes = wrt_nodes(graph, names)
     values = forward(graph, inputs)
-    tensor = any(hasattr(x, "shape") for x in values)
-    shapes = infer_shapes(graph, values) if tensor else [()] * len(values)
+    shapes = {name: np.shape(values[i]) for name, i in nodes.items()}
     value = np.asarray(values[out], dtype=float)
-    jac = {name: np.zeros(value.shape + tuple(shapes[i])) for name, i in nodes.items()}
+    jac = {name: np.zeros(value.shape + shapes[name]) for name in nodes}
     warnings = None
     for k in np.ndindex(value.shape):  # () once for a scalar output
         seed = None
@@ -67,5 +60,4 @@ def jacobian(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
             warnings = ev.warnings  # the same kinks on every sweep: which nodes are reached does not depend on k
         for name, i in nodes.items():
             jac[name][k] = ev.grad(i)
-    return Jacobians(graph, out, value, jac, {name: tuple(shapes[i]) for name, i in nodes.items()},
-                     warnings or [])
+    return Jacobians(graph, out, value, jac, shapes, warnings or [])
