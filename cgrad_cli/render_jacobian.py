@@ -12,7 +12,6 @@ from .autodiff import CONVENTIONS
 from .jacobian import LAYOUT, Jacobians
 from .symbolic import number
 
-SCHEMA = "https://cgrad.dev/schemas/jacobian-1.json"
 LAYOUT_NOTE = ("rows: output index, columns: input index — the layout torch and JAX use; "
                "SymPy's jacobian puts the input's index first")
 _LETTERS = "ijklmnopqrstuvwxyzabcdefgh"

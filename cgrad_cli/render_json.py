@@ -19,9 +19,6 @@ from . import __version__
 from .autodiff import CONVENTIONS, Evaluation, call_text, to_json
 from .ops import shape_text
 
-SCHEMA = "https://cgrad.dev/schemas/eval-1.json"
-
-
 # --- the envelope every command's --json document shares ------------------------------------------------------
 # Each document starts with "$schema" (the $id of cgrad_cli/schemas/NAME.schema.json) and "version", carries
 # "source" when a program was given, and lists "warnings" as {"node": id or null, "kind", "message"} objects.
@@ -29,6 +26,9 @@ SCHEMA = "https://cgrad.dev/schemas/eval-1.json"
 def schema_id(name: str) -> str:
     """The $id of cgrad_cli/schemas/NAME.schema.json, which the document's "$schema" repeats."""
     return f"https://cgrad.dev/schemas/{name}-1.json"
+
+
+SCHEMA = schema_id("eval")
 
 
 def header(name: str) -> dict:
