@@ -427,21 +427,6 @@ def rnn_floor(Wh, Wx, h0, xs):
     return C, {"Wh": dWh, "Wx": dWx, "h0": dh, "xs": dxs}
 
 
-def as_lists(arrays):
-    return {k: v.tolist() if hasattr(v, "tolist") else v for k, v in arrays.items()}
-
-
-def library_inputs(graph, arrays):
-    """The inputs as the library takes them: numpy arrays if forward() accepts them, else nested lists."""
-    from cgrad_cli import CgradError
-
-    try:
-        forward(graph, arrays)
-        return arrays, "numpy arrays"
-    except CgradError:
-        return as_lists(arrays), "nested lists"
-
-
 def grad_error(ev, floor_grads):
     """max |cgrad - floor| over every gradient entry, after checking they agree to 1e-9 (relative or absolute)."""
     import numpy as np
@@ -465,6 +450,32 @@ def fwd_bwd(graph, inputs):
     return t1 - t0, t2 - t1, ev
 
 
+def time_example(runs, graph, inputs, floor, arrays):
+    """One example into `runs`: cgrad's input checks, forward and backward, then the numpy floor."""
+    runs["checks"].append(timed(check_inputs, graph, inputs)[0])  # the part of forward that validates inputs
+    f, b, ev = fwd_bwd(graph, inputs)
+    runs["fwd"].append(f)
+    runs["bwd"].append(b)
+    runs["total"].append(f + b)
+    t, (C, grads) = timed(floor, **arrays)
+    runs["floor"].append(t)
+    return ev, C, grads
+
+
+def medians(runs, ev, C, grads):
+    """ms medians of `runs`, the fastest runs beside them, after checking cgrad agrees with the floor."""
+    err = grad_error(ev, grads)
+    assert abs(ev.value - C) <= 1e-9 * abs(C), (ev.value, C)
+    fig = {key: 1e3 * statistics.median(ts) for key, ts in runs.items()}
+    fig["best"] = {key: 1e3 * min(runs[key]) for key in ("total", "floor")}
+    fig["best"]["ratio"] = fig["best"]["total"] / fig["best"]["floor"]
+    fig.update(max_grad_diff=err, ratio=fig["total"] / fig["floor"])
+    return fig
+
+
+RUNS = ("fwd", "bwd", "total", "checks", "floor")
+
+
 def classifier_bench(repeats):
     import numpy as np
 
@@ -473,31 +484,12 @@ def classifier_bench(repeats):
               "W2": rng.normal(size=(10, 100)) / 10, "b2": rng.normal(size=10) / 10, "r": 3.0}
     first_parse_s, g = timed(parse, CLASSIFIER)  # the first parse in the process: a cold start, as in the CLI
     parse_s = statistics.median(timed(parse, CLASSIFIER)[0] for _ in range(max(5, repeats // 10)))
-    inputs, kind = library_inputs(g, arrays)
-    lists = as_lists(arrays)
-    runs = {key: [] for key in ("fwd", "bwd", "total", "checks", "floor")}
-    if kind != "numpy arrays":
-        runs["floor+lists"] = []
+    runs = {key: [] for key in RUNS}
     for _ in range(repeats):
-        runs["checks"].append(timed(check_inputs, g, inputs)[0])  # the part of forward that validates inputs
-        f, b, ev = fwd_bwd(g, inputs)
-        runs["fwd"].append(f)
-        runs["bwd"].append(b)
-        runs["total"].append(f + b)
-        t, (C, grads) = timed(classifier_floor, **arrays)
-        runs["floor"].append(t)
-        if "floor+lists" in runs:
-            runs["floor+lists"].append(timed(lambda: classifier_floor(**{k: np.asarray(v, dtype=float)
-                                                                         for k, v in lists.items()}))[0])
-    err = grad_error(ev, grads)
-    assert abs(ev.value - C) <= 1e-9 * abs(C), (ev.value, C)
-    fig = {key: 1e3 * statistics.median(ts) for key, ts in runs.items()}
-    fig["best"] = {key: 1e3 * min(runs[key]) for key in ("total", "floor")}
-    fig["best"]["ratio"] = fig["best"]["total"] / fig["best"]["floor"]
-    fig.update(parse=1e3 * parse_s, first_parse=1e3 * first_parse_s, repeats=repeats, inputs=kind, nodes=len(g),
-               max_grad_diff=err, ratio=fig["total"] / fig["floor"])
-    if "floor+lists" in fig:
-        fig["ratio_vs_floor_with_lists"] = fig["total"] / fig["floor+lists"]
+        result = time_example(runs, g, arrays, classifier_floor, arrays)
+    fig = medians(runs, *result)
+    fig.update(parse=1e3 * parse_s, first_parse=1e3 * first_parse_s, repeats=repeats, inputs="numpy arrays",
+               nodes=len(g))
     return fig
 
 
@@ -509,28 +501,14 @@ def rnn_bench(steps, repeats, hidden=32, width=32):
               "Wx": rng.normal(size=(hidden, width)) / math.sqrt(width),
               "h0": rng.normal(size=hidden) / 2, "xs": rng.normal(size=(steps, width))}
     source = rnn_source(steps)
-    inputs = None
-    runs = {key: [] for key in ("parse", "fwd", "bwd", "total", "checks", "floor")}
+    runs = {key: [] for key in ("parse",) + RUNS}
     for _ in range(repeats):
         gc.collect()
         t, g = timed(parse, source)
         runs["parse"].append(t)
-        if inputs is None:
-            inputs, kind = library_inputs(g, arrays)
-        runs["checks"].append(timed(check_inputs, g, inputs)[0])
-        f, b, ev = fwd_bwd(g, inputs)
-        runs["fwd"].append(f)
-        runs["bwd"].append(b)
-        runs["total"].append(f + b)
-        t, (C, grads) = timed(rnn_floor, **arrays)
-        runs["floor"].append(t)
-    err = grad_error(ev, grads)
-    assert abs(ev.value - C) <= 1e-9 * abs(C), (ev.value, C)
-    fig = {key: 1e3 * statistics.median(ts) for key, ts in runs.items()}
-    fig["best"] = {key: 1e3 * min(runs[key]) for key in ("total", "floor")}
-    fig["best"]["ratio"] = fig["best"]["total"] / fig["best"]["floor"]
-    fig.update(T=steps, nodes=len(g), repeats=repeats, inputs=kind, max_grad_diff=err,
-               ratio=fig["total"] / fig["floor"],
+        result = time_example(runs, g, arrays, rnn_floor, arrays)
+    fig = medians(runs, *result)
+    fig.update(T=steps, nodes=len(g), repeats=repeats, inputs="numpy arrays",
                per_step={key: fig[key] / steps for key in ("parse", "total", "floor")})
     fig["best"]["total_per_step"] = fig["best"]["total"] / steps
     return fig
@@ -547,13 +525,10 @@ def tensors(quick):
                        ["cgrad forward", cls["fwd"]],
                        ["cgrad backward", cls["bwd"]], ["cgrad forward + backward", cls["total"]],
                        ["  of which forward's input checks", cls["checks"]],
-                       ["numpy floor (fwd + backprop)", cls["floor"]]]
-          + ([["numpy floor + converting the lists", cls["floor+lists"]]] if "floor+lists" in cls else []))
+                       ["numpy floor (fwd + backprop)", cls["floor"]]])
     print(f"   cgrad / floor: {cls['ratio']:.2f}x (target <= 2x);  best runs: {cls['best']['total']:.3g} ms / "
           f"{cls['best']['floor']:.3g} ms = {cls['best']['ratio']:.2f}x;  max |grad - floor| = "
           f"{cls['max_grad_diff']:.1e}")
-    if "floor+lists" in cls:
-        print(f"   cgrad / (floor + list conversion): {cls['ratio_vs_floor_with_lists']:.2f}x")
     rnn = [rnn_bench(T, 3 if quick else (21 if T >= 100 else 41)) for T in ((10, 30) if quick else (10, 30, 100))]
     print(f"\n   rnn: hidden 32, input 32, T steps via cell(h, x); ms, median of "
           f"{', '.join(str(f['repeats']) for f in rnn)} runs; inputs as {rnn[0]['inputs']}")
