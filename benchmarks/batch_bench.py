@@ -189,8 +189,8 @@ def end_to_end(sizes, repeats: int, workdir: Path) -> list:
 
 def loop(n: int) -> dict:
     """The same run as a Python loop of single evaluations: parse once, then one point at a time."""
-    from cgrad_cli.autodiff import evaluate
-    from cgrad_cli.parsing import parse
+    from cgrad_cli.core.autodiff import evaluate
+    from cgrad_cli.core.parsing import parse
 
     rng = random.Random(2)
     lines = [b'{"a": %r, "b": %r}' % (rng.uniform(-5, 5), rng.uniform(-5, 5)) for _ in range(n)]
@@ -214,9 +214,9 @@ def breakdown(chunks: int = 50) -> dict:
     """µs per point of each stage of a batch chunk, in process (the best of three passes)."""
     import numpy as np
 
-    from cgrad_cli.autodiff import backward
-    from cgrad_cli.batch import Batch, _gc_off
-    from cgrad_cli.parsing import parse
+    from cgrad_cli.core.autodiff import backward
+    from cgrad_cli.render.batch import Batch, _gc_off
+    from cgrad_cli.core.parsing import parse
 
     graph = parse(LECTURE)
     batch = Batch(graph, {}, None, None)

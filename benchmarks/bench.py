@@ -46,7 +46,7 @@ Every time is the median of several runs, taken with time.perf_counter.
    result's size as a DAG and written out as a tree (the expression swell).
 
 4. Lark alone: the same text parsed by cgrad's prebuilt Lark parser
-   (cgrad_cli/_parser.py) with a transformer whose rule methods all return
+   (cgrad_cli/core/_parser.py) with a transformer whose rule methods all return
    None, so the difference is what building the graph adds.  The method names
    are the rule aliases of the grammar plus `start` and `args`, the same set
    cgrad's own builder defines.  (A `__default__` cannot stand in for them:
@@ -95,8 +95,9 @@ import tracemalloc
 from pathlib import Path
 
 import cgrad_cli
-from cgrad_cli import _parser, backward, forward, parse
-from cgrad_cli.autodiff import check_inputs
+from cgrad_cli import backward, forward, parse
+from cgrad_cli.core import _parser
+from cgrad_cli.core.autodiff import check_inputs
 
 X0 = 0.3
 SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch")
@@ -352,9 +353,9 @@ def magnitude(n):
 
 def symbolic(n_chain, depth, timeout):
     """`cgrad diff` against SymPy's diff on the same programs: seconds, and the result's size."""
-    from cgrad_cli.derive import derivatives
-    from cgrad_cli.expr import children
-    from cgrad_cli.render_expr import to_program
+    from cgrad_cli.symbolic.derive import derivatives
+    from cgrad_cli.symbolic.expr import children
+    from cgrad_cli.symbolic.notation import to_program
 
     if importlib.util.find_spec("sympy") is None:
         print("\n5. symbolic diff: skipped (SymPy is not installed: pip install sympy)")

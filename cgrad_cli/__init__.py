@@ -9,9 +9,9 @@ The library API the CLI is built on:
 """
 __version__ = "0.1.0"
 
-from .autodiff import Evaluation, backward, evaluate, forward  # noqa: E402
+from .core.autodiff import Evaluation, backward, evaluate, forward  # noqa: E402
 from .errors import CgradError  # noqa: E402
-from .graph import Graph  # noqa: E402
-from .parsing import parse  # noqa: E402
+from .core.graph import Graph  # noqa: E402
+from .core.parsing import parse  # noqa: E402
 
 __all__ = ["parse", "evaluate", "forward", "backward", "Graph", "Evaluation", "CgradError", "__version__"]

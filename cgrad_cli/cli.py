@@ -86,7 +86,7 @@ def _report(ctx, message: str, doc: dict, code: int, exc: BaseException):
         traceback.print_exception(exc, file=sys.stderr)
     click.echo(message, err=True)
     if _wants_json(ctx):
-        from .render_json import dumps
+        from .render.json import dumps
 
         click.echo(dumps(doc), err=True)
     raise click.exceptions.Exit(code)

@@ -71,7 +71,7 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
       cgrad check examples/hw1.toml --answers examples/answers/ --junit grades.xml
       cgrad check examples/hw1.toml --answers submission.json --gradescope results.json
     """
-    from ..check import check, parse_expectation
+    from ..grading.check import check, parse_expectation
 
     first = next((w for w in words if not w.startswith("-")), None)
     if file is None and first is not None and first.endswith(".toml") and len(words) == 1:
@@ -89,12 +89,12 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
     for _, message in report.warnings:
         click.echo("warning: " + message, err=True)
     if as_json:
-        from ..check import report_json
-        from ..render_json import dumps
+        from ..render.check import report_json
+        from ..render.json import dumps
 
         sys.stdout.write(dumps(report_json(report)) + "\n")
     else:
-        from ..render_check import render
+        from ..render.check import render
 
         console().print(render(report))
     if not report.passed:
@@ -104,9 +104,9 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
 def _assignment(path, answers, junit_file, gradescope_file, as_json, expects):
     import os
 
-    from ..assignment import (answer_files, assignment_json, grade_file, grade_key, gradescope, junit,
-                              load_assignment)
-    from ..render_json import dumps
+    from ..grading.assignment import answer_files, grade_file, grade_key, load_assignment
+    from ..render.grades import assignment_json, gradescope, junit
+    from ..render.json import dumps
 
     if expects:
         raise InputError("--expect works with a program; an assignment file holds its own expectations")
@@ -122,7 +122,7 @@ def _assignment(path, answers, junit_file, gradescope_file, as_json, expects):
             raise InputError(f"no such answers file or folder: {answers}")
         grades = [grade_file(assignment, answers)]
         if grades[0].error:  # one student's malformed file is a plain error (a class run carries on)
-            from ..assignment import read_answers
+            from ..grading.assignment import read_answers
 
             read_answers(answers)
     else:
@@ -135,7 +135,7 @@ def _assignment(path, answers, junit_file, gradescope_file, as_json, expects):
     if as_json:
         sys.stdout.write(dumps(assignment_json(assignment, path, grades, class_run)) + "\n")
     else:
-        from ..render_check import render_class, render_grade
+        from ..render.check import render_class, render_grade
 
         console().print(render_class(grades, assignment.title) if class_run
                         else render_grade(grades[0], assignment.title))

@@ -74,7 +74,7 @@ def load(words, file, sets, inputs_file, scalar_only: str | None = None):
     `scalar_only` names a command that works on scalar programs only (the symbolic ones):
     a program with tensors is then refused with a message saying what to use instead.
     """
-    from ..parsing import parse
+    from ..core.parsing import parse
 
     program, inputs = split_words(words)
     for item in sets:

@@ -27,7 +27,7 @@ def parse_at(text: str | None) -> dict:
 def notation(out: str, wrt: str, order: int, latex: bool = False) -> str:
     """∂y/∂x, ∂²y/∂x², or \\frac{\\partial^{2} y}{\\partial x^{2}}."""
     if latex:
-        from ..render_expr import _Latex
+        from ..symbolic.notation import _Latex
 
         o, x, p = _Latex().var(out), _Latex().var(wrt), "" if order == 1 else f"^{{{order}}}"
         return f"\\frac{{\\partial{p} {o}}}{{\\partial {x}{p}}}"
@@ -44,7 +44,7 @@ def kinks_at(graph, point: dict, output: str | None) -> list:
     """(node id, message) for each kink the program meets at `point`, as `cgrad eval` warns about them:
     there the derivative's formula gives the convention's value (step(0) = 0 for relu, ...).  Empty when
     the program itself cannot be evaluated there (the point leaves out an input the derivative does not use)."""
-    from ..autodiff import evaluate
+    from ..core.autodiff import evaluate
     from ..errors import CgradError
 
     try:
@@ -76,9 +76,9 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
       cgrad diff "c=a+b; d=b+1; e=c*d" --keep --wrt b
       cgrad diff "y = x^3" --order 2 --latex
     """
-    from ..derive import as_program, derivatives, value_at
-    from ..expr import size
-    from ..render_expr import latex as to_latex, number as shown, text, to_program
+    from ..symbolic.derive import as_program, derivatives, value_at
+    from ..symbolic.expr import size
+    from ..symbolic.notation import latex as to_latex, number as shown, text, to_program
 
     graph, point = load(words, file, sets, inputs_file, scalar_only="diff")
     point.update(parse_at(at))
@@ -103,9 +103,9 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
         value = {name: value_at(program, f"d{k}_", point) for k, name in enumerate(results)}
     small = {name: size(d) <= INLINE for name, d in results.items()}
     if as_json:
-        from ..render_json import dumps
+        from ..render.json import dumps
 
-        from ..render_json import header, kink_warnings
+        from ..render.json import header, kink_warnings
 
         doc = {**header("diff"), "output": out, "output_node": output_node(graph, output), "order": order,
                "at": point or None, "derivatives": {

@@ -43,10 +43,10 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
     With --batch, values given on the command line are constants of every
     point (a line may not give them again); exit 1 if some line failed.
     """
-    from ..autodiff import evaluate
+    from ..core.autodiff import evaluate
 
     if batch is not None:
-        from ..batch import run
+        from ..render.batch import run
 
         if batch == "-" and (file == "-" or inputs_file == "-" or "-" in words):
             raise InputError("--batch -: the points and the program (or --inputs) cannot both come from stdin")
@@ -61,14 +61,14 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
     for _, message in ev.warnings:
         click.echo("warning: " + message, err=True)
     if as_json:
-        from ..render_json import document, dumps
+        from ..render.json import document, dumps
 
         sys.stdout.write(dumps(document(ev, wrt_names)) + "\n")
         return
-    from ..render_tree import render
+    from ..render.tree import render
 
     console().print(render(ev, wrt_names, depth))
     if not ev.differentiated:  # a vector output: values only, and what to do for derivatives
-        from ..render_json import non_scalar_note
+        from ..render.json import non_scalar_note
 
         click.echo("note: " + non_scalar_note(ev), err=True)

@@ -40,8 +40,8 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, as_markdown,
     """
     if as_markdown + as_latex + as_json > 1:
         raise click.UsageError("give at most one of --markdown, --latex and --json")
-    from ..autodiff import evaluate
-    from ..explain import explain
+    from ..core.autodiff import evaluate
+    from ..symbolic.explain import explain
 
     graph, inputs = load(words, file, sets, inputs_file, scalar_only="explain")
     wrt_names = names(wrt)
@@ -49,10 +49,10 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, as_markdown,
     for _, message in ev.warnings:
         click.echo("warning: " + message, err=True)
     ex = explain(ev, wrt_names, max_terms)
-    from .. import render_explain as render
+    from ..render import explain as render
 
     if as_json:
-        from ..render_json import dumps
+        from ..render.json import dumps
 
         sys.stdout.write(dumps(render.document(ex)) + "\n")
     elif as_markdown:

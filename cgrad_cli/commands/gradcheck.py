@@ -11,7 +11,7 @@ EXIT_MISMATCH = 1
 
 
 def _num(x: float) -> str:
-    from ..symbolic import number
+    from ..core.show import number
 
     return number(x)
 
@@ -24,13 +24,13 @@ _FLAG = {"ok": "✓ ok", "mismatch": "✗ MISMATCH", "kink": "⚠ kink", "domain
 
 
 def _shape(shape) -> str:
-    from ..ops import shape_text
+    from ..core.ops import shape_text
 
     return shape_text(shape) if len(shape) != 1 else str(shape[0])
 
 
 def render(check) -> str:
-    from ..symbolic import show
+    from ..core.show import show
 
     ev = check.evaluation
     g = ev.graph
@@ -140,7 +140,7 @@ def summary(check) -> str:
 
 
 def document(check) -> dict:
-    from ..render_json import header, kink_warnings
+    from ..render.json import header, kink_warnings
 
     ev = check.evaluation
     return {
@@ -165,7 +165,7 @@ def _input_warnings(check) -> list:
 
     Each is a "warnings" entry {node, kind, message} (node: the kink, or where x ± h left the domain; null
     when there is no such node) with the input's name, and for an array the indices of those elements."""
-    from ..render_json import warning
+    from ..render.json import warning
 
     out = []
     for r in check:
@@ -217,7 +217,7 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
       cgrad gradcheck "y = relu(x) + x" --x 0 --wrt x
       cgrad gradcheck "C = -log(softmax(W @ x)[r])" --W '[[1,2],[3,4]]' --x '[1,-1]' --r 0
     """
-    from ..gradcheck import EPS, check_gradients
+    from ..core.gradcheck import EPS, check_gradients
 
     graph, inputs = load(words, file, sets, inputs_file)
     check = check_gradients(graph, inputs, wrt=names(wrt), output=output, eps=EPS if eps is None else eps,
@@ -227,7 +227,7 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
     for w in _input_warnings(check):
         click.echo(f"warning: {w['input']}: {w['message']}", err=True)
     if as_json:
-        from ..render_json import dumps
+        from ..render.json import dumps
 
         sys.stdout.write(dumps(document(check)) + "\n")
     else:

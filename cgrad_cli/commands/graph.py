@@ -44,8 +44,8 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output, debug):
       cgrad graph "e=(a+b)*(b+1)" --a 2 --b 1 -o lecture.html
       cgrad graph "e=(a+b)*(b+1)" --a 2 --b 1 --format mermaid
     """
-    from ..autodiff import evaluate
-    from .. import render_graph
+    from ..core.autodiff import evaluate
+    from ..render import graph as render_graph
 
     ext = os.path.splitext(out)[1].lower() if out and out != "-" else ""
     if ext in IMAGES and fmt not in (None, "dot"):

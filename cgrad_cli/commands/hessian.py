@@ -15,9 +15,9 @@ def hessian(graph, point: dict, wrt: list, output: str | None = None) -> list:
     The gradient's formulas are a program; differentiating that program is the
     same reverse sweep again, and its formulas are evaluated at the point.
     """
-    from ..autodiff import check_inputs
-    from ..derive import as_program, derivatives, value_at
-    from ..expr import Exprs
+    from ..core.autodiff import check_inputs
+    from ..symbolic.derive import as_program, derivatives, value_at
+    from ..symbolic.expr import Exprs
 
     check_inputs(graph, point)
     space = Exprs(order=list(graph.inputs))
@@ -44,7 +44,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     Example:
       cgrad hessian "f = x^2*y + y^3" --x 1 --y 2
     """
-    from ..render_expr import number
+    from ..symbolic.notation import number
 
     graph, point = load(words, file, sets, inputs_file, scalar_only="hessian")
     wrt_names = names(wrt) or list(graph.inputs)
@@ -57,9 +57,9 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     rows = hessian(graph, point, wrt_names, output)
     out = output or graph.label(graph.output)
     if as_json:
-        from ..render_json import dumps
+        from ..render.json import dumps
 
-        from ..render_json import header, kink_warnings
+        from ..render.json import header, kink_warnings
         from .diff import kinks_at, output_node
 
         doc = {**header("hessian"), "output": out, "output_node": output_node(graph, output), "wrt": wrt_names,

@@ -28,18 +28,18 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
       cgrad jacobian "y = sigmoid(z)" --z '[0, 1]' --json | jq .jacobians.z
       cgrad jacobian "e=(a+b)*(b+1)" --a 2 --b 1
     """
-    from ..jacobian import jacobian
+    from ..core.jacobian import jacobian
 
     graph, inputs = load(words, file, sets, inputs_file)
     result = jacobian(graph, inputs, output=output, wrt=names(wrt))
     for _, message in result.warnings:
         click.echo("warning: " + message, err=True)
     if as_json:
-        from ..render_json import dumps
-        from ..render_jacobian import document
+        from ..render.json import dumps
+        from ..render.jacobian import document
 
         sys.stdout.write(dumps(document(result)) + "\n")
         return
-    from ..render_jacobian import render
+    from ..render.jacobian import render
 
     console().print(render(result))

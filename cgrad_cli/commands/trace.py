@@ -30,18 +30,18 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, limit, debug):
       cgrad trace "e=(a+b)*(b+1)" --a 2 --b 1 --wrt b
       cgrad trace "y = sin(x)*x" --x 0.5 --json | jq .gradients
     """
-    from ..forward_mode import trace
+    from ..core.forward_mode import trace
 
     graph, inputs = load(words, file, sets, inputs_file, scalar_only="trace")
     tr = trace(graph, inputs, output=output, wrt=names(wrt))
     for _, message in tr.evaluation.warnings:
         click.echo("warning: " + message, err=True)
     if as_json:
-        from ..render_json import dumps
-        from ..render_trace import document
+        from ..render.json import dumps
+        from ..render.trace import document
 
         sys.stdout.write(dumps(document(tr)) + "\n")
         return
-    from ..render_trace import render
+    from ..render.trace import render
 
     console().print(render(tr, limit))

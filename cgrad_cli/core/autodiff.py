@@ -1,0 +1,547 @@
+"""Forward (one loop up the tape) and reverse mode (one loop down it).
+
+The backward sweep applies each op's local-derivative rules (ops.py) and adds
+``∂out/∂node · ∂node/∂arg`` into the argument's gradient, so a node reached
+along several paths gets the sum over all of them -- the lecture's
+∂e/∂b = ∂e/∂c·∂c/∂b + ∂e/∂d·∂d/∂b.
+"""
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+from functools import partial
+
+from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
+from .graph import Graph, gc_paused
+from .ops import NUMERIC, BadIndex, Scatter, ShapeMismatch, array_namespace, shape_text
+from .show import show
+
+_NO_PARAMS: dict = {}
+
+# What cgrad does where a derivative does not exist; printed with results that land on a kink.
+CONVENTIONS = {
+    "policy": "pytorch",
+    "relu'(0)": 0,
+    "abs'(0)": 0,
+    "sign'(0)": 0,
+    "step'(0)": 0,
+    "max/min tie": "the gradient splits half and half between the tied arguments",
+    "note": "JAX differs at abs'(0) (it uses 1); homework keys that follow another framework can differ at kinks",
+}
+
+
+class Evaluation:
+    """A graph evaluated at one point: every node's value, local derivatives and gradient."""
+
+    def __init__(self, graph: Graph, output: int, values: list, grads: list | None, local: list, reached: list,
+                 warnings: list, shapes: list | None = None):
+        self.graph = graph
+        self.shapes = shapes  # each node's shape, for a program with tensors (None: every value is a float)
+        self.output = output  # the node differentiated
+        self.values = values  # value of each node
+        self.grads = grads  # ∂output/∂node for each node (0 off the output's subgraph); None: output not scalar
+        self.local = local  # per node: [∂node/∂arg per argument (None for a constant argument)], or None
+        self.reached = reached  # is the node in the output's subgraph?
+        self.warnings = warnings  # (node id, message) for each kink met, in tape order
+        self._paths = None
+
+    @property
+    def paths(self) -> list:
+        """Paths from the output down to each node, counted once when first asked for."""
+        if self._paths is None:
+            self._paths = count_paths(self.graph, self.output, self.reached)
+        return self._paths
+
+    @property
+    def value(self) -> float:
+        return self.values[self.output]
+
+    @property
+    def output_name(self) -> str:
+        return self.graph.label(self.output)
+
+    def gradients(self, wrt=None) -> dict:
+        """{name: ∂output/∂name} for the inputs, or for the names in `wrt` (inputs or assigned names)."""
+        g = self.graph
+        names = list(g.inputs) if wrt is None else wrt
+        return {name: self.grad(g.named[name]) for name in names}
+
+    def grad(self, i: int):
+        """∂output/∂node, shaped like the node (an array of zeros where nothing flows back)."""
+        grad = self.grads[i]
+        if self.shapes is not None and self.shapes[i] and not getattr(grad, "shape", ()):
+            return grad + self.values[i] * 0.0
+        return grad
+
+    def uses(self, i: int) -> list:
+        """[(consumer node, argument position, contribution)] for each use of node i on the output's subgraph.
+
+        The lecture's parameter sharing: treat each use as its own variable; the node's gradient is the
+        sum of these contributions (each already summed back to the node's shape).
+        """
+        g, out = self.graph, []
+        for j in range(i + 1, self.output + 1):
+            if not self.reached[j] or i not in g.args[j]:
+                continue
+            op, xs = g.ops[j], [self.values[a] for a in g.args[j]]
+            for k, a in enumerate(g.args[j]):
+                if a != i:
+                    continue
+                if op.vjp is not None:
+                    share = op.vjp(self._m(), self.grads[j], self.values[j], *xs, **g.params.get(j, _NO_PARAMS))[k]
+                    if share.__class__ is Scatter:
+                        share = share.dense()
+                elif self.local[j] is not None and self.local[j][k] is not None:
+                    share = self.grads[j] * self.local[j][k]
+                    if self.shapes is not None:
+                        share = _unbroadcast(share, xs[k])
+                else:
+                    share = None
+                if share is not None:
+                    out.append((j, k, share))
+        return out
+
+    def _m(self):
+        return array_namespace() if self.shapes is not None else NUMERIC
+
+    @property
+    def differentiated(self) -> bool:
+        """False when the output is not a scalar: then there is no gradient, only Jacobians."""
+        return self.grads is not None
+
+
+def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) -> Evaluation:
+    """Run the graph forward at `inputs`, then backward from `output` (default: the last statement)."""
+    out = graph.output if output is None else _lookup(graph, output, "output")
+    if wrt is not None:
+        wrt_nodes(graph, wrt)
+    values = forward(graph, inputs)
+    return backward(graph, values, out)
+
+
+def uses_tensors(graph: Graph, inputs: dict) -> bool:
+    """Does evaluating the program need arrays: tensor syntax in it, or an input given as an array?"""
+    return graph.tensor or any(isinstance(value, list) or hasattr(value, "shape") for value in inputs.values())
+
+
+def wrt_nodes(graph: Graph, names) -> dict:
+    """{name: node} for --wrt names: each must exist and depend on an input."""
+    nodes = {name: _lookup(graph, name, "--wrt") for name in names}
+    for name, i in nodes.items():
+        if not graph.needs_grad[i]:  # k = 3: reverse mode never looks at k
+            raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
+                                   hint=f"to differentiate with respect to {name}, make it an input: "
+                                        f"remove its assignment and give --{name} VALUE")
+    return nodes
+
+
+def _lookup(graph: Graph, name: str, what: str) -> int:
+    if name not in graph.named:
+        hint = suggest(name, graph.named) or "names in the program: " + ", ".join(graph.named)
+        raise ProgramNameError(f"{what}: the program has no name '{name}'", hint=hint)
+    return graph.named[name]
+
+
+def check_inputs(graph: Graph, inputs: dict) -> None:
+    """Every input given, no stray names, every value a finite number."""
+    missing = [name for name in graph.inputs if name not in inputs]
+    unknown = [name for name in inputs if name not in graph.inputs]
+    if unknown:
+        name = unknown[0]
+        if name in graph.named:
+            why = f"'{name}' is assigned in the program, so it cannot be given as an input"
+        else:
+            why = (f"the program has no input '{name}'" if len(unknown) == 1 else
+                   "the program has no inputs " + ", ".join(f"'{n}'" for n in unknown))
+        close = suggest(name, [n for n in graph.inputs if n not in inputs]) if name not in graph.named else None
+        raise InputError(why, hint=close or _inputs_hint(graph), unknown=unknown)
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        example = " ".join(f"--{n} VALUE" for n in missing)
+        raise InputError(f"missing value{s} for input{s} " + ", ".join(missing),
+                         hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
+    arrays = {}  # numpy arrays (library callers, --batch): checked together below
+    for name, value in inputs.items():
+        if hasattr(value, "dtype") and value.dtype.kind in "fiu":
+            arrays[name] = value
+        elif not (_finite_number(value) or isinstance(value, list) and _finite_array(value)):
+            raise _bad_value(name, value)
+    if arrays and not _finite_arrays(arrays.values()):
+        name = next(name for name, value in arrays.items() if not _finite_arrays([value]))
+        raise _bad_value(name, arrays[name])
+
+
+def _bad_value(name: str, value) -> InputError:
+    shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "..."
+    return InputError(f"the value of input '{name}' must be a finite number or an array of them "
+                      f"(rows of equal length), not {shown}")
+
+
+def _finite_array(value: list) -> bool:
+    """A rectangular nested list of finite numbers (walked with a stack, however deep)."""
+    shape, stack = {}, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list):
+            if shape.setdefault(depth, len(item)) != len(item) or not item:
+                return False
+            stack.extend((x, depth + 1) for x in item)
+        elif not _finite_number(item) or shape.setdefault(depth, None) is not None:
+            return False
+    return True
+
+
+def _finite_number(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float64, such as 10**400
+        return False
+
+
+def _inputs_hint(graph: Graph) -> str:
+    return "the program's inputs are " + (", ".join(graph.inputs) if graph.inputs else "none")
+
+
+def forward(graph: Graph, inputs: dict) -> list:
+    """Every node's value in tape order: floats, or numpy arrays when the program uses tensors."""
+    check_inputs(graph, inputs)
+    tensor = uses_tensors(graph, inputs)
+    v = [0.0] * len(graph)
+    if tensor:
+        np = _numpy()
+        for i, value in graph.consts.items():  # every value an array (0-d for a number), so sum(2) works
+            v[i] = np.asarray(value, dtype=float)
+        for name, i in graph.inputs.items():
+            v[i] = np.asarray(inputs[name], dtype=float)
+        infer_shapes(graph, v)
+        code, numerics = array_code(graph), np.errstate(all="raise", under="ignore")
+    else:
+        for i, value in graph.consts.items():
+            v[i] = value
+        for name, i in graph.inputs.items():
+            v[i] = float(inputs[name])
+        code, numerics = graph.code, nullcontext()
+    i = -1
+    try:
+        with gc_paused(), numerics:
+            for i, f, a, b in code:  # b: the second argument, -1 for none, -2 when `a` lists them all
+                v[i] = f(v[a]) if b == -1 else f(v[a], v[b]) if b >= 0 else f(*[v[k] for k in a])
+    except BadIndex as e:
+        raise InputError(f"{e}, in {graph.text(i, 48)}{_call(graph, i)}", source=graph.source,
+                         span=graph.spans[i]) from None
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, FloatingPointError) as e:
+        culprit = None if tensor else _first_non_finite(v, i)  # sin(x*1e200*1e200) fails at sin: 1e400 came first
+        if culprit is not None:
+            raise _domain_error(graph, v, culprit, OverflowError("overflow")) from None
+        raise _domain_error(graph, v, i, e) from None
+    if not tensor and not math.isfinite(sum(v)):  # 1e200*1e200 is inf, no exception; a finite sum: all finite
+        culprit = _first_non_finite(v, len(v))
+        if culprit is not None:
+            raise _domain_error(graph, v, culprit, OverflowError("overflow"))
+    return v
+
+
+def _numpy():
+    array_namespace()
+    from . import ops
+
+    return ops.np
+
+
+def array_code(graph: Graph) -> list:
+    """The forward program over numpy arrays: each node's numpy function, its parameters bound (made once)."""
+    if "array_code" not in graph.cache:
+        graph.cache["array_code"] = _array_code(graph)
+    return graph.cache["array_code"]
+
+
+def _array_code(graph: Graph) -> list:
+    m, params = array_namespace(), graph.params
+    code = []
+    for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
+        if not args:
+            continue
+        f = getattr(m, op.name)
+        if i in params:
+            f = partial(f, **params[i])
+        code.append((i, f, args[0], -1) if len(args) == 1 else (i, f, *args) if len(args) == 2 else (i, f, args, -2))
+    return code
+
+
+def infer_shapes(graph: Graph, values: list) -> list:
+    """Every node's shape, from the inputs' shapes alone: a mismatch is reported before anything is computed."""
+    from .ops import _broadcast
+
+    leaves = tuple(getattr(values[i], "shape", ()) for i in graph.inputs.values())
+    known = graph.cache.get("shapes")
+    if known is not None and known[0] == leaves:  # evaluated before at inputs of these shapes
+        return known[1]
+    shapes = []
+    for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
+        if not args:
+            shapes.append(getattr(values[i], "shape", ()))
+            continue
+        rule = op.shape or _broadcast
+        try:
+            shapes.append(rule(*[shapes[a] for a in args], **graph.params.get(i, _NO_PARAMS)))
+        except ShapeMismatch as e:
+            raise _shape_error(graph, shapes, i, e) from None
+    graph.cache["shapes"] = leaves, shapes
+    return shapes
+
+
+def _shape_error(graph: Graph, shapes: list, i: int, e: Exception) -> ShapeError:
+    op, args = graph.ops[i], graph.args[i]
+    parts = ", ".join(f"{graph.label(a, 24)} is {shape_text(shapes[a])}" for a in args
+                      if graph.ops[a].name != "const" or shapes[a])
+    return ShapeError(f"shapes do not fit in {op.name}: {parts + ': ' if parts else ''}{e}, in {graph.text(i, 48)}"
+                      f"{_call(graph, i)}",
+                      source=graph.source, span=graph.spans[i], op=op.name,
+                      shapes=[list(shapes[a]) for a in args])
+
+
+def call_text(graph: Graph, i: int) -> str | None:
+    """The source text of the user-function call that made node i (`cell(h1, x[1])`), or None."""
+    if i not in graph.calls:
+        return None
+    start, end = graph.calls[i]
+    return " ".join(graph.source[start:end].split())
+
+
+def _call(graph: Graph, i: int) -> str:
+    """` (in the call cell(h1, x[1]))` for a node a function call made."""
+    return f" (in the call {call_text(graph, i)})" if i in graph.calls else ""
+
+
+def _bad_element(graph: Graph, v: list, i: int) -> str:
+    """` (first at [1]: x = -1)`: where an elementwise op fails, so a student sees which element did it."""
+    np, args = _numpy(), graph.args[i]
+    with np.errstate(all="ignore"):
+        out = getattr(array_namespace(), graph.ops[i].name)(*[v[a] for a in args])
+    bad = np.argwhere(~np.isfinite(out))
+    if not len(bad):
+        return ""
+    k = tuple(int(j) for j in bad[0])
+    parts = []
+    for a in args:
+        x = np.broadcast_to(v[a], np.shape(out))
+        if graph.ops[a].name != "const" or graph.names[a] is not None:
+            parts.append(f"{graph.label(a)} = {show(x[k])}")
+    return f" (first at [{', '.join(map(str, k))}]: {', '.join(parts)})"
+
+
+def _first_non_finite(v: list, stop: int) -> int | None:
+    """The first node before `stop` whose value is inf or nan: where an overflow happened."""
+    return next((j for j in range(stop) if not math.isfinite(v[j])), None)
+
+
+def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str | None = None) -> MathDomainError:
+    op, args = graph.ops[i], graph.args[i]
+    shown = ", ".join(f"{graph.label(a)} = {show(v[a])}" for a in args
+                      if graph.ops[a].name != "const" or graph.names[a] is not None) or "its arguments"
+    what = f"the derivative of {op.name} ({derivative})" if derivative else op.name
+    if isinstance(e, OverflowError) or (isinstance(e, (ValueError, FloatingPointError)) and
+                                         ("range" in str(e) or "overflow" in str(e))):
+        why = "overflows float64"
+    elif isinstance(e, ZeroDivisionError) or "divide" in str(e):
+        why = "divides by zero"
+    else:
+        why = "is undefined"
+    if derivative is None and op.vjp is None and any(hasattr(v[a], "shape") and v[a].shape for a in args):
+        shown += _bad_element(graph, v, i)
+    return MathDomainError(f"{what} {why} at {shown}, in {graph.text(i, 48)}{_call(graph, i)}",
+                           source=graph.source, span=graph.spans[i], node=i, op=op.name,
+                           arguments=[{"text": graph.label(a), "value": to_json(v[a])} for a in args])
+
+
+def to_json(value):
+    """A value as JSON: a float, or nested lists for an array."""
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
+    """Reverse mode from node `out`: one sweep down the tape.
+
+    Each node passes ∂out/∂node · ∂node/∂arg down to its arguments; a local
+    derivative is only computed for an argument that depends on an input.  Over
+    arrays the same sweep runs with numpy: elementwise ops reuse their scalar rules
+    (a broadcast argument gets its gradient summed back to its shape), other tensor
+    ops give a vector-Jacobian product.  `seed` (∂out/∂out, default 1) picks one
+    element of a tensor output: that is one row of a Jacobian.
+    """
+    n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
+    tensor = graph.tensor or hasattr(values[out], "shape")  # arrays in the program, or given as inputs
+    shapes = [getattr(x, "shape", ()) for x in values] if tensor else None
+    g, local, reached = [0.0] * n, [None] * n, [False] * n
+    reached[out] = True
+    if seed is None and tensor and shapes[out]:  # no gradient of a vector: eval says to use jacobian
+        for i in range(out, -1, -1):
+            if reached[i]:
+                for a in argss[i]:
+                    reached[a] = True
+        return Evaluation(graph, out, v, None, local, reached, [], shapes)
+    g[out] = 1.0 if seed is None else seed
+    m, fit, numerics = (array_namespace(), _unbroadcast, _numpy().errstate(all="raise", under="ignore")) \
+        if tensor else (NUMERIC, None, nullcontext())
+    params = graph.params
+    i = out
+    silenced = False  # did a rule that silences numpy's errors run (pow's where-branches)?
+    try:
+        with gc_paused(), numerics:
+            for i in range(out, -1, -1):
+                args = argss[i]
+                if not args or not reached[i]:
+                    continue
+                op, gi, o = ops[i], g[i], v[i]
+                if op.vjp is not None:  # a tensor op: its vector-Jacobian product gives each argument's share
+                    if gi.__class__ is float and not gi:  # nothing flowed back here (an index, a constant)
+                        shares = [None] * len(args)
+                    else:
+                        shares = op.vjp(m, gi, o, *[v[a] for a in args], **params.get(i, _NO_PARAMS))
+                    for a, share in zip(args, shares):
+                        reached[a] = True
+                        if share is not None and needs[a]:
+                            _add_into(g, a, share, gi)
+                    continue
+                rules = op.partials
+                if fit is not None and op.array_partials is not None:
+                    rules = op.array_partials
+                    silenced = True
+                if len(args) == 2:  # the common case, spelled out: this loop is the hot path
+                    a, b = args
+                    x, y = v[a], v[b]
+                    da = rules[0](m, o, x, y) if needs[a] else None
+                    db = rules[1](m, o, x, y) if needs[b] else None
+                    local[i] = (da, db)
+                    reached[a] = reached[b] = True
+                    if fit is None:
+                        if da is not None:
+                            g[a] += gi * da
+                        if db is not None:
+                            g[b] += gi * db
+                    else:
+                        if da is not None:
+                            _add_into(g, a, fit(gi * da, x), gi)
+                        if db is not None:
+                            _add_into(g, b, fit(gi * db, y), gi)
+                else:
+                    xs = [v[a] for a in args]
+                    ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(rules, args))
+                    local[i] = ls
+                    for a, d, x in zip(args, ls, xs):
+                        reached[a] = True
+                        if d is not None:
+                            if fit is None:
+                                g[a] += gi * d
+                            else:
+                                _add_into(g, a, fit(gi * d, x), gi)
+    except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
+        raise _derivative_error(graph, v, i, e) from None
+    # Over arrays numpy raises on overflow, divide and invalid, so a gradient can only be inf or nan if a
+    # rule silenced those; inf anywhere on the way reaches the inputs' gradients.
+    if (silenced or not tensor) and not _all_finite([g[i] for i in graph.inputs.values()] if tensor else g,
+                                                    tensor):
+        i = next(i for i in range(n - 1, -1, -1) if not _all_finite([g[i]], tensor))
+        raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,
+                              span=graph.spans[i], node=i)
+    warnings = [(i, _kink_warning(graph, i)) for i in graph.kinks
+                if reached[i] and needs[i] and _any(ops[i].kink(*(v[a] for a in argss[i])))]
+    return Evaluation(graph, out, v, g, local, reached, warnings, shapes)
+
+
+def _add_into(g: list, a: int, share, gi) -> None:
+    """g[a] += share over arrays, copying as little as numpy allows.
+
+    Every array g holds is its own (made by an addition, or a fresh result adopted as it is), so
+    adding in place is safe; a view (a transpose, a broadcast, a slice of another gradient) is
+    copied when it arrives first.
+    """
+    acc = g[a]
+    if share.__class__ is Scatter:
+        if acc.__class__ is float:
+            g[a] = share.dense() + acc
+        else:
+            acc[share.key] += share.value
+    elif acc.__class__ is float and not acc and getattr(share, "base", 0) is None and share is not gi:
+        g[a] = share  # a fresh array nobody else holds: adopt it
+    else:
+        g[a] = acc + share if acc.__class__ is float or not acc.shape else _iadd(acc, share)
+
+
+def _iadd(acc, share):
+    acc += share
+    return acc
+
+
+def _unbroadcast(grad, x):
+    """A gradient summed back to the shape of `x`, the argument numpy broadcast to the output's shape."""
+    shape = getattr(x, "shape", ())
+    if getattr(grad, "shape", ()) == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    kept = tuple(k for k, size in enumerate(shape) if size == 1 and grad.shape[extra + k] != 1)
+    return grad.sum(axis=tuple(range(extra)) + tuple(extra + k for k in kept), keepdims=True).reshape(shape) \
+        if kept else grad.sum(axis=tuple(range(extra)))
+
+
+def _all_finite(values: list, tensor: bool) -> bool:
+    if not tensor:
+        return math.isfinite(sum(values)) or all(map(math.isfinite, values))
+    return _finite_arrays(values)
+
+
+def _finite_arrays(values) -> bool:
+    """No inf or nan in any of the arrays (or floats): a finite sum proves it, since nan and inf survive
+    a sum, without the pass that np.isfinite allocates for; an overflowing sum gets that closer look."""
+    np = _numpy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for x in values:
+            if not (math.isfinite(x) if x.__class__ is float else
+                    math.isfinite(x.sum()) or np.isfinite(x).all()):
+                return False
+    return True
+
+
+def _any(hit) -> bool:
+    return bool(hit.any()) if hasattr(hit, "any") else bool(hit)
+
+
+def count_paths(graph: Graph, out: int, reached: list) -> list:
+    """How many paths lead from `out` down to each node: the number of terms the chain rule sums.
+
+    A float, because it can be astronomical (a chain of shared nodes doubles it at every step).
+    """
+    paths = [0.0] * len(graph)
+    paths[out] = 1.0
+    argss = graph.args
+    for i in range(out, -1, -1):
+        if reached[i]:
+            p = paths[i]
+            for a in argss[i]:
+                paths[a] += p
+    return paths
+
+
+def _derivative_error(graph: Graph, v: list, i: int, e: Exception) -> MathDomainError:
+    """Which of node i's local derivatives failed, said in the user's terms."""
+    op, args = graph.ops[i], graph.args[i]
+    xs = [v[a] for a in args]
+    if op.vjp is not None or hasattr(v[i], "shape"):  # over arrays: name the first argument with a gradient
+        a = next((a for a in args if graph.needs_grad[a]), args[0])
+        return _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(a)}")
+    for rule, a in zip(op.partials, args):
+        if not graph.needs_grad[a]:
+            continue
+        try:
+            rule(NUMERIC, v[i], *xs)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(a)}")
+    return _domain_error(graph, v, i, e, derivative="")
+
+
+def _kink_warning(graph: Graph, i: int) -> str:
+    op = graph.ops[i]
+    line, col = graph.line_col(graph.spans[i][0])
+    return f"'{graph.text(i, 48)}' (line {line}, column {col}) is at a kink of {op.name}: using {op.convention}"

@@ -1,0 +1,380 @@
+"""Program text -> Graph, built directly while parsing.
+
+Lark's LALR parser calls the `_Builder` methods as it reduces each rule (an
+inline transformer), so no parse tree is made and nothing recurses on the
+depth of the program.  Each method appends at most one node to the tape and
+returns a reference ``(node id, start, end)``: the node and where this
+occurrence of it stands in the source (an inline transformer gets no `meta`,
+so positions come from the tokens).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from . import _parser as lark_runtime
+from ..errors import CgradError, ProgramNameError, ProgramSyntaxError, MathDomainError, suggest
+from .graph import Function, Graph, gc_paused
+from .ops import CONSTANTS, FUNCTIONS, OPS
+
+# How the expected-token list of a syntax error reads to a person.
+_TERMINALS = {
+    "NAME": "a name", "NUMBER": "a number", "LPAR": "'('", "RPAR": "')'", "MINUS": "'-'", "PLUS": "'+'",
+    "POW": "'^'", "STAR": "'*'", "SLASH": "'/'", "EQUAL": "'='", "COMMA": "','", "SEMICOLON": "';'",
+    "_NEWLINE": "a new line", "$END": "the end of the program", "LSQB": "'['", "RSQB": "']'", "COLON": "':'",
+    "AT": "'@'", "DOT": "'.'", "FUNCHEAD": "a function definition",
+}
+_OPERAND_END = {"NUMBER", "NAME", "RPAR", "RSQB"}
+_FUNCHEAD = re.compile(r"(\w+)\s*\((.*)\)\s*=", re.S)
+_SUPERSCRIPTS = set("⁰¹²³⁴⁵⁶⁷⁸⁹")
+_PLAIN = {ord(c): "^" + d for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")}
+
+
+def _binary(op):
+    def build(self, children):
+        (a, start, _), (b, _, end) = children
+        return self.g.add(op, (a, b), start, end), start, end
+    return build
+
+
+class _Builder:
+    """Rule callbacks: each turns its children's references into a new node."""
+
+    def __init__(self):
+        self.g: Graph | None = None  # the graph being built: the program's, or a function body's
+        self.program: Graph | None = None  # the program's graph
+        self.function: Function | None = None  # the function whose body is being read
+
+    add, sub, mul, div, matmul = (_binary(OPS[name]) for name in ("add", "sub", "mul", "div", "matmul"))
+
+    def pow(self, children):
+        (a, start, _), _tok, (b, _, end) = children
+        return self.g.add(OPS["pow"], (a, b), start, end), start, end
+
+    def neg(self, children):
+        minus, (a, _, end) = children
+        g = self.g
+        if g.ops[a] is _CONST and g.names[a] is None:  # -2 is the literal -2, not neg(2)
+            g.consts[a] = -g.consts[a]
+            g.spans[a] = (minus.start_pos, end)
+            return a, minus.start_pos, end
+        return g.add(OPS["neg"], (a,), minus.start_pos, end), minus.start_pos, end
+
+    def pos(self, children):
+        plus, (a, _, end) = children
+        return a, plus.start_pos, end
+
+    def paren(self, children):
+        lpar, (a, _, _), rpar = children
+        return a, lpar.start_pos, rpar.end_pos
+
+    def number(self, children):
+        (tok,) = children
+        value = float(tok)
+        if math.isinf(value):
+            raise MathDomainError(f"the number {tok} is too large for a 64-bit float",
+                                  source=self.g.source, span=(tok.start_pos, tok.end_pos), value=str(tok))
+        i = self.g.add(_CONST, (), tok.start_pos, tok.end_pos)
+        self.g.consts[i] = value
+        return i, tok.start_pos, tok.end_pos
+
+    def name(self, children):
+        (tok,) = children
+        g, start, end = self.g, tok.start_pos, tok.end_pos
+        i = g.named.get(tok)
+        if i is not None:
+            return i, start, end
+        if self.function is not None and tok not in CONSTANTS and tok not in FUNCTIONS:
+            # a name of the program inside a function body: Wh in cell(h, x) = tanh(Wh @ h + ...)
+            outer = self.program.named.get(tok)
+            if outer is None and tok not in self.program.functions:
+                outer = self._new_input(self.program, tok, start, end)
+            if outer is not None:
+                return self._outer(outer, start, end), start, end
+        if tok in CONSTANTS:
+            i = g.add(_CONST, (), start, end)
+            g.consts[i] = CONSTANTS[tok]
+            return i, start, end
+        if not tok.isascii() and _SUPERSCRIPTS.intersection(tok):
+            plain = tok.translate(_PLAIN).lstrip("^")
+            raise ProgramNameError(f"'{tok}' looks like a power: write {plain}", source=g.source, span=(start, end))
+        if tok in FUNCTIONS or tok in self.program.functions:
+            raise ProgramNameError(f"'{tok}' is a function: call it, as in {tok}(x)", source=g.source,
+                                   span=(start, end))
+        return self._new_input(g, tok, start, end), start, end
+
+    @staticmethod
+    def _new_input(g: Graph, tok, start: int, end: int) -> int:
+        name = str(tok)
+        i = g.add(_INPUT, (), start, end)
+        g.names[i] = name
+        g.named[name] = g.inputs[name] = i
+        return i
+
+    def _outer(self, node: int, start: int, end: int) -> int:
+        """The node standing for program node `node` in the graph being built (itself, outside a body)."""
+        fn = self.function
+        if fn is None:
+            return node
+        for inner, outer in fn.outer.items():
+            if outer == node:
+                return inner
+        inner = fn.body.add(_INPUT, (), start, end)
+        fn.body.names[inner] = self.program.names[node]
+        fn.body.named[self.program.names[node]] = inner
+        fn.outer[inner] = node
+        return inner
+
+    def call(self, children):
+        tok, args, rpar = children
+        g, start, end = self.g, tok.start_pos, rpar.end_pos
+        args = args or []
+        if tok in self.program.functions:
+            return self._inline(self.program.functions[tok], args, start, end), start, end
+        op = FUNCTIONS.get(tok)
+        if op is None:
+            known = sorted([*FUNCTIONS, *self.program.functions])
+            raise ProgramNameError(f"unknown function '{tok}'", source=g.source, span=(start, tok.end_pos),
+                                   hint=suggest(tok, known) or "functions: " + ", ".join(known))
+        least, most = max(op.arity, 1), op.arity if op.arity >= 0 else math.inf
+        if op.params:
+            least, most = least + op.params[1], most + op.params[2]
+        if not least <= len(args) <= most:
+            wanted = (f"{least}" if least == most else f"at least {least}" if most == math.inf
+                      else f"{least} to {most}")
+            usage = f" ({op.params[0]}: integer{'s' if op.params[2] > 1 else ''})" if op.params else ""
+            raise ProgramNameError(f"{tok}() takes {wanted} argument{'s' if most != 1 else ''}, got {len(args)}"
+                                   + usage, source=g.source, span=(start, end))
+        params = None
+        if op.params:
+            name, _, most_params = op.params
+            literals = args[op.arity:]
+            args = args[:op.arity]
+            values = self._literals(literals, f"{tok}()'s {name}")
+            if values:
+                params = {name: values[0] if most_params == 1 else tuple(values)}
+        return g.add(op, tuple(a for a, _, _ in args), start, end, params), start, end
+
+    def _literals(self, refs, what: str) -> list[int]:
+        """Integer literals used as parameters (an axis, a shape, a slice bound): their values.
+
+        They are folded into the op that uses them, so their nodes (the last on the tape) are taken back.
+        """
+        g, values = self.g, []
+        for i, start, end in refs:
+            value = g.consts.get(i) if g.names[i] is None else None
+            if not isinstance(value, float) or value != int(value):
+                raise ProgramSyntaxError(f"{what} must be an integer number such as 0 or -1",
+                                         source=g.source, span=(start, end))
+            values.append(int(value))
+        for i, _, _ in reversed(refs):
+            if i == len(g) - 1:
+                g.pop()
+        return values
+
+    def _inline(self, fn: Function, args, start: int, end: int) -> int:
+        """A call of a user function: a fresh copy of its body, the parameters bound to the arguments."""
+        g, body = self.g, fn.body
+        if len(args) != len(fn.params):
+            n = len(fn.params)
+            raise ProgramNameError(f"{fn.name}() takes {n} argument{'s' if n != 1 else ''}, got {len(args)}",
+                                   source=g.source, span=(start, end))
+        node = {p: a for p, (a, _, _) in zip(fn.params, args)}
+        for inner, outer in fn.outer.items():
+            node[inner] = self._outer(outer, start, end)
+        for k, (op, k_args, (s, e)) in enumerate(zip(body.ops, body.args, body.spans)):
+            if k in node:
+                continue
+            i = node[k] = g.add(op, tuple(node[a] for a in k_args), s, e, body.params.get(k))
+            if op is _CONST:
+                g.consts[i] = body.consts[k]
+            g.calls[i] = (start, end)
+        g.tensor = g.tensor or body.tensor
+        return node[fn.output]
+
+    def funchead(self, children):
+        (tok,) = children
+        g = self.g
+        name, params = _FUNCHEAD.fullmatch(tok).groups()
+        params = [p.strip() for p in params.split(",")] if params.strip() else []
+        span = (tok.start_pos, tok.start_pos + len(name))
+        taken = ("a built-in function" if name in FUNCTIONS else "a built-in constant" if name in CONSTANTS
+                 else "defined twice" if name in g.functions else "already a name in the program"
+                 if name in g.named else None)
+        if taken:
+            raise ProgramNameError(f"cannot define function '{name}': it is {taken}", source=g.source, span=span)
+        body = Graph(g.source)
+        for p in params:
+            if p in body.named or p in FUNCTIONS or p in CONSTANTS:
+                raise ProgramNameError(f"function '{name}': parameter '{p}' is "
+                                       + ("repeated" if p in body.named else "a built-in name"),
+                                       source=g.source, span=(tok.start_pos, tok.end_pos))
+            self._new_input(body, p, tok.start_pos, tok.end_pos)
+        self.function = Function(name, body, list(range(len(params))), (tok.start_pos, tok.end_pos))
+        self.g = body
+        return None
+
+    def define(self, children):
+        _, (i, _, end) = children
+        fn, self.function = self.function, None
+        fn.output = i
+        self.g = self.program
+        self.g.functions[fn.name] = fn
+        return None
+
+    def getitem(self, children):
+        (x, start, _), _lsqb, subscripts, rsqb = children
+        g, key, indices = self.g, [], []
+        for sub in reversed(subscripts):  # literal indices fold into the key, from the tape's end back
+            i = sub[0]
+            if isinstance(i, slice):
+                key.append(i)
+            elif (g.ops[i] is _CONST and g.names[i] is None and i == len(g) - 1
+                  and isinstance(g.consts[i], float) and g.consts[i].is_integer()):
+                key.append(self._literals([sub], "an index")[0])
+            else:
+                key.append(None)
+                indices.append(i)
+        end = rsqb.end_pos
+        return g.add(OPS["getitem"], (x, *reversed(indices)), start, end, {"key": tuple(reversed(key))}), start, end
+
+    def subscripts(self, children):
+        return children
+
+    def slice(self, children):
+        lo, colon, hi = children
+        bounds = [ref for ref in (lo, hi) if ref is not None]
+        values = iter(self._literals(bounds, "a slice bound"))
+        start = lo[1] if lo is not None else colon.start_pos
+        end = hi[2] if hi is not None else colon.end_pos
+        return slice(next(values) if lo is not None else None, next(values) if hi is not None else None), start, end
+
+    def attribute(self, children):
+        (x, start, _), tok = children
+        if tok != "T":
+            raise ProgramNameError(f"unknown attribute .{tok}: the only one is .T (the transpose)",
+                                   source=self.g.source, span=(tok.start_pos - 1, tok.end_pos))
+        return self.g.add(OPS["transpose"], (x,), start, tok.end_pos), start, tok.end_pos
+
+    def array(self, children):
+        lsqb, elements, rsqb = children
+        g, start, end = self.g, lsqb.start_pos, rsqb.end_pos
+        if not elements:
+            raise ProgramSyntaxError("an array needs at least one element, as in [1, 2]", source=g.source,
+                                     span=(start, end))
+        ids = [i for i, _, _ in elements]
+        g.tensor = True
+        if ids == list(range(len(g) - len(ids), len(g))) and all(
+                g.ops[i] is _CONST and g.names[i] is None for i in ids):  # [1, 2]: one literal
+            from .ops import array_namespace
+
+            array_namespace()
+            from .ops import np
+
+            values = [g.consts[i] for i in ids]
+            if len({np.shape(v) for v in values}) > 1:
+                raise ProgramSyntaxError("the rows of an array must all have the same length", source=g.source,
+                                         span=(start, end))
+            for _ in ids:
+                g.pop()
+            i = g.add(_CONST, (), start, end)
+            g.consts[i] = np.array(values, dtype=float)
+            return i, start, end
+        return g.add(OPS["stack"], tuple(ids), start, end), start, end
+
+    def args(self, children):
+        return children
+
+    def assign(self, children):
+        tok, (i, start, end) = children
+        g, name = self.g, str(tok)
+        span = (tok.start_pos, tok.end_pos)
+        if name in g.inputs:
+            first = g.line_col(g.spans[g.inputs[name]][0])
+            raise ProgramNameError(f"'{name}' is assigned here but was already used as an input "
+                                   f"(line {first[0]}, column {first[1]})", source=g.source, span=span,
+                                   hint="assign a name before using it, or rename one of them")
+        if name in g.named:
+            first = g.line_col(g.assigned_at[name])
+            raise ProgramNameError(f"'{name}' is assigned twice (first at line {first[0]}, column {first[1]})",
+                                   source=g.source, span=span, hint="give the second one a new name")
+        if name in FUNCTIONS or name in CONSTANTS:
+            raise ProgramNameError(f"'{name}' is a built-in {'function' if name in FUNCTIONS else 'constant'} "
+                                   "and cannot be assigned", source=g.source, span=span)
+        if name in g.functions:
+            raise ProgramNameError(f"'{name}' is a function defined above and cannot be assigned",
+                                   source=g.source, span=span)
+        if g.names[i] is not None:  # `d = c`: a second name gets a node of its own
+            i = g.add(_COPY, (i,), start, end)
+        g.names[i] = name
+        g.named[name] = i
+        g.assigned_at[name] = tok.start_pos
+        g.output = i
+        return None
+
+    def bare(self, children):
+        ((i, _, _),) = children
+        self.g.output = i
+        return None
+
+    def start(self, children):
+        return None
+
+
+_INPUT, _CONST, _COPY = OPS["input"], OPS["const"], OPS["copy"]
+_BUILDER = _Builder()
+_PARSER = None
+
+
+def parse(source: str) -> Graph:
+    """Parse a program into its graph.  Raises CgradError subclasses for bad programs."""
+    global _PARSER
+    if not source.isascii():
+        import unicodedata
+
+        source = unicodedata.normalize("NFC", source)  # ŷ typed as y + combining hat is the name ŷ
+    if _PARSER is None:
+        _PARSER = lark_runtime.Lark_StandAlone(transformer=_BUILDER)
+    graph = Graph(source)
+    _BUILDER.g = _BUILDER.program = graph
+    try:
+        with gc_paused():
+            _PARSER.parse(source)
+    except lark_runtime.UnexpectedInput as e:
+        raise _syntax_error(source, e) from None
+    finally:
+        _BUILDER.g = _BUILDER.program = _BUILDER.function = None
+    if graph.output is None:
+        raise ProgramSyntaxError("the program is empty: write an expression such as e = (a+b)*(b+1)")
+    return graph
+
+
+def _syntax_error(source: str, e) -> CgradError:
+    pos = e.pos_in_stream if e.pos_in_stream is not None else len(source)
+    if isinstance(e, lark_runtime.UnexpectedCharacters):
+        char = source[pos]
+        return ProgramSyntaxError(f"unexpected character {char!r}", source=source, span=(pos, pos + 1),
+                                  hint=_char_hint(char))
+    token = getattr(e, "token", None)
+    expected = sorted({_TERMINALS.get(t, t) for t in getattr(e, "expected", ()) or ()})
+    hint = "expected " + _or(expected) if expected else None
+    if token is None or token.type == "$END":
+        return ProgramSyntaxError("the program ends too early", source=source, span=(len(source), len(source)),
+                                  hint=hint)
+    prev = e.token_history[-1] if getattr(e, "token_history", None) else None
+    if prev is not None and prev.type in _OPERAND_END and token.type in ("NAME", "NUMBER", "LPAR"):
+        # `2x`, `2(a+b)`, `(a)(b)`: two operands side by side
+        hint = f"cgrad has no implicit multiplication: write {prev}*{token}" + ("…)" if token == "(" else "")
+    shown = "end of line" if token.type == "_NEWLINE" else repr(str(token))
+    return ProgramSyntaxError(f"unexpected {shown}", source=source, span=(pos, pos + max(1, len(token))),
+                              hint=hint)
+
+
+def _or(items):
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _char_hint(char):
+    if char == "!":
+        return "cgrad has no factorial"
+    return "names are letters, digits and _ (starting with a letter); numbers look like 2, 2.5, .5, 1e-3"

@@ -1,0 +1,29 @@
+"""How a value is written for people, in views and in messages: one formatter for every command."""
+from __future__ import annotations
+
+
+def number(x: float, digits: int = 6) -> str:
+    """A float as a person writes it: 2 not 2.0, 0.5, 1e-06, `digits` significant digits."""
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.{digits}g}"
+
+
+INLINE = 12  # arrays with more elements are shown by shape, least and greatest element
+
+
+def show(value) -> str:
+    """A value for people: 6 significant digits; a small array in full, a big one by shape, min and max."""
+    shape = getattr(value, "shape", ())
+    if not shape:
+        return number(float(value))
+    if value.size > INLINE:
+        from .ops import shape_text
+
+        kind = shape_text(shape) + ("" if len(shape) == 1 else " array")
+        return f"{kind} (min {number(float(value.min()))}, max {number(float(value.max()))})"
+    return _nested(value.tolist())
+
+
+def _nested(x) -> str:
+    return "[" + ", ".join(map(_nested, x)) + "]" if isinstance(x, list) else number(x)

@@ -1,0 +1,404 @@
+"""Assignment files: problems with programs, input sets and expected answers; grading students' answers.
+
+An assignment (TOML)::
+
+    title = "Homework 1"
+    rtol = 1e-5          # optional, for every problem (a problem may set its own)
+    atol = 1e-8
+    points = 20          # random points per formula; seed = 0
+
+    [problems.lecture]
+    title = "The lecture's graph"
+    program = "c = a+b; d = b+1; e = c*d"
+    at = { a = 2, b = 1 }          # one input set, or a list of them: at = [{...}, {...}]
+    score = 1                      # per quantity (default 1): partial credit per quantity
+    [problems.lecture.expect]      # quantity -> the key's answer (a number, an array or a formula)
+    e = 6
+    "de/db" = "a + 2*b + 1"
+
+Tensor programs work the same way: an input may be an array (``at = { W = [[1, 2],
+[3, 4]], x = [1, -1], r = 1 }``) and an answer an array (``y = [0.5, 0.5]``, or the
+string ``"[0.5, 0.5]"``) or a formula with arrays (``"dC/dz" = "y - onehot(r, 2)"``);
+a derivative dOUT/dNAME needs a scalar OUT.
+
+A student's answers (TOML or JSON) map problem -> quantity -> answer.  Every
+answer is checked against cgrad (reverse mode) at every input set of its problem,
+formulas also at the random points (check.py), and earns the quantity's score
+only if it holds everywhere.  The key's own answers are checked the same way
+(`cgrad check hw1.toml`), so a wrong key is caught before grading.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+from .check import ATOL, POINTS, RTOL, SEED, ExpectationError, Expectation, Quantity, check, parse_answer, \
+    parse_quantity, shape_words
+from ..errors import CgradError, EXIT_USAGE
+
+
+class AssignmentError(CgradError):
+    """A malformed assignment or answers file: names the file, the line and the key."""
+
+    kind = "file"
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, file: str, line: int | None = None, key: str | None = None,
+                 hint: str | None = None):
+        where = file + (f", line {line}" if line else "") + (f", key {key}" if key else "")
+        super().__init__(f"{where}: {message}", hint=hint, file=file, line=line, key=key)
+        self.file, self.line, self.key, self.reason = file, line, key, message
+
+
+@dataclass
+class Problem:
+    id: str
+    title: str
+    graph: object
+    sets: list  # input sets: [{name: value}]
+    expect: dict  # Quantity -> (key as written, the key's answer)
+    score: float = 1.0
+    rtol: float = RTOL
+    atol: float = ATOL
+
+
+@dataclass
+class Assignment:
+    path: str
+    title: str
+    problems: list
+    points: int = POINTS
+    seed: int = SEED
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.score * len(p.expect) for p in self.problems)
+
+
+@dataclass
+class Item:
+    """One quantity of one problem, graded."""
+    problem: str
+    quantity: str  # ∂e/∂b
+    answer: str | None  # as given (None: no answer)
+    score: float
+    max_score: float
+    output: str  # what happened, in words
+
+    @property
+    def passed(self) -> bool:
+        return self.score == self.max_score
+
+
+@dataclass
+class Grade:
+    name: str  # the student (file stem), or the key
+    path: str
+    items: list = field(default_factory=list)
+    error: str | None = None  # a file that could not be read: scored 0
+    warnings: list = field(default_factory=list)  # (problem id, node id, message) per kink met while grading
+
+    @property
+    def score(self) -> float:
+        return sum(i.score for i in self.items)
+
+    @property
+    def max_score(self) -> float:
+        return sum(i.max_score for i in self.items)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(i.passed for i in self.items)
+
+
+# --- reading files ------------------------------------------------------------------------------------------
+
+def _read_data(path: str) -> tuple[dict, str]:
+    """A TOML or JSON file as (data, text); AssignmentError naming the file and line when it is not one."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise AssignmentError(f"cannot read it: {e.strerror}", file=path) from None
+    except UnicodeDecodeError:
+        raise AssignmentError("not UTF-8 text", file=path) from None
+    if path.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except ValueError as e:
+            raise AssignmentError(f"not valid JSON: {e.msg}", file=path, line=getattr(e, "lineno", None)) from None
+    else:
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            m = re.search(r"\(at line (\d+), column \d+\)", str(e))
+            raise AssignmentError("not valid TOML: " + re.sub(r"\s*\(at .*?\)", "", str(e)), file=path,
+                                  line=int(m.group(1)) if m else None) from None
+    if not isinstance(data, dict):
+        raise AssignmentError("must hold a table (an object) of problems", file=path, line=1)
+    return data, text
+
+
+def line_of(text: str, *keys: str) -> int | None:
+    """The line (from 1) where the last of `keys` is written, looking for each key after the one before it.
+
+    A key counts where it is defined (`key = ...`, `"key": ...`) or named in a table header
+    (`[problems.key]`); else where it first appears in quotes.  None when it is not found.
+    """
+    lines = text.splitlines()
+    start, found = 0, None
+    for k in keys:
+        q = re.escape(k)
+        defn = re.compile(rf"""^\s*(["']?){q}\1\s*[=:]""")
+        quoted = re.compile(rf"""["']{q}["']""")
+
+        def header(line):
+            m = re.match(r"\s*\[\[?(.*?)\]\]?\s*(#.*)?$", line)
+            return m is not None and k in [part.strip().strip("\"'") for part in m.group(1).split(".")]
+
+        hit = next((n for n in range(start, len(lines)) if defn.search(lines[n]) or header(lines[n])), None)
+        if hit is None:
+            hit = next((n for n in range(start, len(lines)) if quoted.search(lines[n])), None)
+        if hit is None:
+            return found
+        start, found = hit, hit + 1
+    return found
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def load_assignment(path: str) -> Assignment:
+    from ..core.autodiff import forward
+    from ..core.parsing import parse
+
+    data, text = _read_data(path)
+
+    def fail(message, *keys, hint=None):
+        raise AssignmentError(message, file=path, line=line_of(text, *keys) if keys else None,
+                              key=".".join(_key(k) for k in keys) or None, hint=hint)
+
+    problems = data.get("problems")
+    if not isinstance(problems, dict) or not problems:
+        fail("no [problems.NAME] tables", hint="see examples/hw1.toml")
+    rtol, atol = _tol(data, "rtol", RTOL, fail), _tol(data, "atol", ATOL, fail)
+    points, seed = data.get("points", POINTS), data.get("seed", SEED)
+    if not isinstance(points, int) or isinstance(points, bool) or points < 0:
+        fail("points must be a whole number >= 0", "points")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        fail("seed must be a whole number", "seed")
+    out = []
+    for pid, p in problems.items():
+        if not isinstance(p, dict):
+            fail("a problem must be a table", "problems", pid)
+        program = p.get("program")
+        if not isinstance(program, str):
+            fail("a problem needs program = \"...\"", "problems", pid)
+        try:
+            graph = parse(program)
+        except CgradError as e:
+            fail(f"the program does not parse: {e.message}", "problems", pid, "program", hint=e.hint)
+        at = p.get("at", {})
+        sets = at if isinstance(at, list) else [at]
+        if not sets:
+            fail("at needs at least one input set", "problems", pid, "at")
+        values = []
+        for s in sets:
+            if not isinstance(s, dict) or not all(_number(v) or isinstance(v, list) for v in s.values()):
+                fail("at must be a table of numbers (or arrays of them), as at = { a = 2, b = 1 }, or a list "
+                     "of them", "problems", pid, "at")
+            try:
+                values.append(forward(graph, _inputs(s)))
+            except CgradError as e:
+                fail(e.message, "problems", pid, "at", hint=e.hint)
+        expect = p.get("expect")
+        if not isinstance(expect, dict) or not expect:
+            fail("a problem needs an [expect] table: quantity = answer", "problems", pid)
+        quantities = {}
+        for key, answer in expect.items():
+            try:
+                quantity = parse_quantity(key, graph)
+            except ExpectationError as e:
+                fail(e.message, "problems", pid, "expect", key, hint=e.hint)
+            if quantity.wrt is not None:
+                shape = next((getattr(v[graph.named[quantity.of]], "shape", ()) for v in values
+                              if getattr(v[graph.named[quantity.of]], "shape", ())), ())
+                if shape:
+                    fail(f"'{quantity.of}' is {shape_words(shape)}: a derivative needs a scalar {quantity.of}",
+                         "problems", pid, "expect", key,
+                         hint=f"expect its value ({quantity.of} = [...]), or name one element in the program")
+            if not (_number(answer) or isinstance(answer, (str, list))):
+                fail("an answer is a number or a formula in a string, or an array of numbers", "problems", pid,
+                     "expect", key)
+            if isinstance(answer, (str, list)):
+                try:
+                    parse_answer(answer if isinstance(answer, str) else array_text(answer), graph)
+                except ExpectationError as e:
+                    col = f" (column {e.text_span[0] + 1} of the answer)" if e.text_span else ""
+                    fail(e.message + col, "problems", pid, "expect", key, hint=e.hint)
+            if quantity in quantities:
+                fail(f"{quantity.label} is asked twice", "problems", pid, "expect", key)
+            quantities[quantity] = (key, answer)
+        score = p.get("score", 1)
+        if not _number(score) or score < 0:
+            fail("score must be a number >= 0", "problems", pid, "score")
+        out.append(Problem(pid, str(p.get("title", pid)), graph, [_inputs(s) for s in sets],
+                           quantities, float(score), _tol(p, "rtol", rtol, fail, "problems", pid),
+                           _tol(p, "atol", atol, fail, "problems", pid)))
+    return Assignment(path, str(data.get("title", os.path.basename(path))), out, points, seed)
+
+
+def _inputs(s: dict) -> dict:
+    """An input set: numbers as floats, arrays (lists) as they are (forward checks them)."""
+    return {k: v if isinstance(v, list) else float(v) for k, v in s.items()}
+
+
+def array_text(value) -> str:
+    """An answer given as a TOML/JSON array, as the cgrad array literal it stands for: [[1, 2], [3, 4]]."""
+    if isinstance(value, list):
+        return "[" + ", ".join(map(array_text, value)) + "]"
+    if _number(value):
+        return repr(float(value))
+    raise ValueError(value)
+
+
+def _key(k: str) -> str:
+    return k if re.fullmatch(r"[\w-]+", k) else json.dumps(k, ensure_ascii=False)
+
+
+def _tol(table: dict, name: str, default: float, fail, *keys) -> float:
+    value = table.get(name, default)
+    if not _number(value) or value < 0:
+        fail(f"{name} must be a number >= 0", *keys, name)
+    return float(value)
+
+
+def read_answers(path: str) -> tuple[dict, str]:
+    """A student's answers: {problem: {quantity: answer}}; AssignmentError when the file is malformed."""
+    data, text = _read_data(path)
+    for pid, answers in data.items():
+        if not isinstance(answers, dict):
+            raise AssignmentError("each problem must map quantities to answers, as [lecture] \"de/db\" = 5",
+                                  file=path, line=line_of(text, pid), key=_key(pid))
+    return data, text
+
+
+# --- grading ------------------------------------------------------------------------------------------------
+
+def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str = "") -> Grade:
+    """Every quantity of every problem, each scored all or nothing: partial credit per quantity."""
+    from ..symbolic.notation import number
+
+    g = Grade(name, path)
+    for p in assignment.problems:
+        given = answers.get(p.id, {})
+        by_quantity = {}
+        for key, answer in given.items():
+            try:
+                by_quantity[parse_quantity(key, p.graph)] = (key, answer)
+            except ExpectationError:
+                pass  # not a quantity of this problem: reported below as not recognised
+        unknown = [k for k in given if all(k != v[0] for v in by_quantity.values())]
+        for quantity in p.expect:
+            label = quantity.label
+            if quantity not in by_quantity:
+                extra = f" (not recognised in this problem: {', '.join(unknown)})" if unknown else ""
+                g.items.append(Item(p.id, label, None, 0.0, p.score, "no answer" + extra))
+                continue
+            key, answer = by_quantity[quantity]
+            shown = number(answer) if _number(answer) else _shown_array(answer) if isinstance(answer, list) \
+                else str(answer)
+            line = line_of(text, p.id, key) if text else None
+            where = f"{path}" + (f", line {line}" if line else "") + f", key {_key(p.id)}.{_key(key)}"
+            g.items.append(Item(p.id, label, shown, *_grade_one(assignment, p, quantity, answer, where, g.warnings)))
+    return g
+
+
+def _shown_array(answer: list) -> str:
+    try:
+        from .check import value_text
+
+        return value_text(answer)
+    except (ValueError, TypeError):  # ragged, or not numbers: shown as given
+        return json.dumps(answer)
+
+
+def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str,
+               warnings: list | None = None) -> tuple:
+    """(score, max_score, output) for one answer; kinks met on the way are added to `warnings`
+    as (problem id, node id, message), each once."""
+    from .check import failure_text, point_text, value_text as number
+
+    if not (_number(answer) or isinstance(answer, (str, list))):
+        return 0.0, p.score, f"an answer is a number or a formula in a string, or an array of numbers, not {answer!r}"
+    if isinstance(answer, bool) or (_number(answer) and answer != answer):
+        return 0.0, p.score, "not a number"
+    if isinstance(answer, list):
+        try:
+            answer = array_text(answer)
+        except ValueError:
+            return 0.0, p.score, f"an array answer holds numbers only, not {json.dumps(answer)}"
+    try:
+        parsed = parse_answer(repr(float(answer)) if _number(answer) else answer, p.graph, where=where)
+    except ExpectationError as e:
+        return 0.0, p.score, e.render().removeprefix("error: ")
+    x = Expectation(f"{quantity.label} = {parsed.text}", quantity, parsed)
+    for at in p.sets:
+        try:
+            report = check(p.graph, at, [x], rtol=p.rtol, atol=p.atol, points=assignment.points,
+                           seed=assignment.seed)
+        except ExpectationError as e:  # a derivative of a vector: the load refuses it in the key already
+            return 0.0, p.score, e.message
+        r = report.results[0]
+        for node, message in report.warnings:
+            w = (p.id, node, f"problem {p.id}, at {point_text(at)}: {message}")
+            if warnings is not None and w not in warnings:
+                warnings.append(w)
+        if not r.passed:
+            expected = "undefined" if r.expected is None else number(r.expected)
+            out = f"at {point_text(at)}: {r.note}; the answer gives {expected}, cgrad {number(r.got)}"
+            if r.is_array:  # the note names the shapes, or the worst element
+                out = f"at {point_text(at)}: {failure_text(r)}"
+            if r.random is not None and r.random.first_failure and r.expected is not None and \
+                    r.note.startswith("right"):
+                out = f"at {point_text(at)}: {failure_text(r)}"
+            return 0.0, p.score, out
+    return p.score, p.score, "right" + (" (a formula: also at the random points)" if parsed.is_formula else "")
+
+
+def grade_key(assignment: Assignment) -> Grade:
+    """The key's own answers, graded like a student's: a wrong key is caught before it grades anyone."""
+    answers = {p.id: {key: answer for key, answer in p.expect.values()} for p in assignment.problems}
+    with open(assignment.path, encoding="utf-8") as f:
+        text = f.read()
+    return grade(assignment, answers, assignment.path, "key", text)
+
+
+def grade_file(assignment: Assignment, path: str) -> Grade:
+    """One student's file; a malformed file is reported and scored 0, it never stops a class run."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    try:
+        answers, text = read_answers(path)
+    except AssignmentError as e:
+        g = Grade(name, path, error=e.message)
+        g.items = [Item(p.id, q.label, None, 0.0, p.score, "not graded: " + e.message)
+                   for p in assignment.problems for q in p.expect]
+        return g
+    return grade(assignment, answers, path, name, text)
+
+
+def answer_files(folder: str) -> list:
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder)
+                  if f.endswith((".toml", ".json")) and not f.startswith("."))
+
+
+# --- output documents ---------------------------------------------------------------------------------------
+
+

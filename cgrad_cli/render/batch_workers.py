@@ -1,0 +1,327 @@
+"""Worker processes for `cgrad eval --batch`: a long input's chunks evaluated on forked copies of this process.
+
+Why: evaluating a chunk (decoding its JSON, one array sweep, formatting its lines) is CPU-bound
+Python, so one process keeps one CPU busy; workers spread the chunks over the others.  On 2
+(virtual) CPUs this gives 1.2-1.4x, typically 1.33x, the points per second of one process at 1e6
+points (benchmarks/batch_bench.py): reading, writing and piping every byte to and from the workers
+cost the main process a third of a CPU, and each CPU of this VM runs some 25% slower when both are
+busy.  With another process keeping a CPU busy the workers are slower than one process (0.85x):
+CGRAD_BATCH_WORKERS=0 then.
+
+When: a long input is evaluated by CGRAD_BATCH_WORKERS processes forked from this one (0 or 1: none,
+all in this process; by default one per CPU, at most 2 -- worker_count), where fork is safe (Linux;
+not macOS or Windows): they inherit the checked program instead of pickling it.  batch.run decides:
+the first 4 chunks (batch.SERIAL) are always evaluated in the main process, and from a file of
+known size the workers start only if 32 chunks' worth of lines or more are left (batch.PAYS;
+starting and ending them costs some 15 ms): a short input never starts one.  If not all of them can
+be forked (a limit on processes, on memory), the run goes on in the main process.
+
+What stays the same: the main process still reads the input, cuts it into the same chunks, and
+writes the result lines in input order, each chunk as soon as it and those before it are done, with
+at most 2 tasks (WINDOW) per worker in flight: streaming and flat memory as without workers.  The
+workers inherit the checked program and send back the lines and their counts of points, failures
+and kinks, so stdout, the summary on stderr and the exit code are byte for byte those of a run in
+one process (the tests run both).  A worker prints nothing; an exception in it is raised again in
+the main process (an internal error, exit 70, as it would be without workers), a worker that dies
+is one too (WorkerError: never a hang), and Ctrl-C or a closed stdout (`| head -1`) ends the
+workers with the run.
+
+This module imports nothing of batch (batch imports it): a worker is handed the Batch and runs its
+`task` method.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import stat
+import sys
+
+TASK = 1  # chunks per task sent to a worker (more made no difference: the pipes carry 1 MiB at once)
+WINDOW = 2  # tasks in flight per worker (sent, or done and waiting to be written in order)
+
+
+def worker_count() -> int:
+    """Worker processes for a long input: CGRAD_BATCH_WORKERS (0 or 1: none), by default one per CPU, at
+    most 2; none where processes cannot be forked (they inherit the parsed program instead of pickling it)."""
+    if not _can_fork():
+        return 0
+    text = os.environ.get("CGRAD_BATCH_WORKERS", "").strip()
+    try:
+        return max(0, int(text)) if text else min(2, _cpus())
+    except ValueError:
+        return min(2, _cpus())
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the CPUs this process may run on (a container may have fewer)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    # macOS has fork, but its system libraries are not safe to use in a forked child
+    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def start_pool(batch, fmt: str, size: int, out, progress, stream, workers: int) -> "Pool | None":
+    """A Pool of `workers` forked processes, or None if not all of them could be forked (a limit on
+    processes, on memory): those that were are ended, and the run goes on in this process."""
+    pool = Pool(batch, fmt, size, out, progress, stream)
+    try:
+        pool.start(workers)
+    except OSError:
+        pool.close()
+        return None
+    except BaseException:  # Ctrl-C while forking: the workers end with the run
+        pool.close()
+        raise
+    return pool
+
+
+class Pool:
+    """Worker processes, forked from this one, evaluating tasks (TASK chunks' lines, as bytes) in input order.
+
+    Task k goes to worker k mod n, which does them one after the other, so the results come back in
+    order by taking them from the workers in turn.  At most WINDOW tasks per worker are in flight
+    (memory stays flat); the results at the head of the window are written as soon as they are there,
+    and all of them before a read that would wait (a slow producer still sees its results).  Each
+    worker runs Batch.chunk on its own copy of the Batch -- the program, the CSV columns, inherited
+    through fork, nothing pickled -- and sends back the lines and the counts (points, failures, kinks),
+    merged here in input order: stdout, the summary on stderr and the exit code are those of a run
+    in one process (the chunks are the same).
+
+    A worker prints nothing (its sys.stdout and sys.stderr are os.devnull; Ctrl-C, which reaches the
+    whole process group, it leaves to this process).  An exception in a worker is sent here and raised
+    again (an internal error, exit 70; --debug shows the worker's traceback); a worker that dies
+    (killed) closes its pipe, and that is raised here too -- nothing waits forever.  Tasks are sent
+    by one thread per worker, so that this thread never waits on a worker's full pipe while that
+    worker waits for this one to take a result: the oldest task's worker can always finish it.
+    Closing (at the end, or on an error, Ctrl-C or a closed stdout) ends the workers: no more tasks,
+    their pipes closed, and whichever has not exited within seconds is terminated."""
+
+    def __init__(self, batch, fmt: str, size: int, out, progress, stream):
+        import collections
+        import threading
+
+        self.batch, self.fmt, self.size, self.out, self.progress = batch, fmt, size, out, progress
+        self.window, self.turn = collections.deque(), 0
+        self.ready = _readiness(stream)
+        self.pipes, self.processes, self.results, self.queues, self.senders = [], [], [], [], []
+        self.stop = threading.Event()
+
+    def start(self, workers: int) -> None:
+        """Fork the workers (OSError if that fails: the caller closes the pool and goes on without)."""
+        import multiprocessing
+        import queue
+        import signal
+        import threading
+
+        context = multiprocessing.get_context("fork")
+        self.limit = WINDOW * workers
+        # per worker: (its task pipe's end, ours), (our result pipe's end, its)
+        self.pipes = [context.Pipe(duplex=False) + context.Pipe(duplex=False) for _ in range(workers)]
+        for tasks, _, _, results in self.pipes:
+            _widen(tasks)
+            _widen(results)
+        self.out.flush()
+        gc.freeze()  # what exists now is shared with the workers: their collector is not to touch (and copy) it
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # until the workers have turned it off
+        try:
+            for k, (tasks, _, _, results) in enumerate(self.pipes):
+                others = [c for pipes in self.pipes for c in pipes if c is not tasks and c is not results]
+                process = context.Process(target=_worker_main, name=f"cgrad-batch-{k + 1}", daemon=True,
+                                          args=(self.batch, self.fmt, self.size, tasks, results, others))
+                process.start()
+                self.processes.append(process)
+        finally:
+            gc.unfreeze()
+            for tasks, _, _, results in self.pipes:  # the workers' ends
+                tasks.close()
+                results.close()
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C meanwhile is raised here: the caller closes
+        for _, to_worker, from_worker, _ in self.pipes:
+            self.results.append(from_worker)
+            self.queues.append(queue.SimpleQueue())
+            self.senders.append(threading.Thread(target=_sender, args=(self.queues[-1], to_worker, self.stop),
+                                                 name="cgrad-batch-send", daemon=True))
+            self.senders[-1].start()
+
+    def feed_lines(self, lines: list, first: int, start: int, done: int) -> int:
+        """Submit lines[first:] (split lines, without their line ends), the first of them input line
+        `start`, in tasks of TASK chunks; return the number of the line after them."""
+        step = self.size * TASK
+        for j in range(first, len(lines), step):
+            self.submit(b"\n".join(lines[j:j + step]) + b"\n", start, done)
+            start += min(step, len(lines) - j)
+        return start
+
+    def feed_block(self, head: bytes, start: int, done: int) -> int:
+        """Submit a block's lines (as read: each ending in a newline), the first of them input line
+        `start`, in tasks of TASK chunks; return the number of the line after them."""
+        for task, count in _tasks(head, self.size * TASK):
+            self.submit(task, start, done)
+            start += count
+        return start
+
+    def submit(self, task: bytes, start: int, done: int) -> None:
+        while len(self.window) >= self.limit:
+            self._write()
+        self.queues[self.turn].put((start.to_bytes(8, "little"), task))
+        self.window.append((self.turn, done))
+        self.turn = (self.turn + 1) % len(self.queues)
+        while self.window and self.results[self.window[0][0]].poll():
+            self._write()
+
+    def before_read(self) -> None:
+        if self.window and not self.ready():
+            self.drain()
+
+    def drain(self) -> None:
+        while self.window:
+            self._write()
+
+    def _write(self) -> None:
+        k, done = self.window.popleft()
+        try:
+            message = self.results[k].recv()
+            text = self.results[k].recv_bytes() if message[0] == "ok" else b""
+        except (EOFError, OSError) as e:
+            process = self.processes[k]
+            process.join(1)
+            raise WorkerError(f"--batch worker process {k + 1} of {len(self.processes)} ended unexpectedly "
+                              f"(exit code {process.exitcode})") from e
+        if message[0] == "error":
+            _, error, trace = message
+            error.__cause__ = _WorkerTraceback(trace)
+            raise error
+        self.batch.merge(message[1])
+        if text:
+            self.out.write(text)
+            self.out.flush()
+        self.progress.update(done)
+
+    def close(self) -> None:
+        """No more tasks; the workers exit (those still busy: once their task is done).  Also after a
+        start that failed or was interrupted half-way."""
+        self.stop.set()
+        for tasks in self.queues:
+            tasks.put(None)  # its sender closes the task pipe: the worker reads its end and exits
+        for k, (_, to_worker, from_worker, _) in enumerate(self.pipes):
+            from_worker.close()  # a worker sending a result no one will read gets EPIPE, and exits
+            if k >= len(self.senders):
+                to_worker.close()
+        for process in self.processes:
+            process.join(5)
+            if process.exitcode is None:
+                process.terminate()
+                process.join()
+        for sender in self.senders:
+            sender.join(5)
+
+
+def _tasks(head: bytes, step: int):
+    """(bytes, number of lines) of the block's lines, `step` lines at a time."""
+    from ..core.autodiff import _numpy
+
+    np = _numpy()
+    ends = np.flatnonzero(np.frombuffer(head, dtype=np.uint8) == 10) + 1  # faster than bytes.count, and says where
+    count, begin, view = len(ends), 0, memoryview(head)
+    for j in range(0, count, step):
+        end = int(ends[min(j + step, count) - 1])
+        yield view[begin:end], min(step, count - j)  # sent as it is: not copied here
+        begin = end
+
+
+def _widen(connection) -> None:
+    """A pipe as wide as Linux allows without privileges (1 MiB; 64 KiB by default): a task or a result is
+    then written in one go, without waiting for the other end to take the first 64 KiB, and the next."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+class WorkerError(RuntimeError):
+    """A --batch worker process ended without a word (killed, out of memory): a bug or the system's doing."""
+
+
+class _WorkerTraceback(Exception):
+    """Where a worker raised: the cause of the exception raised again in the main process."""
+
+    def __str__(self) -> str:
+        return "\n(in the worker process)\n" + self.args[0]
+
+
+def _sender(tasks, connection, stop) -> None:
+    """One per worker, in the main process: sends its tasks; on the end (None) closes the pipe: the worker exits."""
+    try:
+        while True:
+            task = tasks.get()
+            if task is None or stop.is_set():
+                break
+            connection.send_bytes(task[0])  # the number of its first line
+            connection.send_bytes(task[1])  # its lines: not pickled, not copied
+    except Exception:  # the worker is gone: the main process finds out from the other pipe
+        pass
+    finally:
+        connection.close()
+
+
+def _worker_main(batch, fmt: str, size: int, tasks, results, others) -> None:
+    """A worker process: evaluates tasks until its task pipe is closed."""
+    import signal
+    import traceback
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # ends the run (blocked since the fork)
+    for connection in others:  # the other workers' pipes and the main process's ends: else no end-of-file would come
+        connection.close()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)  # not a writer of stdout: a reader sees its end when the main process closes it
+    os.dup2(null, 2)
+    os.close(null)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # fresh objects, holding no lock of the parent's
+    while True:
+        try:
+            start, task = int.from_bytes(tasks.recv_bytes(), "little"), tasks.recv_bytes()
+        except (EOFError, OSError):
+            return
+        try:
+            text, counts = batch.task(task, start, fmt, size)
+        except BaseException as e:  # a bug: the main process raises it
+            trace = traceback.format_exc()
+            try:
+                results.send(("error", e, trace))
+            except Exception:  # it does not pickle
+                results.send(("error", RuntimeError(f"{type(e).__name__}: {e}"), trace))
+            return
+        try:
+            results.send(("ok", counts))
+            results.send_bytes(text)
+        except OSError:  # the main process stopped reading (an error, a closed stdout)
+            return
+
+
+def _readiness(stream):
+    """A function telling whether a read of `stream` would return at once: always, for a regular file."""
+    try:
+        fd = stream.fileno()
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return lambda: True
+    if regular:
+        return lambda: True
+    import select
+
+    def ready() -> bool:
+        try:
+            return bool(select.select([fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
+    return ready

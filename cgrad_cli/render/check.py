@@ -1,0 +1,189 @@
+"""`cgrad check` output: a table of expected, got, |error| and pass/fail (Rich), with notes for failures.
+
+Arrays are shown compactly (symbolic.show: in full up to 12 elements, else by shape, min and max), and an
+array's |error| with the index of its worst element.
+"""
+from __future__ import annotations
+
+from ..core.autodiff import to_json
+from ..core.show import number
+from ..grading.check import Report, Result, _shape, failure_text, index_inputs, index_text, point_text, \
+    value_text
+
+
+def _expected(r: Result) -> str:
+    a = r.expectation.answer
+    if r.expected is None:
+        return f"{a.text} = {'undefined' if r.unevaluated != 'error' else 'error'}"
+    shown = value_text(r.expected)
+    if a.is_formula or a.text.replace(" ", "") != shown.replace(" ", ""):
+        return f"{a.text} = {shown}"
+    return a.text
+
+
+def _error(r: Result) -> str:
+    if r.error is None:
+        return ""
+    text = number(r.error, 3)
+    return text + f" at {index_text(r.worst)}" if r.worst is not None and r.error else text
+
+
+def _random(r: Result) -> str:
+    rc = r.random
+    if rc is None:
+        return ""
+    text = f"{rc.checked - rc.failed} of {rc.checked}"
+    if rc.skipped:
+        text += f" ({rc.skipped} undefined)"
+    return text
+
+
+def _note(r: Result) -> str | None:
+    if r.passed:
+        return None
+    return f"{r.expectation.quantity.label}: {failure_text(r)}"
+
+
+def render(report: Report):
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    fixed = index_inputs(report.graph)
+    head = Text(f"at {point_text(report.at) or 'no inputs'} · pass when |expected − got| ≤ atol + rtol·|got| "
+                f"(rtol {report.rtol:g}, atol {report.atol:g}) · formulas also at {report.points} random points "
+                f"(seed {report.seed})" + (f", {', '.join(fixed)} kept fixed (used as an index)" if fixed else ""),
+                "dim")
+    t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
+    t.add_column("check")
+    t.add_column("expected")
+    t.add_column("got", justify="right")
+    t.add_column("|error|", justify="right")
+    t.add_column("right at random points", justify="right")
+    t.add_column("result")
+    for r in report.results:
+        t.add_row(escape(r.expectation.quantity.label), escape(_expected(r)), escape(value_text(r.got)),
+                  _error(r), _random(r),
+                  "[green]✓ pass[/]" if r.passed else "[bold red]✗ fail[/]")
+    parts = [head, t]
+    notes = [n for n in map(_note, report.results) if n]
+    if notes:
+        parts += [Text()] + [Text(n, "red") for n in notes]
+    n, total = report.n_passed, len(report.results)
+    parts += [Text(), Text(f"{n} of {total} check{'s' if total != 1 else ''} passed",
+                           "bold green" if n == total else "bold red")]
+    return Group(*parts)
+
+
+# --- assignments ----------------------------------------------------------------------------------------------
+
+def _score(x: float) -> str:
+    return number(x)
+
+
+def render_grade(g, title: str):
+    """One student's (or the key's) grade: a row per quantity, then the total."""
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    who = "the key's own answers" if g.name == "key" else f"student {g.name}"
+    parts = [Text(f"{title} · {who} ({g.path})", "dim")]
+    if g.error:
+        parts.append(Text("not graded: " + g.error, "bold red"))
+    t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
+    for name in ("problem", "quantity", "answer", "score", "result"):
+        t.add_column(name, justify="right" if name == "score" else "left")
+    for i in g.items:
+        t.add_row(escape(i.problem), escape(i.quantity), escape(i.answer or "—"),
+                  f"{_score(i.score)}/{_score(i.max_score)}",
+                  "[green]✓ right[/]" if i.passed else f"[bold red]✗[/] {escape(i.output)}")
+    parts += [t, Text(), Text(f"score {_score(g.score)} of {_score(g.max_score)}",
+                              "bold green" if g.passed else "bold red")]
+    return Group(*parts)
+
+
+def render_class(grades: list, title: str):
+    """A class run: one row per student file, then the summary."""
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
+    t.add_column("student")
+    t.add_column("score", justify="right")
+    t.add_column("%", justify="right")
+    t.add_column("wrong or missing")
+    for g in grades:
+        pct = 100 * g.score / g.max_score if g.max_score else 0
+        wrong = "not graded: " + g.error if g.error else ", ".join(
+            f"{i.problem}: {i.quantity}" for i in g.items if not i.passed)
+        t.add_row(escape(g.name), f"{_score(g.score)}/{_score(g.max_score)}", f"{pct:.0f}",
+                  f"[red]{escape(wrong)}[/]" if wrong else "")
+    n = len(grades)
+    scores = [g.score for g in grades]
+    mean = sum(scores) / n if n else 0
+    summary = (f"{n} student{'s' if n != 1 else ''} · mean {number(mean, 3)} of "
+               f"{_score(grades[0].max_score) if grades else 0} · all right: {sum(g.passed for g in grades)}"
+               f" · files not graded: {sum(g.error is not None for g in grades)}")
+    return Group(Text(f"{title} · class summary", "dim"), t, Text(), Text(summary, "bold"))
+
+
+# --- --json ---------------------------------------------------------------------------------------------
+
+def result_json(r: Result) -> dict:
+    x = r.expectation
+    doc = {
+        "quantity": x.quantity.label,
+        "of": x.quantity.of,
+        "wrt": x.quantity.wrt,
+        "answer": x.answer.text,
+        "formula": x.answer.is_formula,
+        "expected": to_json(r.expected),
+        "got": to_json(r.got),
+        "error": r.error,
+        "pass": r.passed,
+        "random": None,
+        "note": r.note,
+    }
+    if r.is_array:  # only then: a scalar check's document is what it always was
+        doc.update(shape=list(_shape(r.got)), expected_shape=None if r.expected is None else list(_shape(r.expected)),
+                   worst=None if r.worst is None else list(r.worst), wrong_elements=r.wrong)
+    if r.random is not None:
+        rc = r.random
+        f = rc.first_failure
+        if f is not None:
+            f = {**f, "at": point_json(f["at"]), "expected": to_json(f["expected"]), "got": to_json(f["got"])}
+            if "worst" in f:
+                f["worst"] = list(f["worst"])
+        doc["random"] = {"points": rc.points, "checked": rc.checked, "skipped": rc.skipped, "needed": rc.needed,
+                         "failed": rc.failed, "first_failure": f}
+    return doc
+
+
+def point_json(at: dict) -> dict:
+    return {name: to_json(value) for name, value in at.items()}
+
+
+def report_json(report: Report) -> dict:
+    from .json import header, kink_warnings
+
+    points = {"count": report.points, "seed": report.seed, "range": "x ± max(1, |x|)/2"}
+    fixed = index_inputs(report.graph)
+    if fixed:  # only for programs with indices: a scalar program's document is what it always was
+        points["fixed"] = fixed
+    return {
+        **header("check"),
+        "source": report.graph.source,
+        "at": point_json(report.at),
+        "tolerance": {"rtol": report.rtol, "atol": report.atol, "rule": "|expected - got| <= atol + rtol*|got|"},
+        "random_points": points,
+        "pass": report.passed,
+        "passed": report.n_passed,
+        "total": len(report.results),
+        "checks": [result_json(r) for r in report.results],
+        "warnings": kink_warnings(report.warnings),
+    }
