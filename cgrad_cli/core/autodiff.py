@@ -83,23 +83,25 @@ class Evaluation:
         for j in range(i + 1, self.output + 1):
             if not self.reached[j] or i not in g.args[j]:
                 continue
-            op, xs = g.ops[j], [self.values[a] for a in g.args[j]]
             for k, a in enumerate(g.args[j]):
-                if a != i:
-                    continue
-                if op.vjp is not None:
-                    share = op.vjp(self._m(), self.grads[j], self.values[j], *xs, **g.params.get(j, _NO_PARAMS))[k]
-                    if share.__class__ is Scatter:
-                        share = share.dense()
-                elif self.local[j] is not None and self.local[j][k] is not None:
-                    share = self.grads[j] * self.local[j][k]
-                    if self.shapes is not None:
-                        share = _unbroadcast(share, xs[k])
-                else:
-                    share = None
-                if share is not None:
-                    out.append((j, k, share))
+                if a == i:
+                    share = self.pull(j, k, self.grads[j])
+                    if share is not None:
+                        out.append((j, k, share))
         return out
+
+    def pull(self, j: int, k: int, g):
+        """One vector-Jacobian product: g = ∂out/∂node_j mapped to node j's k-th argument, g·∂node_j/∂arg_k,
+        shaped like the argument (the backward sweep's step for one edge); None where no gradient flows."""
+        graph = self.graph
+        op, xs = graph.ops[j], [self.values[a] for a in graph.args[j]]
+        if op.vjp is not None:
+            share = op.vjp(self._m(), g, self.values[j], *xs, **graph.params.get(j, _NO_PARAMS))[k]
+            return share.dense() if share.__class__ is Scatter else share
+        if self.local[j] is not None and self.local[j][k] is not None:
+            share = g * self.local[j][k]
+            return _unbroadcast(share, xs[k]) if self.shapes is not None else share
+        return None
 
     def _m(self):
         return array_namespace() if self.shapes is not None else NUMERIC
@@ -308,6 +310,16 @@ def call_text(graph: Graph, i: int) -> str | None:
         return None
     start, end = graph.calls[i]
     return " ".join(graph.source[start:end].split())
+
+
+def use_places(graph: Graph, uses: list) -> list:
+    """How each use of a shared node is called, as `cgrad eval` labels them: the call that made the
+    user (`cell(h1, xs[1])`), else the user's label; the argument too where that alone is ambiguous."""
+    where = [call_text(graph, j) or graph.label(j) for j, _, _ in uses]
+    if len(set(where)) < len(where):  # the same call uses it twice: name the node too
+        where = [f"{graph.label(j)}, argument {k + 1}" + (f", in {call_text(graph, j)}" if j in graph.calls else "")
+                 for j, k, _ in uses]
+    return where
 
 
 def _call(graph: Graph, i: int) -> str:

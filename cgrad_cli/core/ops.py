@@ -38,6 +38,28 @@ class Op(NamedTuple):
     examples: tuple = ()  # (program, {input: shape}) the tests differentiate; tensor ops must give some
     array_partials: tuple | None = None  # `partials` for arrays, where those branch on a value (pow)
     indices: int | None = None  # the arguments from this position on are integer indices: no derivative
+    # The local Jacobian ∂out/∂arg_k in the lecture's words, for explain, the eval tree and the graph:
+    # jacobian(k, out, *args, **params) -> Jac, where out and args are Arg(label, shape).  Elementwise
+    # ops need none (theirs is diagonal, the diagonal being their `partials` rule run over text).
+    jacobian: Callable | None = None
+
+
+class Arg(NamedTuple):
+    """A node as a Jacobian description sees it: its label (`y`, `(W @ x)`) and its shape."""
+    text: str
+    shape: tuple
+
+
+class Jac(NamedTuple):
+    """What the local Jacobian ∂out/∂arg looks like and what backprop does with it.
+
+    kind: 'diagonal', 'identity', 'full', 'matrix' (the Jacobian is a matrix of the program, W),
+    'row' (a gradient: the output is a scalar), 'tensor' (3-D or more, never built), 'selection'
+    (rows of the identity), 'sum', 'broadcast', 'permutation'.  formula: the Jacobian itself, or
+    its diagonal for a diagonal one.  vjp: the row vector g = ∂C/∂out mapped to ∂C/∂arg."""
+    kind: str
+    formula: str
+    vjp: str
 
 
 def _sigmoid(x):
@@ -369,39 +391,122 @@ def _onehot_shape(r, n):
     return (n,)
 
 
+# --- each tensor op's local Jacobian in words (Jac above): what explain, the tree and the graph say ---
+
+def _along(axis):
+    return "every element" if axis is None else f"axis {axis}"
+
+
+def _matmul_jac(k, o, a, b):
+    A, B = a.text, b.text
+    if len(a.shape) == 2 and len(b.shape) == 1:  # W @ x: z_i = Σ_k W_ik x_k
+        return Jac("tensor", f"δ_ij {B}_k", f"g ⊗ {B} (outer)") if k == 0 else Jac("matrix", A, f"{A}ᵀ g")
+    if len(a.shape) == 1 and len(b.shape) == 2:  # x @ W: z_j = Σ_i x_i W_ij
+        return Jac("matrix", f"{B}ᵀ", f"{B} g") if k == 0 else Jac("tensor", f"{A}_i δ_jk", f"{A} ⊗ g (outer)")
+    if len(a.shape) == 2:  # A @ B: Z_ij = Σ_m A_im B_mj
+        return Jac("tensor", f"δ_ik {B}_lj", f"g {B}ᵀ") if k == 0 else Jac("tensor", f"{A}_ik δ_jl", f"{A}ᵀ g")
+    return Jac("row", B if k == 0 else A, f"g {B if k == 0 else A}")  # u @ v: a dot product
+
+
+def _sum_jac(k, o, x, axis=None):
+    return Jac("sum", f"ones along {_along(axis)} (each element counts once)",
+               f"g copied to {_along(axis)} of {x.text}")
+
+
+def _mean_jac(k, o, x, axis=None):
+    n = math.prod(x.shape) if axis is None else x.shape[axis]
+    return Jac("sum", f"1/{n} along {_along(axis)}", f"g/{n} copied to {_along(axis)} of {x.text}")
+
+
+def _softmax_jac(k, y, z):
+    Y = y.text
+    return Jac("full" if len(z.shape) == 1 else "tensor", f"diag({Y}) − {Y} {Y}ᵀ" +
+               ("" if len(z.shape) == 1 else " for each row (zero between rows)"), f"{Y} ⊙ (g − g·{Y})")
+
+
+def _log_softmax_jac(k, o, z):
+    Z = z.text
+    return Jac("full" if len(z.shape) == 1 else "tensor", f"I − 1 softmax({Z})ᵀ" +
+               ("" if len(z.shape) == 1 else " for each row (zero between rows)"), f"g − softmax({Z}) Σg")
+
+
+def _logsumexp_jac(k, o, z, axis=None):
+    Z = z.text
+    if axis is None:
+        return Jac("row", f"softmax({Z}) over every element", f"g softmax({Z})")
+    return Jac("tensor", f"softmax({Z}) along axis {axis}", f"g ⊙ softmax({Z}) along axis {axis}")
+
+
+def _index_text(x, idx, key):
+    it, parts = iter(idx), []
+    for k in key:
+        if k is None:
+            parts.append(next(it).text)
+        elif isinstance(k, slice):
+            parts.append(":".join("" if v is None else str(v) for v in (k.start, k.stop))
+                         + ("" if k.step in (None, 1) else f":{k.step}"))
+        else:
+            parts.append(str(k))
+    return ", ".join(parts)
+
+
+def _getitem_jac(k, o, x, *idx, key):
+    where = _index_text(x, idx, key)
+    place = f"g placed at [{where}], zeros elsewhere"
+    if not o.shape and len(x.shape) == 1:
+        return Jac("selection", f"onehot({where}) (a one-hot row)", place)
+    if not o.shape:
+        return Jac("selection", f"1 at [{where}], 0 elsewhere", place)
+    return Jac("selection", f"rows of the identity: picks {x.text}[{where}]", place)
+
+
+def _concat_jac(k, o, *xs):
+    start = sum(x.shape[0] for x in xs[:k])
+    end = start + xs[k].shape[0]
+    return Jac("selection", f"rows {start}:{end} of the identity", f"g[{start}:{end}]")
+
+
 _AXIS = ("axis", 0, 1)
 _W_X = {"W": (2, 3), "x": (3,)}
 _op("matmul", 2, None, syntax="{0} @ {1}", precedence=20, array="matmul", vjp=_matmul_vjp, shape=_matmul_shape,
+    jacobian=_matmul_jac,
     examples=(("W @ x", _W_X), ("x @ W", {"x": (2,), "W": (2, 3)}), ("A @ B", {"A": (2, 3), "B": (3, 2)}),
               ("u @ v", {"u": (3,), "v": (3,)})))
 _op("transpose", 1, None, array="transpose", vjp=lambda m, g, o, x: (np.transpose(g),),
-    shape=lambda x: x[::-1], examples=(("transpose(W) @ y", {"W": (2, 3), "y": (2,)}), ("W.T", {"W": (3, 2)})))
-_op("sum", 1, None, array="sum", vjp=_sum_vjp, shape=_reduced, params=_AXIS,
+    shape=lambda x: x[::-1], jacobian=lambda k, o, x: Jac("permutation", "δ_il δ_jk", "gᵀ"), examples=(("transpose(W) @ y", {"W": (2, 3), "y": (2,)}), ("W.T", {"W": (3, 2)})))
+_op("sum", 1, None, array="sum", vjp=_sum_vjp, shape=_reduced, params=_AXIS, jacobian=_sum_jac,
     examples=(("sum(W)", {"W": (2, 3)}), ("sum(W, 0)", {"W": (2, 3)}), ("sum(W, -1)", {"W": (2, 3)})))
-_op("mean", 1, None, array=_mean, vjp=_mean_vjp, shape=_reduced, params=_AXIS,
+_op("mean", 1, None, array=_mean, vjp=_mean_vjp, shape=_reduced, params=_AXIS, jacobian=_mean_jac,
     examples=(("mean(x)", {"x": (4,)}), ("mean(W, 1)", {"W": (2, 3)})))
 _op("outer", 2, None, array="outer", vjp=lambda m, g, o, u, v: (g @ v, u @ g),
     shape=lambda u, v: u + v if len(u) == len(v) == 1 else _raise("outer takes two vectors"),
+    jacobian=lambda k, o, u, v: Jac("tensor", f"δ_ik {v.text}_j", f"g {v.text}") if k == 0 else
+    Jac("tensor", f"{u.text}_i δ_jk", f"gᵀ {u.text}"),
     examples=(("outer(u, v)", {"u": (2,), "v": (3,)}),))
 _op("dot", 2, None, array="dot", vjp=lambda m, g, o, u, v: (g * v, g * u), shape=_dot_shape,
+    jacobian=lambda k, o, u, v: Jac("row", (v, u)[k].text, f"g {(v, u)[k].text}"),
     examples=(("dot(u, v)", {"u": (3,), "v": (3,)}),))
 _op("softmax", 1, None, array=_softmax, vjp=lambda m, g, o, z: (o * (g - np.sum(g * o, -1, keepdims=True)),),
-    shape=_last_axis, examples=(("softmax(z)", {"z": (4,)}), ("softmax(Z)", {"Z": (2, 3)})))
+    shape=_last_axis, jacobian=_softmax_jac, examples=(("softmax(z)", {"z": (4,)}), ("softmax(Z)", {"Z": (2, 3)})))
 _op("log_softmax", 1, None, array=_log_softmax,
     vjp=lambda m, g, o, z: (g - np.exp(o) * np.sum(g, -1, keepdims=True),), shape=_last_axis,
+    jacobian=_log_softmax_jac,
     examples=(("log_softmax(z)", {"z": (4,)}), ("log_softmax(Z)", {"Z": (2, 3)})))
 _op("logsumexp", 1, None, array=_logsumexp, vjp=_logsumexp_vjp, shape=_reduced, params=_AXIS,
+    jacobian=_logsumexp_jac,
     examples=(("logsumexp(z)", {"z": (4,)}), ("logsumexp(Z, 1)", {"Z": (2, 3)})))
 _op("getitem", -1, None, syntax="{0}[…]", array=_getitem, vjp=_getitem_vjp, shape=_getitem_shape, indices=1,
+    jacobian=_getitem_jac,
     examples=(("y[2]", {"y": (4,)}), ("W[1, 2]", {"W": (2, 3)}), ("x[1:3]", {"x": (4,)}),
               ("W[:, 0]", {"W": (2, 3)}), ("x[-1] * x[0]", {"x": (3,)}), ("W[1]", {"W": (2, 3)})))
 _op("reshape", 1, None, array="reshape", vjp=lambda m, g, o, x, shape: (np.reshape(g, x.shape),),
     shape=_reshape_shape, params=("shape", 1, 8),
+    jacobian=lambda k, o, x, shape: Jac("permutation", "the identity, reshaped", f"g reshaped to {x.text}'s shape"),
     examples=(("reshape(x, 2, 3)", {"x": (6,)}), ("reshape(W, -1)", {"W": (2, 3)})))
-_op("concat", -1, None, array=lambda *xs: np.concatenate(xs), vjp=_concat_vjp, shape=_concat_shape,
+_op("concat", -1, None, array=lambda *xs: np.concatenate(xs), vjp=_concat_vjp, shape=_concat_shape, jacobian=_concat_jac,
     examples=(("concat(u, v)", {"u": (2,), "v": (3,)}),))
 _op("stack", -1, None, array=lambda *xs: np.stack(xs), vjp=lambda m, g, o, *xs: tuple(g),
-    shape=_stack_shape, examples=(("stack(u, v)", {"u": (2,), "v": (2,)}), ("[a, b, a*b]", {"a": (), "b": ()})))
+    shape=_stack_shape, jacobian=lambda k, o, *xs: Jac("selection", f"picks slice {k}", f"g[{k}]"), examples=(("stack(u, v)", {"u": (2,), "v": (2,)}), ("[a, b, a*b]", {"a": (), "b": ()})))
 _op("onehot", 1, None, array=_onehot, vjp=lambda m, g, o, r, n: (None,), shape=_onehot_shape, indices=0,
     params=("n", 1, 1), examples=(("onehot(2, 4) * x", {"x": (4,)}),))
 

@@ -19,7 +19,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..core.autodiff import Evaluation
-from ..core.autodiff import call_text
+from ..core.autodiff import call_text, use_places
 from ..core.ops import shape_text
 from .json import extended, shared_uses
 from ..core.show import number, show
@@ -130,10 +130,7 @@ def shared(ev: Evaluation) -> list:
     out = _d(g.label(ev.output), 60)
     for name, uses in shared_uses(ev).items():
         i = g.named[name]
-        where = [call_text(g, j) or g.label(j) for j, _, _ in uses]
-        if len(set(where)) < len(where):  # the same call uses it twice: name the node too
-            where = [f"{g.label(j)}, argument {k + 1}" + (f", in {call_text(g, j)}" if j in g.calls else "")
-                     for j, k, _ in uses]
+        where = use_places(g, uses)
         head = (f"∂{out}/∂{_d(name)}" if out and _d(name) else f"the gradient of {name}") + \
             f" = Σ over {len(uses)} uses:"
         terms = [(show(share), place) for (_, _, share), place in zip(uses[:MAX_TERMS], where)]

@@ -324,6 +324,17 @@ def _reaches(ev: Evaluation, count: list, t: int) -> bytearray:
     return r
 
 
+def path_edges(link) -> list:
+    """The (parent, k) edges of a path, output first, from the last link of a depth-first search's
+    chain (each link is (previous link, parent, k): the paths share their prefixes)."""
+    edges = []
+    while link is not None:
+        link, parent, k = link
+        edges.append((parent, k))
+    edges.reverse()
+    return edges
+
+
 def _terms(ev: Evaluation, labels: Labels, t: int, r: bytearray) -> list:
     """Every path from the output to t, depth first with the left argument first (the order the
     lecture writes them in).  Only called when their number is within the limit; every branch the
@@ -335,13 +346,8 @@ def _terms(ev: Evaluation, labels: Labels, t: int, r: bytearray) -> list:
     while stack:
         i, link = stack.pop()
         if i == t:
-            edges = []
-            while link is not None:
-                link, parent, k = link
-                edges.append((parent, k))
-            edges.reverse()
             factors, product = [], 1.0
-            for parent, k in edges:
+            for parent, k in path_edges(link):
                 key = (parent, k)
                 if key not in formulas:
                     formulas[key] = local_formula(ev, parent, k, labels.sym)
