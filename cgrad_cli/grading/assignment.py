@@ -334,7 +334,7 @@ def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, w
                warnings: list | None = None) -> tuple:
     """(score, max_score, output) for one answer; kinks met on the way are added to `warnings`
     as (problem id, node id, message), each once."""
-    from .check import failure_text, point_text, value_text as number
+    from .check import feedback_text, point_text, value_text as number
 
     if not (_number(answer) or isinstance(answer, (str, list))):
         return 0.0, p.score, f"an answer is a number or a formula in a string, or an array of numbers, not {answer!r}"
@@ -362,13 +362,9 @@ def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, w
             if warnings is not None and w not in warnings:
                 warnings.append(w)
         if not r.passed:
-            expected = "undefined" if r.expected is None else number(r.expected)
-            out = f"at {point_text(at)}: {r.note}; the answer gives {expected}, cgrad {number(r.got)}"
-            if r.is_array:  # the note names the shapes, or the worst element
-                out = f"at {point_text(at)}: {failure_text(r)}"
-            if r.random is not None and r.random.first_failure and r.expected is not None and \
-                    r.note.startswith("right"):
-                out = f"at {point_text(at)}: {failure_text(r)}"
+            out = f"at {point_text(at)}: {feedback_text(r)}"
+            if r.expected is None:
+                out += f"; correct: {number(r.got)}"
             return 0.0, p.score, out
     return p.score, p.score, "right" + (" (a formula: also at the random points)" if parsed.is_formula else "")
 

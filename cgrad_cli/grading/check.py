@@ -41,13 +41,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..core.autodiff import backward, forward
 from ..errors import CgradError, EXIT_USAGE, MathDomainError, excerpt, suggest
 from ..core.graph import Graph
-from ..core.show import number, show
+from ..core.show import number
+from .points import ATOL, RTOL, _Point, _shape, close, compare, index_inputs, index_text, shape_words, \
+    value_text  # noqa: F401 (close is check's API, as it always was)
 
-RTOL = 1e-5
-ATOL = 1e-8
 POINTS = 20
 SEED = 0
 
@@ -140,6 +139,7 @@ class Result:
     worst: tuple | None = None  # arrays: the index of the worst element (see Comparison)
     wrong: int | None = None  # arrays: how many elements are out of tolerance (None: shapes differ)
     unevaluated: str | None = None  # "undefined" (a math domain error) or "error" (a shape or index error)
+    diagnosis: object = None  # a wrong answer: the candidate mistakes that give its number (diagnose.Diagnosis)
 
     @property
     def is_array(self) -> bool:
@@ -248,106 +248,6 @@ def parse_answer(a: str, graph: Graph, *, where: str = "--expect", text: str | N
 
 # --- checking -----------------------------------------------------------------------------------------------
 
-def close(expected: float, got: float, rtol: float = RTOL, atol: float = ATOL) -> bool:
-    """numpy.isclose's rule, with cgrad's value as the reference."""
-    return abs(expected - got) <= atol + rtol * abs(got)
-
-
-def _shape(value) -> tuple:
-    return tuple(getattr(value, "shape", ()))
-
-
-def _plain(value):
-    """A value as check keeps it: a float for a scalar (also a numpy 0-d array or float64), else the array."""
-    return float(value) if not _shape(value) else value
-
-
-def shape_words(shape) -> str:
-    """`a scalar`, `a 2-vector`, `a 2×3 array`."""
-    from ..core.ops import shape_text
-
-    return "a " + shape_text(shape) + (" array" if len(shape) > 1 else "")
-
-
-def index_text(index) -> str:
-    """An element's index as written in cgrad: [1, 2]."""
-    return "[" + ", ".join(map(str, index)) + "]"
-
-
-@dataclass
-class Comparison:
-    """An answer's value against cgrad's."""
-    ok: bool
-    error: float | None  # the largest |expected - got| (None: the shapes differ)
-    worst: tuple | None = None  # arrays: the element with the largest error among those out of tolerance (all if none)
-    wrong: int | None = None  # arrays: elements out of tolerance (None: the shapes differ)
-    size: int = 1
-
-    @property
-    def shapes_differ(self) -> bool:
-        return self.error is None
-
-
-def compare(expected, got, rtol: float = RTOL, atol: float = ATOL) -> Comparison:
-    """Shapes first, then numpy.isclose's rule element by element (cgrad's value `got` the reference)."""
-    if _shape(expected) != _shape(got):
-        return Comparison(False, None)
-    if not _shape(got):
-        expected, got = float(expected), float(got)
-        return Comparison(close(expected, got, rtol, atol), abs(expected - got))
-    from ..core.autodiff import _numpy
-
-    np = _numpy()
-    diff = np.abs(expected - got)
-    bad = diff > atol + rtol * np.abs(got)
-    wrong = int(bad.sum())
-    worst = np.unravel_index(int(np.argmax(np.where(bad, diff, -1.0) if wrong else diff)), got.shape)
-    return Comparison(not wrong, float(diff.max()), tuple(int(k) for k in worst), wrong, int(got.size))
-
-
-class _Point:
-    """The program evaluated at one point: values, and one reverse sweep per node differentiated (cached)."""
-
-    def __init__(self, graph: Graph, at: dict):
-        self.graph, self.at = graph, at
-        self.values = forward(graph, at)
-        self.sweeps = {}
-
-    def sweep(self, of: str):
-        if of not in self.sweeps:
-            self.sweeps[of] = backward(self.graph, self.values, self.graph.named[of])
-        return self.sweeps[of]
-
-    def quantity(self, q: Quantity):
-        g = self.graph
-        if q.wrt is None:
-            return _plain(self.values[g.named[q.of]])
-        return _plain(self.sweep(q.of).grad(g.named[q.wrt]))
-
-    def answer(self, a: Answer):
-        v = forward(a.graph, {n: self.values[self.graph.named[n]] for n in a.graph.inputs})
-        return _plain(v[a.graph.output])
-
-
-def index_inputs(graph: Graph) -> list:
-    """The inputs used as indices: those an index position of `y[r]` or `onehot(r, n)` depends on.
-
-    They stay fixed at the random points (a perturbed index is not an integer).
-    """
-    marked = [False] * len(graph)
-    for i, op in enumerate(graph.ops):
-        if op.indices is not None:
-            for a in graph.args[i][op.indices:]:
-                marked[a] = True
-    if not any(marked):
-        return []
-    for i in range(len(graph) - 1, -1, -1):
-        if marked[i]:
-            for a in graph.args[i]:
-                marked[a] = True
-    return [name for name, i in graph.inputs.items() if marked[i]]
-
-
 def _is_array(value) -> bool:
     return isinstance(value, list) or bool(_shape(value))
 
@@ -415,14 +315,14 @@ def check(graph: Graph, at: dict, expectations: list, rtol: float = RTOL, atol: 
         c = compare(expected, got, rtol, atol)
         result = Result(x, got, expected, c.error, c.ok, worst=c.worst, wrong=c.wrong)
         if c.shapes_differ:
-            result.note = (f"wrong shape: expected {shape_words(_shape(got))} (the shape of {x.quantity.label}), "
-                           f"got {shape_words(_shape(expected))} (the answer)")
+            result.note = (f"wrong shape: your answer is {shape_words(_shape(expected))}; correct: "
+                           f"{shape_words(_shape(got))} (the shape of {x.quantity.label})")
         elif not c.ok and c.worst is not None:
             result.note = (f"wrong at the given point: {c.wrong} of {c.size} elements differ; at "
-                           f"{index_text(c.worst)} the answer gives {_element(expected, c.worst)}, "
-                           f"cgrad {_element(got, c.worst)}")
+                           f"{index_text(c.worst)} your answer: {_element(expected, c.worst)}; correct: "
+                           f"{_element(got, c.worst)}")
         elif not c.ok:
-            result.note = "wrong at the given point"
+            result.note = f"wrong at the given point: your answer: {number(expected)}; correct: {number(got)}"
         if x.answer.is_formula and points > 0 and not c.shapes_differ:
             if others is None:
                 others = [_try_point(graph, p) for p in random_points(graph, at, points, seed)]
@@ -436,6 +336,12 @@ def check(graph: Graph, at: dict, expectations: list, rtol: float = RTOL, atol: 
                 result.note = (f"only {result.random.checked} of {points} random points were defined (at least "
                                f"{result.random.needed} are needed to check a formula): try a point farther inside "
                                "the domain")
+        if not result.passed and result.unevaluated is None:
+            from .diagnose import diagnose
+
+            if x.answer.is_formula and points > 0 and others is None:
+                others = [_try_point(graph, p) for p in random_points(graph, at, points, seed)]
+            result.diagnosis = diagnose(here, x, expected, others if x.answer.is_formula else None, rtol, atol)
         report.results.append(result)
     return report
 
@@ -492,15 +398,6 @@ def _at_random_points(x: Expectation, others: list, rtol: float, atol: float) ->
 
 # --- feedback in words: the same text in the table, --json, JUnit and Gradescope ----------------------------
 
-def value_text(value) -> str:
-    """A number as cgrad prints it; an array compactly (in full when small, else by shape, min and max)."""
-    if isinstance(value, list):
-        from ..core.autodiff import _numpy
-
-        value = _numpy().asarray(value, dtype=float)
-    return show(value) if getattr(value, "shape", ()) else number(value)
-
-
 def point_text(at: dict) -> str:
     return ", ".join(f"{name} = {value_text(value)}" for name, value in at.items())
 
@@ -512,8 +409,14 @@ def failure_text(r: Result) -> str:
         f = rc.first_failure
         if "worst" in f:  # arrays: the worst element there
             k = f["worst"]
-            return (f"{r.note}; at {point_text(f['at'])}, element {index_text(k)}: the answer gives "
-                    f"{number(float(f['expected'][k]))}, cgrad {number(float(f['got'][k]))}")
-        return (f"{r.note}; at {point_text(f['at'])} the answer gives {number(f['expected'])}, "
-                f"cgrad {number(f['got'])}")
+            return (f"{r.note}; at {point_text(f['at'])}, element {index_text(k)}: your answer: "
+                    f"{number(float(f['expected'][k]))}; correct: {number(float(f['got'][k]))}")
+        return (f"{r.note}; at {point_text(f['at'])} your answer: {number(f['expected'])}; "
+                f"correct: {number(f['got'])}")
     return r.note
+
+
+def feedback_text(r: Result) -> str:
+    """failure_text and, when candidate mistakes give the answer's number, the diagnosis or the could-be list."""
+    text = failure_text(r)
+    return text if r.diagnosis is None else f"{text}; {r.diagnosis.text()}"

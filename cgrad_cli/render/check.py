@@ -38,10 +38,44 @@ def _random(r: Result) -> str:
     return text
 
 
-def _note(r: Result) -> str | None:
+def _note(r: Result) -> list:
+    """A failed check's lines: why it failed, then the diagnosis (or the could-be list), indented."""
     if r.passed:
+        return []
+    return [f"{r.expectation.quantity.label}: {failure_text(r)}"] + diagnosis_lines(r.diagnosis)
+
+
+def _hanging(line: str):
+    """A note line, red; an indented diagnosis line (`  1. text`, `  why: text`) wraps under its own text."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not line.startswith(" "):
+        return Text(line, "red")
+    head, _, text = line.strip().partition(" ")
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(width=1)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row("", head, text)
+    return grid
+
+
+def diagnosis_lines(d) -> list:
+    if d is None:
+        return []
+    if d.sure:
+        m = d.matches[0]
+        return [f"  why: {m.says}", f"  right: {m.right}"]
+    return ["  could be (most likely first):"] + [f"  {k}. {m.says}" for k, m in enumerate(d.distinct(), 1)]
+
+
+def diagnosis_json(d) -> dict | None:
+    """The diagnosis as data: sure (one misconception) and the candidates, most likely first."""
+    if d is None:
         return None
-    return f"{r.expectation.quantity.label}: {failure_text(r)}"
+    return {"sure": d.sure, "candidates": [{"family": m.family, "says": m.says, "right": m.right,
+                                            "value": to_json(m.value)} for m in d.distinct()]}
 
 
 def render(report: Report):
@@ -51,14 +85,14 @@ def render(report: Report):
     from rich.text import Text
 
     fixed = index_inputs(report.graph)
-    head = Text(f"at {point_text(report.at) or 'no inputs'} · pass when |expected − got| ≤ atol + rtol·|got| "
+    head = Text(f"at {point_text(report.at) or 'no inputs'} · pass when |answer − correct| ≤ atol + rtol·|correct| "
                 f"(rtol {report.rtol:g}, atol {report.atol:g}) · formulas also at {report.points} random points "
                 f"(seed {report.seed})" + (f", {', '.join(fixed)} kept fixed (used as an index)" if fixed else ""),
                 "dim")
     t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
     t.add_column("check")
-    t.add_column("expected")
-    t.add_column("got", justify="right")
+    t.add_column("answer")
+    t.add_column("correct", justify="right")
     t.add_column("|error|", justify="right")
     t.add_column("right at random points", justify="right")
     t.add_column("result")
@@ -67,9 +101,9 @@ def render(report: Report):
                   _error(r), _random(r),
                   "[green]✓ pass[/]" if r.passed else "[bold red]✗ fail[/]")
     parts = [head, t]
-    notes = [n for n in map(_note, report.results) if n]
+    notes = [line for r in report.results for line in _note(r)]
     if notes:
-        parts += [Text()] + [Text(n, "red") for n in notes]
+        parts += [Text()] + [_hanging(n) for n in notes]
     n, total = report.n_passed, len(report.results)
     parts += [Text(), Text(f"{n} of {total} check{'s' if total != 1 else ''} passed",
                            "bold green" if n == total else "bold red")]
@@ -148,6 +182,7 @@ def result_json(r: Result) -> dict:
         "pass": r.passed,
         "random": None,
         "note": r.note,
+        "diagnosis": diagnosis_json(r.diagnosis),
     }
     if r.is_array:  # only then: a scalar check's document is what it always was
         doc.update(shape=list(_shape(r.got)), expected_shape=None if r.expected is None else list(_shape(r.expected)),

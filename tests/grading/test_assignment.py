@@ -188,11 +188,11 @@ def test_a_tensor_assignment_grades_arrays_and_formulas(tmp_path):
     assert scores(g) == {("softmax", "y"): 1, ("softmax", "∂C/∂z"): 1, ("softmax", "∂C/∂W"): 0}
     wrong = g.items[2]
     assert wrong.answer == "[[0.5, -0.5], [0.5, -0.5]]"
-    assert "wrong at the given point: 2 of 4 elements differ; at [1, 0] the answer gives 0.5, cgrad -0.5" \
+    assert "wrong at the given point: 2 of 4 elements differ; at [1, 0] your answer: 0.5; correct: -0.5" \
         in wrong.output
     student.write_text('[softmax]\n"dC/dW" = [0.5, -0.5]\n', encoding="utf-8")
     (_, _, item) = grade_file(assignment, str(student)).items
-    assert "wrong shape: expected a 2×2 array (the shape of ∂C/∂W), got a 2-vector (the answer)" in item.output
+    assert "wrong shape: your answer is a 2-vector; correct: a 2×2 array (the shape of ∂C/∂W)" in item.output
 
 
 def test_a_derivative_of_a_vector_in_the_key_is_an_error(tmp_path):

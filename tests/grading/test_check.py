@@ -45,7 +45,7 @@ def test_the_lecture_example_passes():
 
 def test_a_wrong_number_fails():
     (r,) = run_check(LECTURE, AT, "de/db = 4").results
-    assert not r.passed and r.error == 1 and r.note == "wrong at the given point"
+    assert not r.passed and r.error == 1 and r.note == "wrong at the given point: your answer: 4; correct: 5"
 
 
 def test_a_right_formula_passes_at_the_random_points():
@@ -253,17 +253,17 @@ def test_a_wrong_element_fails_naming_it():
     (r,) = net_check(f"dC/dW1 = {literal(wrong)}").results
     assert not r.passed and r.wrong == 1 and r.worst == (1, 0)
     assert abs(r.error - 0.01) < 1e-9  # the largest |expected - got| over the elements
-    assert r.note.startswith("wrong at the given point: 1 of 6 elements differ; at [1, 0] the answer gives ")
+    assert r.note.startswith("wrong at the given point: 1 of 6 elements differ; at [1, 0] your answer: ")
 
 
 def test_a_wrong_shape_fails_saying_both_shapes():
     (r,) = net_check(f"dC/dW1 = {literal(by_hand()['dW1'].T)}").results  # transposed: 2×3 for a 3×2
     assert not r.passed and r.error is None and r.wrong is None and r.random is None
-    assert r.note == "wrong shape: expected a 3×2 array (the shape of ∂C/∂W1), got a 2×3 array (the answer)"
+    assert r.note == "wrong shape: your answer is a 2×3 array; correct: a 3×2 array (the shape of ∂C/∂W1)"
     (r,) = net_check("y = [0.5, 0.5, 0]").results
-    assert r.note == "wrong shape: expected a 2-vector (the shape of y), got a 3-vector (the answer)"
+    assert r.note == "wrong shape: your answer is a 3-vector; correct: a 2-vector (the shape of y)"
     (r,) = net_check("dC/db2 = 0").results
-    assert r.note == "wrong shape: expected a 2-vector (the shape of ∂C/∂b2), got a scalar (the answer)"
+    assert r.note == "wrong shape: your answer is a scalar; correct: a 2-vector (the shape of ∂C/∂b2)"
 
 
 def test_the_softmax_gradient_formula_passes_at_the_random_points():
@@ -344,7 +344,7 @@ def test_scalar_json_keeps_its_keys():
     doc = report_json(run_check(LECTURE, AT, "e = 6", "de/db = 2*a + 1"))
     assert "fixed" not in doc["random_points"]
     assert set(doc["checks"][0]) == {"quantity", "of", "wrt", "answer", "formula", "expected", "got", "error",
-                                     "pass", "random", "note"}
+                                     "pass", "random", "note", "diagnosis"}
     assert set(doc["checks"][1]["random"]["first_failure"]) == {"at", "expected", "got", "error"}
 
 
@@ -358,7 +358,7 @@ def test_cli_tensor_table():
     assert "W1 = [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]" in out
     row = next(line for line in out.splitlines() if line.startswith("∂C/∂z2"))
     assert "y - onehot(r, 2) = [0.505837, -0.505837]" in row and "20 of 20" in row and "✓ pass" in row
-    assert "∂C/∂b1: wrong at the given point: 3 of 3 elements differ; at [2] the answer gives 3" in out
+    assert "∂C/∂b1: wrong at the given point: 3 of 3 elements differ; at [2] your answer: 3; correct: " in out
 
 
 def test_cli_tensor_json_validates_against_the_schema():
