@@ -27,9 +27,9 @@ def parse_at(text: str | None) -> dict:
 def notation(out: str, wrt: str, order: int, latex: bool = False) -> str:
     """∂y/∂x, ∂²y/∂x², or \\frac{\\partial^{2} y}{\\partial x^{2}}."""
     if latex:
-        from ..symbolic.notation import _Latex
+        from ..symbolic.notation import LATEX
 
-        o, x, p = _Latex().var(out), _Latex().var(wrt), "" if order == 1 else f"^{{{order}}}"
+        o, x, p = LATEX.var(out), LATEX.var(wrt), "" if order == 1 else f"^{{{order}}}"
         return f"\\frac{{\\partial{p} {o}}}{{\\partial {x}{p}}}"
     p = "" if order == 1 else str(order).translate(SUPERSCRIPT)
     return f"∂{p}{out}/∂{wrt}{p}"
@@ -78,7 +78,8 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
     """
     from ..symbolic.derive import as_program, derivatives, value_at
     from ..symbolic.expr import size
-    from ..symbolic.notation import latex as to_latex, number as shown, text, to_program
+    from ..core.show import number as shown
+    from ..symbolic.notation import latex as to_latex, text, to_program
 
     graph, point = load(words, file, sets, inputs_file, scalar_only="diff")
     point.update(parse_at(at))
@@ -121,9 +122,9 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
         head = notation(out, name, order, latex)
         if small[name]:
             body = to_latex(d) if latex else text(d)
-            click.echo(f"{head} = {body}" + (f" = {shown(value[name])}" if name in value else ""))
+            click.echo(f"{head} = {body}" + (f" = {shown(value[name], None)}" if name in value else ""))
         else:  # expression swell: the derivative as a program, its shared parts named once
             click.echo(f"{head} = d_{name}, written with its shared parts named:")
             click.echo("  " + to_program({f"d_{name}": d}, reserved=graph.named).replace("\n", "\n  "))
             if name in value:
-                click.echo(f"  = {shown(value[name])}")
+                click.echo(f"  = {shown(value[name], None)}")

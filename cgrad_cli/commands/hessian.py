@@ -44,7 +44,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     Example:
       cgrad hessian "f = x^2*y + y^3" --x 1 --y 2
     """
-    from ..symbolic.notation import number
+    from ..core.show import number
 
     graph, point = load(words, file, sets, inputs_file, scalar_only="hessian")
     wrt_names = names(wrt) or list(graph.inputs)
@@ -69,7 +69,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
         return
     from rich.table import Table
 
-    where = ", ".join(f"{k} = {number(v)}" for k, v in point.items())
+    where = ", ".join(f"{k} = {number(v, None)}" for k, v in point.items())
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("")
     for name in wrt_names:

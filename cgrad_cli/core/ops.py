@@ -525,6 +525,17 @@ class _Namespace:
         self.__dict__.update(functions)
 
 
+_ARITHMETIC = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
+               "neg": operator.neg, "copy": lambda x: x}
+
+
+def apply(m, name: str, args):
+    """Op `name` applied to `args` in the rules' namespace m, arithmetic by Python's operators as the
+    rules write it: a node's formula (symbolic.derive) or its definition over labels (symbolic.explain)."""
+    arithmetic = _ARITHMETIC.get(name)
+    return arithmetic(*args) if arithmetic else getattr(m, name)(*args)
+
+
 # The namespace the rules use on floats: every op's own forward function.
 NUMERIC = _Namespace({name: op.forward for name, op in OPS.items() if op.forward})
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 
-def number(x: float, digits: int = 6) -> str:
-    """A float as a person writes it: 2 not 2.0, 0.5, 1e-06, `digits` significant digits."""
-    if x == int(x) and abs(x) < 1e15:
+def number(x: float, digits: int | None = 6) -> str:
+    """A float as a person writes it: 2 not 2.0, 0.5, 1e-06, `digits` significant digits; with
+    digits=None the shortest text that reads back as the same float (a formula that is a program)."""
+    if x == int(x) and abs(x) < (1e16 if digits is None else 1e15):
         return str(int(x))
-    return f"{x:.{digits}g}"
+    return repr(x) if digits is None else f"{x:.{digits}g}"
 
 
 INLINE = 12  # arrays with more elements are shown by shape, least and greatest element

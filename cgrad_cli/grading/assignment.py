@@ -294,7 +294,7 @@ def read_answers(path: str) -> tuple[dict, str]:
 
 def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str = "") -> Grade:
     """Every quantity of every problem, each scored all or nothing: partial credit per quantity."""
-    from ..symbolic.notation import number
+    from ..core.show import number
 
     g = Grade(name, path)
     for p in assignment.problems:
@@ -313,7 +313,7 @@ def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str
                 g.items.append(Item(p.id, label, None, 0.0, p.score, "no answer" + extra))
                 continue
             key, answer = by_quantity[quantity]
-            shown = number(answer) if _number(answer) else _shown_array(answer) if isinstance(answer, list) \
+            shown = number(answer, None) if _number(answer) else _shown_array(answer) if isinstance(answer, list) \
                 else str(answer)
             line = line_of(text, p.id, key) if text else None
             where = f"{path}" + (f", line {line}" if line else "") + f", key {_key(p.id)}.{_key(key)}"

@@ -12,12 +12,11 @@ as in `cgrad eval`'s tree.
 """
 from __future__ import annotations
 
-import functools
 import math
-import re
 
 from ..symbolic.explain import Explanation, Target, count_json, count_text, definition, local_formula
-from ..symbolic.latex import LatexNames, latex_name, text_mode
+from ..symbolic.latex import LatexNames, tex_number
+from ..symbolic.notation import LATEX
 from ..core.show import number
 from ..symbolic.text import Sym
 
@@ -79,30 +78,42 @@ class _Text:
 
 
 class _Latex(_Text):
-    """LaTeX notation: \\frac{\\partial e}{\\partial c}, d \\cdot 1."""
+    """LaTeX notation: \\frac{\\partial e}{\\partial c}, d \\cdot 1; formulas written by notation.LATEX
+    from the rules and definitions themselves, an unnamed node's source text from its operations."""
 
     times = " \\cdot "
 
     def __init__(self, ex: Explanation):
         super().__init__(ex)
-        self._labels: dict[int, str] = {}
+        self._atoms: dict[int, Sym] = {}
         self.names = LatexNames(list(ex.ev.graph.named) + [ex.labels.name(i) for i in ex.where()])
+
+    def _atom(self, i: int) -> Sym:
+        """The node's label as a LaTeX formula: a name, a literal, or (for a label that is source text)
+        its definition over its arguments' labels, built arguments first without recursion."""
+        todo, labels, args = [i], self.labels, self.ev.graph.args
+        while todo:
+            j = todo[-1]
+            if j in self._atoms:
+                todo.pop()
+                continue
+            kind = labels.kind(j)
+            if kind == "text":
+                missing = [a for a in args[j] if a not in self._atoms]
+                if missing:
+                    todo += missing
+                    continue
+                self._atoms[j] = definition(self.ev.graph, j, self._atoms.__getitem__, LATEX)
+            elif kind == "const":
+                self._atoms[j] = Sym(*LATEX.literal(labels.name(j)), LATEX)
+            else:
+                self._atoms[j] = Sym(self.names(labels.name(j)), labels.prec(j), LATEX)
+            todo.pop()
+        return self._atoms[i]
 
     def label(self, i: int) -> str:
         """The node's label in LaTeX, bare (no parentheses around a source text)."""
-        tex = self._labels.get(i)
-        if tex is None:
-            kind = self.labels.kind(i)
-            name = self.labels.name(i)
-            tex = self.names(name) if kind in ("name", "generated") else to_latex(name, name=self.names)
-            self._labels[i] = tex
-        return tex
-
-    def _atom(self, i: int) -> Sym:
-        return Sym(f"@{i}", self.labels.prec(i))
-
-    def _tex(self, text: str) -> str:
-        return to_latex(text, lambda token: self.label(int(token[1:])), self.names)
+        return self._atom(i).text
 
     def node(self, i: int) -> str:
         return f"({self.label(i)})" if self.labels.kind(i) == "text" else self.label(i)
@@ -113,19 +124,19 @@ class _Latex(_Text):
     def formula(self, parent: int, k: int, stored, value: float) -> str:
         if stored is None:
             return self.number(value)
-        formula = local_formula(self.ev, parent, k, self._atom)
+        formula = local_formula(self.ev, parent, k, self._atom, LATEX)
         if isinstance(formula, Sym):
-            return _as_factor(self._tex(formula.text), formula.prec)
+            return _as_factor(formula.text, formula.prec)
         return self.number(value if formula is None else formula)
 
     def number(self, x: float) -> str:
         return _as_factor(self.value(x), _ATOM)
 
     def value(self, x: float) -> str:
-        return _latex_number(num(x)) if math.isfinite(x) else f"\\text{{{num(x)}}}"
+        return tex_number(num(x)) if math.isfinite(x) else f"\\text{{{num(x)}}}"
 
     def definition(self, i: int) -> str:
-        return self._tex(definition(self.ev.graph, i, self._atom).text)
+        return definition(self.ev.graph, i, self._atom, LATEX).text
 
 
 # --- the working of one target, in a notation -------------------------------------------------------------
@@ -378,145 +389,6 @@ def latex(ex: Explanation) -> str:
 def _ascii(text: str) -> str:
     """A note for a LaTeX comment: ∂ spelled out, so any engine reads the file."""
     return text.replace("∂", "d").replace("·", "*")
-
-
-_FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "sinh": r"\sinh", "cosh": r"\cosh",
-              "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "ln": r"\ln", "asin": r"\arcsin",
-              "acos": r"\arccos", "atan": r"\arctan", "min": r"\min", "max": r"\max"}
-_TOKEN = re.compile(r"\s*(?:(@\d+)|((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|([^\W\d]\w*)|(\*\*|[-+*/^(),]))")
-
-
-@functools.lru_cache(maxsize=1024)
-def _latex_number(text: str) -> str:
-    return to_latex(text)
-
-
-class _Fail(Exception):
-    pass
-
-
-def to_latex(text: str, atom=None, name=latex_name) -> str:
-    """A formula in cgrad's syntax (what Sym and the source text hold) as LaTeX math: `*` → \\cdot,
-    `a/b` → \\frac{a}{b}, `x^2` → x^{2}, `exp(x)` → \\exp(x), `1e-06` → 1 \\times 10^{-6}; `@k`
-    tokens are replaced by `atom('@k')`.  Anything it cannot read is set as \\text{...}."""
-    tokens, pos = [], 0
-    text = text.strip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None or m.end() == pos:
-            return text_mode(text)
-        tokens.append(next((k, v) for k, v in enumerate(m.groups()) if v is not None))
-        pos = m.end()
-    if len(tokens) > 400:
-        return text_mode(text)
-    try:
-        parser = _TexParser(tokens, atom, name)
-        tex, _ = parser.sum()
-        if parser.i != len(tokens):
-            raise _Fail
-        return tex
-    except (_Fail, RecursionError):
-        return text_mode(text)
-
-
-class _TexParser:
-    """Recursive descent over a short formula (at most a few hundred tokens): cgrad's grammar."""
-
-    def __init__(self, tokens, atom, name):
-        self.tokens, self.i, self.atom, self.name = tokens, 0, atom, name
-
-    def peek(self):
-        return self.tokens[self.i][1] if self.i < len(self.tokens) else None
-
-    def take(self):
-        if self.i >= len(self.tokens):
-            raise _Fail
-        self.i += 1
-        return self.tokens[self.i - 1]
-
-    def sum(self):
-        tex, inner = self.product()
-        while self.peek() in ("+", "-"):
-            op = self.take()[1]
-            right, _ = self.product()
-            tex, inner = f"{tex} {op} {right}", None
-        return tex, inner
-
-    def product(self):
-        tex, inner = self.unary()
-        while self.peek() in ("*", "/"):
-            op = self.take()[1]
-            right, right_inner = self.unary()
-            if op == "*":
-                tex = f"{tex} \\cdot {right}"
-            else:
-                tex = f"\\frac{{{inner if inner is not None else tex}}}{{{right_inner or right}}}"
-            inner = None
-        return tex, inner
-
-    def unary(self):
-        if self.peek() == "-":
-            self.take()
-            tex, _ = self.unary()
-            return "-" + tex, None
-        if self.peek() == "+":
-            self.take()
-            return self.unary()
-        return self.power()
-
-    def power(self):
-        tex, inner, sci = self.atom_()
-        if self.peek() in ("^", "**"):
-            self.take()
-            exponent, exponent_inner = self.unary()
-            if sci:
-                tex = f"({tex})"
-            return f"{tex}^{{{exponent_inner or exponent}}}", None
-        return tex, inner
-
-    def atom_(self):
-        kind, value = self.take()
-        if kind == 0:  # @k
-            if self.atom is None:
-                raise _Fail
-            return self.atom(value), None, False
-        if kind == 1:
-            mantissa, e, exponent = value.partition("e") if "e" in value else value.partition("E")
-            if not e:
-                return value, None, False
-            exponent = str(int(exponent))
-            return (f"10^{{{exponent}}}" if mantissa in ("1", "1.0") else
-                    f"{mantissa} \\times 10^{{{exponent}}}"), None, True
-        if kind == 2:
-            if self.peek() == "(":
-                return self.call(value), None, False
-            return (r"\pi" if value == "pi" else self.name(value)), None, False
-        if value == "(":
-            tex, _ = self.sum()
-            if self.take()[1] != ")":
-                raise _Fail
-            return f"({tex})", tex, False
-        raise _Fail
-
-    def call(self, name):
-        self.take()  # (
-        args = []
-        if self.peek() != ")":
-            args.append(self.sum()[0])
-            while self.peek() == ",":
-                self.take()
-                args.append(self.sum()[0])
-        if self.take()[1] != ")":
-            raise _Fail
-        if name == "sqrt" and len(args) == 1:
-            return f"\\sqrt{{{args[0]}}}"
-        if name == "abs" and len(args) == 1:
-            return f"\\left|{args[0]}\\right|"
-        if name == "pow" and len(args) == 2:
-            base = args[0] if re.fullmatch(r"[\w\\{}]+", args[0]) else f"\\left({args[0]}\\right)"
-            return f"{base}^{{{args[1]}}}"
-        head = _FUNCTIONS.get(name) or f"\\operatorname{{{name}}}"
-        return f"{head}\\left({', '.join(args)}\\right)"
 
 
 # --- JSON ----------------------------------------------------------------------------------------------

@@ -4,14 +4,15 @@
 (an expr.Expr), then backward applying the same derivative rules as
 autodiff.backward, with the namespace `m` an `Exprs` space: the adjoints come
 out as formulas, simplified as they are built.  The result is itself a
-program (render_expr.to_program), so a second derivative is the same pass
+program (notation.to_program), so a second derivative is the same pass
 run again on it.
 """
 from __future__ import annotations
 
 from ..core.autodiff import _lookup, forward
+from ..core.ops import apply
 from ..errors import CgradError
-from .expr import Expr, Exprs
+from .expr import Exprs
 from ..core.graph import Graph
 from ..core.parsing import parse
 from .notation import to_program
@@ -38,7 +39,7 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
         elif keep and names[i] is not None and i != out:
             e[i] = m.var(names[i])
         else:
-            e[i] = _apply(m, op, [e[a] for a in argss[i]])
+            e[i] = apply(m, op, [e[a] for a in argss[i]])
     adjoint: list = [None] * (out + 1)
     adjoint[out] = m.num(1.0)
     for i in range(out, -1, -1):
@@ -52,17 +53,6 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
                 adjoint[a] = term if adjoint[a] is None else m.add(adjoint[a], term)
     zero = m.num(0.0)
     return {name: adjoint[i] if i <= out and adjoint[i] is not None else zero for name, i in targets.items()}
-
-
-def _apply(m: Exprs, op: str, args: list) -> Expr:
-    """A tape node's formula: the op applied to its arguments' formulas."""
-    if op in ("add", "sub", "mul", "div", "neg", "copy"):
-        x = args[0]
-        return {"add": lambda: x + args[1], "sub": lambda: x - args[1], "mul": lambda: x * args[1],
-                "div": lambda: x / args[1], "neg": lambda: -x, "copy": lambda: x}[op]()
-    if op == "pow":
-        return m.pow(*args)
-    return getattr(m, op)(*args)
 
 
 def as_program(exprs: dict, graph: Graph) -> Graph:

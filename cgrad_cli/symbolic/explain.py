@@ -9,7 +9,7 @@ the same sum is given factored, node by node, in the order reverse mode accumula
 node's adjoint ∂e/∂node is the sum over its users u of ∂e/∂u·∂u/∂node.
 
 Pure: reads an evaluated graph (autodiff.Evaluation), computes nothing new but path counts and
-products; the renderers (render_explain.py) turn the result into text, Markdown, LaTeX or JSON.
+products; the renderers (render/explain.py) turn the result into text, Markdown, LaTeX or JSON.
 Nothing here recurses on the depth of the graph: paths are enumerated with an explicit stack, and
 only when their number, counted first, is within the limit.
 
@@ -28,7 +28,9 @@ from typing import NamedTuple
 
 from ..core.autodiff import Evaluation
 from ..core.graph import Graph
-from .text import SYMBOLIC, Sym
+from ..core.ops import apply
+from .notation import TEXT, Notation
+from .text import Sym, namespace
 
 MAX_TERMS = 64  # write out at most this many path terms per derivative; above it, the factored form
 LABEL_WIDTH = 24  # an unnamed intermediate whose source text is longer gets a name (v1, v2, ...)
@@ -117,11 +119,12 @@ class Labels:
         return self._entry(i)[0] == "generated"
 
 
-def local_formula(ev: Evaluation, parent: int, k: int, atom) -> Sym | float | None:
+def local_formula(ev: Evaluation, parent: int, k: int, atom, nota: Notation = TEXT) -> Sym | float | None:
     """∂parent/∂arg_k as a formula over the labels `atom(node)` (a Sym), e.g. Sym('d') for ∂(c*d)/∂c.
 
-    The op's own derivative rule run over text (symbolic.SYMBOLIC); None where a rule cannot be
-    shown as a formula.  A literal argument stands as its value (`2*x`), `pi` as itself.
+    The op's own derivative rule run over text in the notation of the atoms (text.namespace); None
+    where a rule cannot be shown as a formula.  A literal argument stands as its value (`2*x`), `pi`
+    as itself.
     """
     g = ev.graph
     names, argss = g.names, g.args
@@ -129,11 +132,11 @@ def local_formula(ev: Evaluation, parent: int, k: int, atom) -> Sym | float | No
     for a in argss[parent]:
         if names[a] is None and not argss[a]:  # a literal
             text = g.text(a)
-            xs.append(g.consts[a] if _is_number(text) else Sym(text, 30 if text.startswith("-") else _ATOM))
+            xs.append(g.consts[a] if _is_number(text) else Sym(*nota.literal(text), nota))
         else:
             xs.append(atom(a))
     try:
-        formula = g.ops[parent].partials[k](SYMBOLIC, atom(parent), *xs)
+        formula = g.ops[parent].partials[k](namespace(nota), atom(parent), *xs)
     except Exception:  # a rule that cannot be shown as text is shown as its value
         return None
     if isinstance(formula, Sym) or (isinstance(formula, float) and math.isfinite(formula)):
@@ -141,17 +144,19 @@ def local_formula(ev: Evaluation, parent: int, k: int, atom) -> Sym | float | No
     return None
 
 
-def definition(graph: Graph, i: int, atom) -> Sym:
-    """Node i's operation over its arguments' labels, e.g. Sym('sin(v1)') or Sym('a + b', 10)."""
-    op, args = graph.ops[i], graph.args[i]
+def definition(graph: Graph, i: int, atom, nota: Notation = TEXT) -> Sym:
+    """Node i's operation over its arguments' labels, e.g. Sym('sin(v1)') or Sym('a + b', 10): the op
+    applied in the rules' namespace over text (an op with no scalar form, by its syntax)."""
+    op, xs = graph.ops[i], [atom(a) for a in graph.args[i]]
+    m = namespace(nota)
+    if op.forward is not None:
+        return apply(m, op.name, xs)
     prec = op.precedence
-    xs = [atom(a) for a in args]
-    if prec >= _ATOM:  # a function call: its arguments need no parentheses
-        return Sym(op.syntax.format(*(x.text for x in xs)), prec)
+    if prec >= _ATOM:  # a call: its arguments need no parentheses
+        return Sym(op.syntax.format(*(x.text for x in xs)), prec, nota)
     if len(xs) == 1:
-        return Sym(op.syntax.format(xs[0]._wrap(prec + 1)), prec)
-    left, right = (prec + 1, prec) if op.name == "pow" else (prec, prec + 1)  # x^y is right-associative
-    return Sym(op.syntax.format(xs[0]._wrap(left), xs[1]._wrap(right)), prec)
+        return Sym(op.syntax.format(xs[0]._wrap(prec + 1)), prec, nota)
+    return Sym(op.syntax.format(*(x._wrap(prec if k == 0 else prec + 1) for k, x in enumerate(xs))), prec, nota)
 
 
 def _is_number(text: str) -> bool:

@@ -1,7 +1,8 @@
-"""cgrad names in LaTeX math: x_1 → x_{1}, θ → \\theta, ŷ → \\hat{y}, loss → \\text{loss}.
+"""cgrad names and numbers in LaTeX math: x_1 → x_{1}, θ → \\theta, ŷ → \\hat{y}, loss → \\text{loss},
+1e-06 → 10^{-6}.
 
-Shared by every LaTeX writer (render_expr for `cgrad diff --latex`,
-render_explain for `cgrad explain --latex`), so a name reads the same in both.
+Used by the one LaTeX notation (notation.LATEX) that `cgrad diff --latex` and `cgrad explain --latex`
+both write with, so a name or a number reads the same in both.
 """
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", 
 def text_mode(s: str) -> str:
     """Anything as upright LaTeX text, escaped: \\text{loss}."""
     return "\\text{" + "".join(_TEXT_ESCAPES.get(c, c) for c in s) + "}"
+
+
+def tex_number(text: str) -> str:
+    """A number as cgrad writes it (2, 0.5, 1e-06, 2.5e+20, -3) in LaTeX: 10^{-6}, 2.5 \\times 10^{20}."""
+    m = re.fullmatch(r"(-?)(\d+\.?\d*|\.\d+)[eE]([+-]?\d+)", text)
+    if m is None:
+        return text
+    power = f"10^{{{int(m[3])}}}"
+    return m[1] + (power if m[2] in ("1", "1.0") else f"{m[2]} \\times {power}")
 
 
 def _char(c: str) -> str | None:

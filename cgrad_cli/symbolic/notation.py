@@ -1,78 +1,123 @@
-"""Formulas (expr.Expr) as cgrad program text and as LaTeX.
+"""One notation for formulas, as cgrad text and as LaTeX: `cgrad diff` writes its formulas (expr.Expr)
+with it and `cgrad explain` its local derivatives (text.Sym), so the two read the same.
 
-The text form is cgrad's own syntax, so a printed derivative is a program that
-cgrad can parse and differentiate again.  Printing walks the DAG children
-first with an explicit stack and keeps each node's text once, so deep formulas
-print without recursion.
+TEXT is cgrad's own syntax, so a printed derivative is a program that cgrad can parse and
+differentiate again; LATEX overrides only what LaTeX writes otherwise (one table of functions, names
+and numbers from latex.py).  A piece of a formula is (text, precedence).  Printing walks the DAG
+children first with an explicit stack and keeps each node's text once, so deep formulas print
+without recursion.
 """
 from __future__ import annotations
 
+from ..core.show import number
 from .expr import FN, MUL, NUM, POW, VAR, Expr, children, postorder
-from .latex import latex_name
+from .latex import latex_name, tex_number
 
 ATOM, POWER, UNARY, PRODUCT, SUM = 100, 40, 30, 20, 10
 
 
-def number(x: float) -> str:
-    """Shortest text that reads back as the same float: 2, 0.5, 0.1, 1e-06."""
-    return str(int(x)) if x == int(x) and abs(x) < 1e16 else repr(x)
+class Notation:
+    """How cgrad text writes each piece of a formula."""
 
+    def num(self, x: float, digits: int | None = None) -> tuple:
+        """A number: exact (a formula is a program), or to `digits` significant digits for a view."""
+        return number(x, digits), ATOM if x >= 0 else UNARY
 
-class _Style:
-    """How one notation writes the pieces; `text` and `latex` differ only here."""
+    def literal(self, text: str) -> tuple:
+        """A literal as the program writes it: 2, 1e-3, pi."""
+        return text, UNARY if text.startswith("-") else ATOM
 
-    times, power_open, power_close = "*", "^", ""
-
-    def num(self, x):
-        return number(x)
-
-    def var(self, name):
+    def var(self, name: str) -> str:
         return name
 
-    def call(self, name, args):
-        return f"{name}({', '.join(args)})"
-
-    def frac(self, top, bottom, bottom_prec):
-        return f"{top}/{bottom if bottom_prec > PRODUCT else '(' + bottom + ')'}"
-
-    def wrap(self, text):
+    def wrap(self, text: str) -> str:
         return f"({text})"
 
+    def paren(self, piece: tuple, prec: int) -> str:
+        """The piece's text, in parentheses when it binds less tightly than `prec`."""
+        return piece[0] if piece[1] >= prec else self.wrap(piece[0])
 
-class _Latex(_Style):
-    times, power_open, power_close = " \\cdot ", "^{", "}"
-    _NAMES = {"sin": "\\sin", "cos": "\\cos", "tan": "\\tan", "asin": "\\arcsin", "acos": "\\arccos",
-              "atan": "\\arctan", "sinh": "\\sinh", "cosh": "\\cosh", "tanh": "\\tanh", "exp": "\\exp",
-              "log": "\\ln", "min": "\\min", "max": "\\max"}
+    def call(self, name: str, args: list) -> str:
+        return f"{name}({', '.join(args)})"
+
+    def product(self, parts: list) -> str:
+        return "*".join(parts)
+
+    def sum(self, a: tuple, sign: str, b: tuple) -> tuple:
+        return f"{self.paren(a, SUM)} {sign} {self.paren(b, SUM + 1)}", SUM
+
+    def times(self, a: tuple, b: tuple) -> tuple:
+        return self.product([self.paren(a, PRODUCT), self.paren(b, PRODUCT + 1)]), PRODUCT
+
+    def frac(self, top: tuple, bottom: tuple) -> tuple:
+        return f"{self.paren(top, PRODUCT)}/{self.paren(bottom, PRODUCT + 1)}", PRODUCT
+
+    def power(self, base: tuple, exponent: tuple) -> tuple:
+        """x^y is right-associative: (x^y)^z keeps its parentheses, x^y^z needs none."""
+        return f"{self.paren(base, POWER + 1)}^{self.paren(exponent, POWER)}", POWER
+
+    def neg(self, x: tuple) -> tuple:
+        return "-" + self.paren(x, UNARY + 1), UNARY
+
+
+class Latex(Notation):
+    """LaTeX math: \\frac, x^{2}, \\sin\\left(x\\right), 2 x, 10^{-6}, x_{1}."""
+
+    FUNCTIONS = {"sin": "\\sin", "cos": "\\cos", "tan": "\\tan", "asin": "\\arcsin", "acos": "\\arccos",
+                 "atan": "\\arctan", "sinh": "\\sinh", "cosh": "\\cosh", "tanh": "\\tanh", "exp": "\\exp",
+                 "log": "\\ln", "min": "\\min", "max": "\\max"}
+
+    def num(self, x, digits=None):
+        tex = tex_number(number(x, digits))
+        return tex, UNARY if x < 0 else POWER if "10^" in tex else ATOM  # (10^{-6})^{2}
+
+    def literal(self, text):
+        if text == "pi":
+            return "\\pi", ATOM
+        tex = tex_number(text)
+        return tex, UNARY if tex.startswith("-") else POWER if "10^" in tex else ATOM
+
     def var(self, name):
         return latex_name(name)
+
+    def wrap(self, text):
+        return f"\\left({text}\\right)"
 
     def call(self, name, args):
         if name == "sqrt":
             return f"\\sqrt{{{args[0]}}}"
         if name == "abs":
             return f"\\left|{args[0]}\\right|"
-        head = self._NAMES.get(name, f"\\operatorname{{{name}}}")
+        head = self.FUNCTIONS.get(name, f"\\operatorname{{{name}}}")
         return f"{head}\\left({', '.join(args)}\\right)"
 
-    def frac(self, top, bottom, bottom_prec):
-        return f"\\frac{{{top}}}{{{bottom}}}"
+    def product(self, parts):
+        out = parts[0]
+        for part in parts[1:]:  # 2 x \sin(x), but 2 \cdot 3^{x}
+            out += (" \\cdot " if part[:1].isdigit() else " ") + part
+        return out
 
-    def wrap(self, text):
-        return f"\\left({text}\\right)"
+    def frac(self, top, bottom):
+        return f"\\frac{{{top[0]}}}{{{bottom[0]}}}", PRODUCT
+
+    def power(self, base, exponent):
+        return f"{self.paren(base, POWER + 1)}^{{{exponent[0]}}}", POWER
+
+
+TEXT, LATEX = Notation(), Latex()
 
 
 def text(e: Expr) -> str:
     """The formula in cgrad syntax, e.g. `2*x*sin(x) + x^2*cos(x)`."""
-    return _render(e, _Style())
+    return _render(e, TEXT)
 
 
 def latex(e: Expr) -> str:
     """The formula in LaTeX, e.g. `2 x \\sin\\left(x\\right) + x^{2} \\cos\\left(x\\right)`."""
-    return _render(e, _Latex())
+    return _render(e, LATEX)
 
 
-def _render(root: Expr, style: _Style) -> str:
+def _render(root: Expr, style: Notation) -> str:
     done: dict = {}  # node -> (text, precedence)
     for node in postorder(root):
         done[node] = _node(node, style, done)
@@ -82,29 +127,23 @@ def _render(root: Expr, style: _Style) -> str:
 def _node(e: Expr, style, done, named=()):
     kind, data = e.kind, e.data
     if kind == NUM:
-        return style.num(data), ATOM if data >= 0 else UNARY
+        return style.num(data)
     if kind == VAR:
         return style.var(data), ATOM
     if kind == FN:
         name, args = data
         return style.call(name, [done[a][0] for a in args]), ATOM
     if kind == POW:
-        return _power(style, done[data[0]], done[data[1]]), POWER
+        return style.power(done[data[0]], done[data[1]])
     if kind == MUL:
         return _product(style, data[0], data[1], done)
     return _sum(style, data, done, named)
 
 
-def _power(style, base, exponent) -> str:
-    b = base[0] if base[1] > POWER else style.wrap(base[0])
-    x = exponent[0] if exponent[1] >= UNARY or style.power_close else style.wrap(exponent[0])
-    return f"{b}{style.power_open}{x}{style.power_close}"
-
-
 def _factor(style, base, power, done) -> tuple:
     if power == 1.0:
         return done[base]
-    return _power(style, done[base], (number(power), ATOM if power >= 0 else UNARY)), POWER
+    return style.power(done[base], style.num(power))
 
 
 def _product(style, coef, factors, done) -> tuple:
@@ -116,14 +155,14 @@ def _product(style, coef, factors, done) -> tuple:
     parts = [t if prec > PRODUCT or prec == PRODUCT and _undivided(b) else style.wrap(t)
              for (t, prec), (b, _) in zip(top, [f for f in factors if f[1] > 0])]
     if coef != 1.0 or not parts:
-        parts.insert(0, style.num(coef))
-    out = _join_factors(style, parts)
+        parts.insert(0, style.num(coef)[0])
+    out = style.product(parts)
     if bottom:
         if len(bottom) == 1:
             under, prec = bottom[0]
         else:
-            under, prec = _join_factors(style, [t if p > PRODUCT else style.wrap(t) for t, p in bottom]), PRODUCT
-        out = style.frac(out, under, prec)
+            under, prec = style.product([style.paren(piece, PRODUCT + 1) for piece in bottom]), PRODUCT
+        out, _ = style.frac((out, PRODUCT), (under, prec))
     if sign:
         return "-" + out, UNARY
     if len(parts) > 1 or bottom:
@@ -135,15 +174,6 @@ def _undivided(base: Expr) -> bool:
     return base.kind == MUL and base.data[0] > 0 and all(p > 0 for _, p in base.data[1])
 
 
-def _join_factors(style, parts) -> str:
-    if style.times == "*":
-        return "*".join(parts)
-    out = parts[0]
-    for part in parts[1:]:  # 2 x \sin(x), but 2 \cdot 3^{x}
-        out += (style.times if part[:1].isdigit() else " ") + part
-    return out
-
-
 def _sum(style, data, done, named=()) -> tuple:
     const, terms = data
     out = []
@@ -152,7 +182,7 @@ def _sum(style, data, done, named=()) -> tuple:
         k = positive[0]
         terms = (terms[k],) + terms[:k] + terms[k + 1:]
     elif not positive and const > 0:  # 1 - tanh(x)^2 rather than -tanh(x)^2 + 1
-        out.append(style.num(const))
+        out.append(style.num(const)[0])
         const = 0.0
     for term, coef in terms:
         if term.kind == MUL and term not in named:
@@ -164,7 +194,7 @@ def _sum(style, data, done, named=()) -> tuple:
         else:
             out.append(t)
     if const:
-        out.append((" - " if const < 0 else " + ") + style.num(abs(const)))
+        out.append((" - " if const < 0 else " + ") + style.num(abs(const))[0])
     return "".join(out), SUM
 
 
@@ -177,7 +207,7 @@ def to_program(exprs: dict, reserved=(), inline_limit: int = 400) -> str:
     instead of the size of the tree: the expression swell is never written out.
     One pass over the DAG, shared by all the formulas.
     """
-    style, lines, done, named = _Style(), [], {}, set()
+    style, lines, done, named = TEXT, [], {}, set()
     used, counter = set(reserved) | set(exprs), 0
     for target, e in exprs.items():
         order = [node for node in postorder(e) if node not in done]
@@ -200,4 +230,4 @@ def to_program(exprs: dict, reserved=(), inline_limit: int = 400) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["text", "latex", "to_program", "number", "children"]
+__all__ = ["Notation", "TEXT", "LATEX", "text", "latex", "to_program"]

@@ -2,30 +2,32 @@
 
 Running ``mul``'s rule for ∂(c*d)/∂c with Sym("d") gives Sym("d"): that is how
 the tree can print ∂e/∂c = d = 2.  It is the same rule the evaluator runs on
-floats; only the namespace ``m`` and the argument types change.  Just enough
-simplification (1*x, x+0, x^1, constant folding) to keep the text readable.
+floats; only the namespace ``m`` and the argument types change.  A Sym is
+written in a notation (notation.TEXT or notation.LATEX), so the same run gives
+`cgrad explain --latex` its LaTeX.  Just enough simplification (1*x, x+0, x^1,
+constant folding) to keep the text readable.
 """
 from __future__ import annotations
 
 from ..core.ops import OPS, _Namespace
-from ..core.show import number
+from .notation import ATOM, TEXT, Notation
 
-_ATOM = 100
+DIGITS = 6  # a number in a formula shown to people: as core.show writes values
 
 
 class Sym:
-    """A formula as text, with the binding strength of its outermost operator."""
+    """A formula as text in a notation, with the binding strength of its outermost operator."""
 
-    __slots__ = ("text", "prec")
+    __slots__ = ("text", "prec", "nota")
 
-    def __init__(self, text: str, prec: int = _ATOM):
-        self.text, self.prec = text, prec
+    def __init__(self, text: str, prec: int = ATOM, nota: Notation = TEXT):
+        self.text, self.prec, self.nota = text, prec, nota
 
     def __str__(self):
         return self.text
 
     def _wrap(self, prec: int) -> str:
-        return f"({self.text})" if self.prec < prec else self.text
+        return self.nota.paren((self.text, self.prec), prec)
 
     def __add__(self, other):
         return _add(self, other)
@@ -52,18 +54,15 @@ class Sym:
         return _div(other, self)
 
     def __neg__(self):
-        return Sym("-" + self._wrap(31), 30)
+        return Sym(*self.nota.neg((self.text, self.prec)), self.nota)
 
 
-def _sym(x) -> Sym:
-    if isinstance(x, Sym):
-        return x
-    return Sym(number(x), _ATOM if x >= 0 else 30)
+def _piece(x, nota: Notation) -> tuple:
+    return (x.text, x.prec) if isinstance(x, Sym) else nota.num(x, DIGITS)
 
 
-def _infix(a, b, sep, prec, right_prec=None):
-    a, b = _sym(a), _sym(b)
-    return Sym(a._wrap(prec) + sep + b._wrap(prec + 1 if right_prec is None else right_prec), prec)
+def _nota(a, b) -> Notation:
+    return a.nota if isinstance(a, Sym) else b.nota
 
 
 def _add(a, b):
@@ -73,7 +72,8 @@ def _add(a, b):
         return a
     if a == 0:
         return b
-    return _infix(a, b, " + ", 10)
+    nota = _nota(a, b)
+    return Sym(*nota.sum(_piece(a, nota), "+", _piece(b, nota)), nota)
 
 
 def _sub(a, b):
@@ -81,9 +81,10 @@ def _sub(a, b):
         return a - b
     if b == 0:
         return a
+    nota = _nota(a, b)
     if a == 0:
-        return -_sym(b)
-    return _infix(a, b, " - ", 10)
+        return Sym(*nota.neg(_piece(b, nota)), nota)
+    return Sym(*nota.sum(_piece(a, nota), "-", _piece(b, nota)), nota)
 
 
 def _mul(a, b):
@@ -95,9 +96,10 @@ def _mul(a, b):
         return b
     if b == 1:
         return a
+    nota = _nota(a, b)
     if a == -1:
-        return -_sym(b)
-    return _infix(a, b, "*", 20)
+        return Sym(*nota.neg(_piece(b, nota)), nota)
+    return Sym(*nota.times(_piece(a, nota), _piece(b, nota)), nota)
 
 
 def _div(a, b):
@@ -105,7 +107,8 @@ def _div(a, b):
         return a / b
     if b == 1:
         return a
-    return _infix(a, b, "/", 20)
+    nota = _nota(a, b)
+    return Sym(*nota.frac(_piece(a, nota), _piece(b, nota)), nota)
 
 
 def _pow(a, b):
@@ -115,16 +118,26 @@ def _pow(a, b):
         return a
     if b == 0:
         return 1.0
-    return _infix(a, b, "^", 40, right_prec=40)
+    nota = _nota(a, b)
+    return Sym(*nota.power(_piece(a, nota), _piece(b, nota)), nota)
 
 
-def _call(name):
-    return lambda *args: Sym(name + "(" + ", ".join(_sym(a).text for a in args) + ")")
+_NAMESPACES: dict = {}
 
 
-# The namespace the rules use on text: one function per op, x^y written infix.
-SYMBOLIC = _Namespace({name: _call(name) for name, op in OPS.items() if op.forward})
-SYMBOLIC.pow = _pow
+def namespace(nota: Notation = TEXT) -> _Namespace:
+    """The namespace the rules use on text in a notation: one function per op, x^y written infix."""
+    m = _NAMESPACES.get(nota)
+    if m is None:
+        def call(name):
+            return lambda *args: Sym(nota.call(name, [_piece(a, nota)[0] for a in args]), ATOM, nota)
+
+        m = _NAMESPACES[nota] = _Namespace({name: call(name) for name, op in OPS.items() if op.forward})
+        m.pow = _pow
+    return m
+
+
+SYMBOLIC = namespace(TEXT)
 
 
 def rule_text(ev, parent: int, k: int) -> str | None:
@@ -140,7 +153,7 @@ def rule_text(ev, parent: int, k: int) -> str | None:
     def sym(i: int):
         if g.ops[i].name == "const" and g.names[i] is None:
             return ev.values[i]
-        return Sym(g.label(i, 24), g.ops[i].precedence if g.names[i] is None else _ATOM)
+        return Sym(g.label(i, 24), g.ops[i].precedence if g.names[i] is None else ATOM)
 
     try:
         formula = g.ops[parent].partials[k](SYMBOLIC, sym(parent), *(sym(a) for a in g.args[parent]))

@@ -18,7 +18,9 @@ from cgrad_cli.symbolic.explain import FLOAT_LIMIT, Labels, count_text, explain
 from cgrad_cli.core.graph import Graph
 from cgrad_cli.core.ops import OPS
 from cgrad_cli.core.show import number
-from cgrad_cli.symbolic.text import Sym
+from cgrad_cli.symbolic.latex import LatexNames, latex_name
+from cgrad_cli.symbolic.notation import LATEX
+from cgrad_cli.symbolic.text import SYMBOLIC, Sym, namespace
 
 LECTURE = "c = a+b; d = b+1; e = c*d"
 
@@ -458,25 +460,46 @@ def _balanced(tex):
     ("loss", r"\text{loss}"), ("x_a_b", "x_{a_{b}}"), ("x__1", r"\text{x\_\_1}"), ("ε", r"\varepsilon"),
 ])
 def test_latex_names(name, tex):
-    assert render.latex_name(name) == tex
+    assert latex_name(name) == tex
 
 
 def test_latex_names_stay_one_to_one():
-    names = render.LatexNames(["x1", "x_1", "theta", "θ", "v1", "v_1", "y"])
+    names = LatexNames(["x1", "x_1", "theta", "θ", "v1", "v_1", "y"])
     assert names("x_1") == "x_{1}" and names("x1") == r"\text{x1}"
     assert names("θ") == r"\theta" and names("theta") == r"\text{theta}"
     assert names("v_1") == "v_{1}" and names("v1") == r"\text{v1}" and names("y") == "y"
 
 
-@pytest.mark.parametrize("text, tex", [
-    ("2*x", r"2 \cdot x"), ("x^2", "x^{2}"), ("exp(x^2)", r"\exp\left(x^{2}\right)"), ("1/(1+x)", r"\frac{1}{1 + x}"),
-    ("-o/y", r"\frac{-o}{y}"), ("1e-06", r"10^{-6}"), ("2.5e+20", r"2.5 \times 10^{20}"), ("sqrt(x)", r"\sqrt{x}"),
-    ("abs(x)", r"\left|x\right|"), ("asin(x)", r"\arcsin\left(x\right)"), ("relu(x)", r"\operatorname{relu}\left(x\right)"),
-    ("x**y**2", "x^{y^{2}}"), ("pi*x", r"\pi \cdot x"), ("(a+b)^2", "(a + b)^{2}"), ("x_1*θ", r"x_{1} \cdot \theta"),
-    ("2x", r"\text{2x}"),
-])
-def test_to_latex(text, tex):
-    assert render.to_latex(text) == tex
+def _formulas(notation):
+    """Formulas built the way the rules build them, over atoms x, y, a, b, o in `notation`."""
+    m = namespace(notation)
+    x, y, a, b, o = (Sym(name, nota=notation) for name in "xyabo")
+    return [2 * x, x * 2, m.pow(x, 2.0), m.exp(m.pow(x, 2.0)), 1.0 / (1.0 + x), -o / y, 1e-06 * x, 2.5e20 * x,
+            m.sqrt(x), m.abs(x), m.asin(x), m.relu(x), m.log(x), m.pow(x, m.pow(y, 2.0)), m.pow(a + b, 2.0),
+            m.pow(m.pow(x, 2.0), 3.0), m.pow(x, -y), m.pow(1e-06, x) * y, a * (b - 1.0)]
+
+
+def test_one_notation_writes_text_and_latex():
+    """The same rules run over text and over LaTeX (no formula is re-read from its text)."""
+    assert namespace() is SYMBOLIC
+    assert [f.text for f in _formulas(Sym("x").nota)] == [
+        "2*x", "x*2", "x^2", "exp(x^2)", "1/(1 + x)", "-o/y", "1e-06*x", "2.5e+20*x", "sqrt(x)", "abs(x)",
+        "asin(x)", "relu(x)", "log(x)", "x^y^2", "(a + b)^2", "(x^2)^3", "x^(-y)", "1e-06^x*y", "a*(b - 1)"]
+    assert [f.text for f in _formulas(LATEX)] == [
+        "2 x", r"x \cdot 2", "x^{2}", r"\exp\left(x^{2}\right)", r"\frac{1}{1 + x}", r"\frac{-o}{y}",
+        r"10^{-6} x", r"2.5 \times 10^{20} x", r"\sqrt{x}", r"\left|x\right|", r"\arcsin\left(x\right)",
+        r"\operatorname{relu}\left(x\right)", r"\ln\left(x\right)", "x^{y^{2}}", r"\left(a + b\right)^{2}",
+        r"\left(x^{2}\right)^{3}", "x^{-y}", r"\left(10^{-6}\right)^{x} y", r"a \left(b - 1\right)"]
+
+
+def test_latex_labels_come_from_the_graph():
+    """An unnamed node called by its source text is set in LaTeX from its operations: ln and log are one
+    function, `**` and `^` one power, and a literal keeps its spelling."""
+    tex = render.latex(ex_of("y = sin(x**2) + ln(x)*1e-3 + pow(x, 3)", x=2.0))
+    assert r"\frac{\partial (\sin\left(x^{2}\right))}{\partial (x^{2})}" in tex
+    assert r"{\partial (\ln\left(x\right) \cdot 10^{-3})}" in tex and r"\frac{\partial y}{\partial (x^{3})}" in tex
+    assert r"\cos\left(x^{2}\right) \cdot 2 x" in tex
+    _balanced(tex)
 
 
 def test_latex_of_unicode_program_is_balanced_and_escaped():
