@@ -6,12 +6,14 @@ imported only when a tree is drawn, so `--json` stays a fast one-shot.
 """
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 
 import click
 
-from .errors import EXIT_INTERNAL, EXIT_USAGE, CgradError
+from .errors import EXIT_INTERNAL, EXIT_USAGE, CgradError, OutputError, TooLargeError
 from .commands.common import EXIT_CODES
 
 # Each command lives in its own module, imported only when it runs (or --help lists it).
@@ -48,7 +50,10 @@ class _Cgrad(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a full disk shows here, as an error, and not in Python's exit
         except CgradError as e:
             _report(ctx, e.render(), e.to_json(), e.exit_code, e)
         except click.UsageError as e:
@@ -60,15 +65,60 @@ class _Cgrad(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except BrokenPipeError:  # `cgrad ... | head`: the reader left; not an error
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _drop_stdout()
             raise click.exceptions.Exit(0)
         except KeyboardInterrupt:
             raise click.exceptions.Exit(130)
+        except MemoryError as e:  # what no budget foresaw: said as such, with the size, not as a bug
+            _report(ctx, *_as_json_error(out_of_memory(e)), e)
         except Exception as e:  # a bug: say so plainly, keep the traceback for --debug
+            if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS:  # stdout closed, disk full: not a bug
+                _drop_stdout()
+                _report(ctx, *_as_json_error(OutputError(f"cannot write the output: {e.strerror or e}")), e)
             message = f"internal error: {type(e).__name__}: {e}\nThis is a bug in cgrad; please report it " \
                       "with the command you ran (--debug shows the traceback)."
             _report(ctx, message, {"error": {"kind": "internal", "message": str(e), "exit_code": EXIT_INTERNAL}},
                     EXIT_INTERNAL, e)
+
+
+# Write errors of stdout: a closed descriptor, a full disk or quota, an I/O error; exit 74, never 70.
+OUTPUT_ERRNOS = {errno.EBADF, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EPIPE}
+
+
+def _as_json_error(e: CgradError) -> tuple:
+    return e.render(), e.to_json(), e.exit_code
+
+
+def out_of_memory(e: MemoryError) -> TooLargeError:
+    """A MemoryError no budget foresaw, with the size it was working on (numpy's array, or the peak reached)."""
+    size = getattr(e, "_total_size", None)  # numpy's _ArrayMemoryError: the array it could not allocate
+    if size is not None:
+        what = f"an array of shape {tuple(e.shape)} needs {size / 2 ** 30:.1f} GiB"
+    else:
+        import resource
+
+        what = f"after using {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB"
+    return TooLargeError(f"too large: out of memory ({what})",
+                         hint="lower --max-nodes or --max-elements to be refused before the work, or use a "
+                              "machine with more memory")
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit has nothing left to fail on."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = open(os.devnull, "w")
+
+
+class _ClosedStdout(io.RawIOBase):
+    """What stdout is when the shell closed it (`cgrad ... >&-`): a write fails as a closed descriptor does."""
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        raise OSError(errno.EBADF, "stdout is closed")
 
 
 def _raw_args(ctx) -> list:
@@ -107,6 +157,8 @@ def cli(ctx):
 
 
 def main():
+    if sys.stdout is None:  # started with stdout closed: writing to it is an output error (exit 74)
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(_ClosedStdout()), encoding="utf-8")
     cli(prog_name="cgrad")
 
 

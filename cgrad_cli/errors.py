@@ -2,13 +2,16 @@
 
 Exit codes (documented in README and `cgrad --help`):
   0 success · 1 a check failed (cgrad check, gradcheck) · 2 usage, syntax, name or input error
-  3 math domain error (log(-1), 1/0, overflow, ...) · 70 internal error (a bug: please report it)
+  3 math domain error (log(-1), 1/0, overflow, ...) · 4 too large: past a size budget, or out of memory
+  70 internal error (a bug: please report it) · 74 the output cannot be written (closed stdout, full disk)
 """
 from __future__ import annotations
 
 EXIT_USAGE = 2
 EXIT_MATH = 3
+EXIT_TOO_LARGE = 4
 EXIT_INTERNAL = 70
+EXIT_OUTPUT = 74  # sysexits' EX_IOERR, as 70 is its EX_SOFTWARE
 
 
 class CgradError(Exception):
@@ -77,6 +80,21 @@ class ShapeError(CgradError):
 class MathDomainError(CgradError):
     kind = "math"
     exit_code = EXIT_MATH
+
+
+class TooLargeError(CgradError):
+    """Work past a size budget (refused before it is done), or memory run out: a valid input, too big
+    for this run; a larger budget (or machine) may do it, so a script can tell it from a mistake."""
+
+    kind = "too large"
+    exit_code = EXIT_TOO_LARGE
+
+
+class OutputError(CgradError):
+    """stdout or an output file cannot be written: a closed descriptor, a full disk."""
+
+    kind = "output"
+    exit_code = EXIT_OUTPUT
 
 
 def line_col(source: str, offset: int) -> tuple[int, int]:

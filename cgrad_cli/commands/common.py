@@ -6,18 +6,22 @@
 """
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
 
-from ..errors import InputError
+from ..core import budget
+from ..errors import InputError, TooLargeError
 
 def exit_codes(failed: str | None = None) -> str:
     """The exit codes for --help; `failed` describes exit 1 for the commands that check something."""
     return "\n".join(["\b", "Exit codes:", "  0  success"] + ([f"  1  {failed}"] if failed else []) + [
         "  2  usage, syntax, name or input error",
         "  3  math domain error: log(-1), sqrt(-4), 1/0, 0^-1, asin(2), overflow",
-        "  70 internal error (a bug in cgrad: please report it)"])
+        "  4  too large: past --max-nodes or --max-elements, or out of memory",
+        "  70 internal error (a bug in cgrad: please report it)",
+        "  74 the output cannot be written (closed stdout, full disk)"])
 
 
 EXIT_CODES = exit_codes("a check failed (cgrad check, cgrad gradcheck), or a line of cgrad eval --batch")
@@ -57,10 +61,27 @@ def program_command(name: str, failed: str | None = None, **kwargs):
         ]):
             f = option(f)
         f = click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")(f)
+        f = budget_options(f)
         settings = {"ignore_unknown_options": True, "allow_interspersed_args": True}
         return click.command(name, cls=ProgramCommand, context_settings=settings, epilog=exit_codes(failed),
                              **kwargs)(f)
     return decorate
+
+
+def budget_options(f):
+    """--max-nodes N and --max-elements N: the size budgets (core/budget.py) in force while the command runs."""
+    @functools.wraps(f)
+    def run(*args, max_nodes, max_elements, **kwargs):
+        with budget.limits(nodes=max_nodes, elements=max_elements):
+            return f(*args, **kwargs)
+
+    for kind, what in (("elements", "Refuse a program whose arrays would hold more elements than N in all "
+                                    "(counted from their shapes before any is made)."),
+                       ("nodes", "Refuse a program whose graph would have more nodes than N (function calls "
+                                 "counted before they are copied), and symbolic work past N formula nodes.")):
+        run = click.option(budget.OPTION[kind], "max_" + kind, default=budget.DEFAULTS[kind], show_default=True,
+                           metavar="N", type=click.IntRange(1), help=what)(run)
+    return run
 
 
 # `--output NAME`, the same for every command that differentiates.
@@ -119,35 +140,98 @@ def console():
     return out if out.is_terminal else Console(highlight=False, width=100_000)
 
 
+PROGRAM_BYTES = 64 * 2 ** 20  # a program file or stdin: 64 MiB (a 10 MB program is 5 million nodes)
+INPUTS_BYTES = 512 * 2 ** 20  # an --inputs file: 512 MiB (a 3000×3000 matrix is about 170 MB of JSON)
+MAX_RANK = 8  # arrays have at most this many axes (reshape's limit); deeper JSON nesting is refused
+
+
 def read_program(program: str | None, file: str | None) -> str:
     if program is not None and file is not None:
         raise InputError("give the program either as an argument or with -f FILE, not both")
     if file is not None:
-        program = file if file == "-" else None
-        if program is None:
-            try:
-                with open(file, encoding="utf-8") as f:
-                    return f.read()
-            except OSError as e:
-                raise InputError(f"cannot read program file {file}: {e.strerror}")
-            except UnicodeDecodeError:
-                raise InputError(f"program file {file} is not UTF-8 text")
+        return source_text(read_text(file, "program file", PROGRAM_BYTES))
     if program is None:
         raise InputError("no program given", hint=f'cgrad eval "{LECTURE}" --a 2 --b 1   (or -f FILE, or - for stdin)')
     if program == "-":
-        return sys.stdin.read()
+        return source_text(read_text("-", "program", PROGRAM_BYTES))
     return program
+
+
+def source_text(text: str) -> str:
+    """Program text as Python reads source: a UTF-8 byte-order mark dropped, CRLF and CR line ends made LF
+    (a file saved by Windows Notepad reads like any other)."""
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def read_text(path: str, what: str, limit: int) -> str:
+    """A text file's (or stdin's, for -) contents, read at most `limit` bytes far: /dev/zero, /dev/urandom,
+    a FIFO that never ends or a binary file end in a clear message at once, not in a full memory."""
+    import codecs
+
+    name = "stdin" if path == "-" else path
+    decoder, parts, size = codecs.getincrementaldecoder("utf-8")(), [], 0
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as e:
+        raise InputError(f"cannot read {what} {name}: {e.strerror}") from None
+    try:
+        while chunk := stream.read(min(2 ** 20, limit + 1 - size)):
+            size += len(chunk)
+            if size > limit:
+                raise TooLargeError(f"too large: {what} {name} is over {limit // 2 ** 20} MiB, the most cgrad reads")
+            try:
+                parts.append(decoder.decode(chunk))
+            except UnicodeDecodeError:
+                raise InputError(f"{what} {name} is not UTF-8 text") from None
+            if "\0" in parts[-1]:
+                raise InputError(f"{what} {name} is not a text file (it holds NUL bytes)")
+        parts.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {name} is not UTF-8 text (it ends inside a character)") from None
+    except OSError as e:
+        raise InputError(f"cannot read {what} {name}: {e.strerror}") from None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    return "".join(parts)
+
+
+def parse_json(text: str, what: str):
+    """JSON text as Python objects, by orjson (fast, and it refuses nesting past 1024 levels instead of
+    overflowing the stack); arrays nested deeper than MAX_RANK axes are refused here, not later."""
+    import orjson
+
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        if "depth" in str(e) or "recursion" in str(e):
+            raise InputError(f"{what} is nested too deep: arrays have at most {MAX_RANK} axes") from None
+        raise InputError(f"{what} is not valid JSON: {e}") from None
+    return data
+
+
+def depth_of(value, what: str) -> int:
+    """The rank of a nested list, read down its first elements (a ragged one is found later); past MAX_RANK
+    it is refused, so nothing later walks a list nested 50 000 deep."""
+    depth = 0
+    while isinstance(value, list):
+        depth += 1
+        if depth > MAX_RANK:
+            raise InputError(f"{what} is nested too deep: arrays have at most {MAX_RANK} axes")
+        value = value[0] if value else None
+    return depth
 
 
 def number(name: str, text: str):
     """An input value from the command line: a number, or a JSON array such as [1, 2] or [[1, 0], [0, 1]]."""
     if text.lstrip().startswith("["):
-        import json
-
         try:
-            return json.loads(text)
-        except ValueError as e:
-            raise InputError(f"the value of input '{name}' is not a valid JSON array: {e}",
+            value = parse_json(text, f"the value of input '{name}'")
+            depth_of(value, f"the value of input '{name}'")
+            return value
+        except InputError as e:
+            raise InputError(e.message.replace("is not valid JSON", "is not a valid JSON array"),
                              hint=f"--{name} '[1, 2, 3]' (quote it for the shell)") from None
     try:
         value = float(text)
@@ -183,20 +267,12 @@ def split_words(words) -> tuple[str | None, dict]:
 
 
 def read_inputs_file(path: str) -> dict:
-    import json
-
-    try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
-    except OSError as e:
-        raise InputError(f"cannot read inputs file {path}: {e.strerror}")
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise InputError(f"inputs file {path} is not valid JSON: {e}")
+    data = parse_json(read_text(path, "inputs file", INPUTS_BYTES), f"inputs file {path}")
     if not isinstance(data, dict):
         raise InputError(f"inputs file {path} must hold a JSON object such as {{\"a\": 2, \"b\": 1}}")
     for name, value in data.items():
         if isinstance(value, list):
+            depth_of(value, f"inputs file {path}: the value of '{name}'")
             continue  # an array: its elements are checked with the program's other inputs
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"inputs file {path}: the value of '{name}' must be a number or an array, "

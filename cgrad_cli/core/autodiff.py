@@ -12,6 +12,7 @@ from contextlib import nullcontext
 from functools import partial
 
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
+from . import budget
 from .graph import Graph, gc_paused
 from .ops import NUMERIC, BadIndex, Scatter, ShapeMismatch, array_namespace, shape_text
 from .show import show
@@ -180,17 +181,14 @@ def _bad_value(name: str, value) -> InputError:
 
 
 def _finite_array(value: list) -> bool:
-    """A rectangular nested list of finite numbers (walked with a stack, however deep)."""
-    shape, stack = {}, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, list):
-            if shape.setdefault(depth, len(item)) != len(item) or not item:
-                return False
-            stack.extend((x, depth + 1) for x in item)
-        elif not _finite_number(item) or shape.setdefault(depth, None) is not None:
-            return False
-    return True
+    """A rectangular nested list of finite numbers, read by numpy in one go (a 3000×3000 list costs the
+    array it becomes, not a Python walk over nine million elements)."""
+    np = _numpy()
+    try:
+        array = np.array(value)
+    except (ValueError, TypeError, OverflowError):  # ragged rows; an int past 64 bits
+        return False
+    return array.dtype.kind in "fiu" and array.size > 0 and bool(np.isfinite(array).all())
 
 
 def _finite_number(value) -> bool:
@@ -280,18 +278,30 @@ def infer_shapes(graph: Graph, values: list) -> list:
     known = graph.cache.get("shapes")
     if known is not None and known[0] == leaves:  # evaluated before at inputs of these shapes
         return known[1]
-    shapes = []
+    shapes, elements, room = [], 0, budget.LIMITS.elements
     for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
         if not args:
             shapes.append(getattr(values[i], "shape", ()))
-            continue
-        rule = op.shape or _broadcast
-        try:
-            shapes.append(rule(*[shapes[a] for a in args], **graph.params.get(i, _NO_PARAMS)))
-        except ShapeMismatch as e:
-            raise _shape_error(graph, shapes, i, e) from None
+        else:
+            rule = op.shape or _broadcast
+            try:
+                shapes.append(rule(*[shapes[a] for a in args], **graph.params.get(i, _NO_PARAMS)))
+            except ShapeMismatch as e:
+                raise _shape_error(graph, shapes, i, e) from None
+        elements += math.prod(shapes[i])
+        if elements > room:  # the arrays the forward pass would make, counted before it makes one
+            raise _too_many_elements(graph, shapes, i, elements)
     graph.cache["shapes"] = leaves, shapes
     return shapes
+
+
+def _too_many_elements(graph: Graph, shapes: list, i: int, elements: int):
+    shape = shapes[i]
+    what = (f"{graph.text(i, 48)}{_call(graph, i)}, a {shape_text(shape)} array" if shape
+            else f"the program up to {graph.text(i, 48)}")
+    if math.prod(shape) < elements:
+        what += ", with the arrays before it,"
+    return budget.too_large("elements", elements, what, source=graph.source, span=graph.spans[i], op=graph.ops[i].name)
 
 
 def _shape_error(graph: Graph, shapes: list, i: int, e: Exception) -> ShapeError:

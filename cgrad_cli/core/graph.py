@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 from bisect import bisect_right
 
+from . import budget
 from .ops import OPS, Op
 
 INPUT = OPS["input"]
@@ -40,12 +41,15 @@ class Graph:
         self.functions: dict[str, Function] = {}  # user-defined functions, by name
         self.cache: dict = {}  # what evaluations derive from the program and reuse: the tape over arrays, shapes
         self._line_starts: list[int] | None = None
+        self.room = budget.LIMITS.nodes  # nodes this graph may hold (--max-nodes)
 
     def __len__(self) -> int:
         return len(self.ops)
 
     def add(self, op: Op, args: tuple[int, ...], start: int, end: int, params: dict | None = None) -> int:
         i, needs = len(self.ops), self.needs_grad
+        if i >= self.room:
+            raise budget.too_large("nodes", i + 1, "the program up to here", source=self.source, span=(start, end))
         self.ops.append(op)
         self.args.append(args)
         self.names.append(None)
@@ -76,7 +80,10 @@ class Graph:
 
     def text(self, i: int, width: int | None = None) -> str:
         """The node's source text on one line, shortened to `width` characters with an ellipsis."""
-        start, end = self.spans[i]
+        return self.text_between(*self.spans[i], width)
+
+    def text_between(self, start: int, end: int, width: int | None = None) -> str:
+        """Source text from `start` to `end` on one line, shortened to `width` characters with an ellipsis."""
         if width is not None and end - start > width:
             return " ".join(self.source[start:start + width - 1].split()) + "…"
         return " ".join(self.source[start:end].split())
@@ -101,13 +108,16 @@ class Function:
     """`cell(h, x) = tanh(Wh @ h + Wx @ x)`: the body as a small graph, copied into the program at each call.
 
     The body's graph starts with one input node per parameter; `outer` maps its nodes that stand for
-    names of the program (Wh, Wx) to the program's nodes, so every call uses the same weights.
+    names of the program (Wh, Wx) to the program's nodes, so every call uses the same weights; `calls`
+    holds the body's calls of other functions, expanded only when the program calls this one.
     """
 
     def __init__(self, name: str, body: Graph, params: list[int], span: tuple[int, int]):
         self.name, self.body, self.params, self.span = name, body, params, span
         self.outer: dict[int, int] = {}  # body node -> program node
         self.output: int | None = None  # the body's result node
+        self.calls: dict[int, tuple] = {}  # body node -> (Function, argument body nodes): a call, expanded later
+        self.size = 0  # nodes a call adds to the program, its calls' bodies included (counted, never expanded)
 
 
 class gc_paused:

@@ -13,6 +13,7 @@ import math
 import re
 
 from . import _parser as lark_runtime
+from . import budget
 from ..errors import CgradError, ProgramNameError, ProgramSyntaxError, MathDomainError, suggest
 from .graph import Function, Graph, gc_paused
 from .ops import CONSTANTS, FUNCTIONS, OPS
@@ -173,24 +174,57 @@ class _Builder:
         return values
 
     def _inline(self, fn: Function, args, start: int, end: int) -> int:
-        """A call of a user function: a fresh copy of its body, the parameters bound to the arguments."""
-        g, body = self.g, fn.body
+        """A call of a user function: a fresh copy of its body, the parameters bound to the arguments.
+
+        Inside another function's body the call stays a placeholder (`Function.calls`), expanded only
+        when that function is called from the program; so each function's size is known without
+        expanding it (f30(x) = f29(f29(x)) is 2^31 nodes), and checked against --max-nodes before a
+        node is copied."""
+        g = self.g
         if len(args) != len(fn.params):
             n = len(fn.params)
             raise ProgramNameError(f"{fn.name}() takes {n} argument{'s' if n != 1 else ''}, got {len(args)}",
                                    source=g.source, span=(start, end))
-        node = {p: a for p, (a, _, _) in zip(fn.params, args)}
-        for inner, outer in fn.outer.items():
-            node[inner] = self._outer(outer, start, end)
-        for k, (op, k_args, (s, e)) in enumerate(zip(body.ops, body.args, body.spans)):
-            if k in node:
-                continue
-            i = node[k] = g.add(op, tuple(node[a] for a in k_args), s, e, body.params.get(k))
-            if op is _CONST:
-                g.consts[i] = body.consts[k]
-            g.calls[i] = (start, end)
-        g.tensor = g.tensor or body.tensor
-        return node[fn.output]
+        g.tensor = g.tensor or fn.body.tensor
+        if self.function is not None:
+            i = g.add(_INPUT, (), start, end)  # stands for the call's result until the body is expanded
+            self.function.calls[i] = (fn, tuple(a for a, _, _ in args))
+            return i
+        budget.check("nodes", len(g) + fn.size, f"the call {g.text_between(start, end, 40)}", source=g.source,
+                     span=(start, end))
+        return self._expand(fn, [a for a, _, _ in args], (start, end))
+
+    def _expand(self, fn: Function, args: list, call: tuple[int, int]) -> int:
+        """Copy fn's body (and those of the functions it calls) into the program: a loop with a stack of
+        frames, not recursion, so functions may call each other however deep."""
+        g = self.g
+        # a frame: [function, where its body's copy stands, body node -> program node]; the names of the
+        # program a body uses (fn.outer) are the program's own nodes
+        stack = [[fn, 0, {**dict(zip(fn.params, args)), **fn.outer}]]
+        while True:
+            frame = stack[-1]
+            fn, k, node = frame
+            body, calls = fn.body, fn.calls
+            for k in range(k, len(body)):
+                if k in node:
+                    continue
+                if k in calls:  # another function's call: run its body first, then come back here
+                    callee, callee_args = calls[k]
+                    frame[1] = k
+                    stack.append([callee, 0, {**dict(zip(callee.params, (node[a] for a in callee_args))),
+                                              **callee.outer}])
+                    break
+                i = node[k] = g.add(body.ops[k], tuple(node[a] for a in body.args[k]), *body.spans[k],
+                                    body.params.get(k))
+                if body.ops[k] is _CONST:
+                    g.consts[i] = body.consts[k]
+                g.calls[i] = call
+            else:
+                out = node[fn.output]
+                stack.pop()
+                if not stack:
+                    return out
+                stack[-1][2][stack[-1][1]] = out
 
     def funchead(self, children):
         (tok,) = children
@@ -218,6 +252,8 @@ class _Builder:
         _, (i, _, end) = children
         fn, self.function = self.function, None
         fn.output = i
+        copied = len(fn.body) - len(fn.params) - len(fn.outer) - len(fn.calls)
+        fn.size = copied + sum(callee.size for callee, _ in fn.calls.values())  # exact, however large
         self.g = self.program
         self.g.functions[fn.name] = fn
         return None

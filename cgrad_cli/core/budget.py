@@ -1,0 +1,64 @@
+"""Size budgets: how large a program's graph and its arrays may grow, checked before the work is done.
+
+Each size is known before anything is allocated -- the nodes a function call adds are its body's, counted
+before the body is copied; an array's element count comes from shape inference, before any value exists --
+so an input that would need gigabytes is refused in milliseconds with one wording and exit 4 (too large).
+Commands raise a budget with --max-nodes N / --max-elements N (one option each, commands/common.py).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from ..errors import TooLargeError
+
+# Defaults: 10^7 nodes is about 3-5 GB of tape at the ~300-500 bytes a node costs (README: Limits);
+# 10^8 elements is 800 MB of float64.
+DEFAULTS = {"nodes": 10_000_000, "elements": 100_000_000}
+OPTION = {"nodes": "--max-nodes", "elements": "--max-elements"}
+
+
+class _Limits:
+    """The budgets in force (the command's options, or the defaults)."""
+
+    def __init__(self):
+        self.nodes = DEFAULTS["nodes"]
+        self.elements = DEFAULTS["elements"]
+
+
+LIMITS = _Limits()
+
+
+@contextmanager
+def limits(**budgets):
+    """`with limits(nodes=1000): ...`: other budgets for a while (library callers, tests)."""
+    saved = dict(vars(LIMITS))
+    vars(LIMITS).update({k: v for k, v in budgets.items() if v is not None})
+    try:
+        yield LIMITS
+    finally:
+        vars(LIMITS).update(saved)
+
+
+def figure(n: int) -> str:
+    """12 345 678; a power of two past 2^20 as 2^24 (16 777 216); past 10^15 as 1.0e+30."""
+    if n >= 10 ** 15:
+        return f"2^{n.bit_length() - 1}" if n & (n - 1) == 0 else f"{float(n):.1e}"
+    text = f"{n:,}".replace(",", " ")
+    if n > 2 ** 20 and n & (n - 1) == 0:
+        return f"2^{n.bit_length() - 1} ({text})"
+    return text
+
+
+def check(kind: str, size: int, what: str, **where) -> None:
+    """Refuse `what` if it would need more than the `kind` budget ("nodes" or "elements")."""
+    if size > getattr(LIMITS, kind):
+        raise too_large(kind, size, what, **where)
+
+
+def too_large(kind: str, size: int, what: str, *, source: str | None = None, span=None, **details) -> TooLargeError:
+    """The one wording of a refused size: what, the size it would reach, the budget, the option."""
+    limit = getattr(LIMITS, kind)
+    return TooLargeError(f"too large: {what} would need {figure(size)} {kind}, over the budget of "
+                         f"{figure(limit)} {kind}", source=source, span=span,
+                         hint=f"raise the budget with {OPTION[kind]} N, if the machine has the memory",
+                         budget=OPTION[kind], size=size if size < 2 ** 53 else float(size), limit=limit, **details)
