@@ -23,8 +23,14 @@ from .common import console, load, program_command
               help="With an assignment: grade a student's answers (TOML or JSON), or every file in DIR.")
 @click.option("--junit", metavar="FILE", help="With an assignment: also write JUnit XML to FILE.")
 @click.option("--gradescope", metavar="FILE", help="With an assignment: also write Gradescope's results.json.")
+@click.option("--markdown", metavar="FILE", help="With --answers DIR: also write a class report in Markdown.")
+@click.option("--hide-key/--show-key", "hide_key", default=None,
+              help="With an assignment: say right or wrong (and why), never the correct value; overrides the "
+                   "assignment's hide_key.")
+@click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+              help="Gradescope's visibility of the tests; overrides the assignment's visibility.")
 def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, as_json, answers, junit, gradescope,
-            debug):
+            markdown, hide_key, visibility, debug):
     """Check expected values and derivatives of PROGRAM against cgrad's,
     at the point given by --NAME VALUE (a number, or a JSON array).
 
@@ -62,23 +68,28 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
     program, input sets and expected answers), the key's own answers are
     checked; --answers FILE grades a student's answers (problem -> quantity
     -> answer, TOML or JSON), --answers DIR every file in DIR, with a class
-    summary.  Each quantity scores all or nothing (partial credit per
-    quantity); a malformed student file is reported and scored 0.
+    summary: per quantity, how many were right and the most frequent
+    misconceptions (--markdown FILE writes it as a report to post).  Each
+    quantity scores all or nothing (partial credit per quantity; a number off
+    by rounding alone earns the assignment's rounded_credit); a wrong answer
+    is diagnosed as above.  A malformed student file is reported and scored
+    0, and the class run exits 2 naming it.
 
     \b
       cgrad check examples/hw1.toml
       cgrad check examples/hw1.toml --answers examples/answers/alice.toml
       cgrad check examples/hw1.toml --answers examples/answers/ --junit grades.xml
       cgrad check examples/hw1.toml --answers submission.json --gradescope results.json
+      cgrad check examples/hw1.toml --answers examples/answers/ --markdown report.md
     """
     from ..grading.check import check, parse_expectation
 
     first = next((w for w in words if not w.startswith("-")), None)
     if file is None and first is not None and first.endswith(".toml") and len(words) == 1:
-        return _assignment(first, answers, junit, gradescope, as_json, expects)
-    if answers or junit or gradescope:
-        raise InputError("--answers, --junit and --gradescope work with an assignment file",
-                         hint="cgrad check hw1.toml --answers alice.toml")
+        return _assignment(first, answers, junit, gradescope, markdown, hide_key, visibility, as_json, expects)
+    if answers or junit or gradescope or markdown or hide_key is not None or visibility:
+        raise InputError("--answers, --junit, --gradescope, --markdown, --hide-key and --visibility work with an "
+                         "assignment file", hint="cgrad check hw1.toml --answers alice.toml")
 
     graph, inputs = load(words, file, sets, inputs_file)
     if not expects:
@@ -101,44 +112,58 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
         raise click.exceptions.Exit(1)
 
 
-def _assignment(path, answers, junit_file, gradescope_file, as_json, expects):
+def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_key, visibility, as_json,
+                expects):
     import os
 
     from ..grading.assignment import answer_files, grade_file, grade_key, load_assignment
-    from ..render.grades import assignment_json, gradescope, junit
+    from ..grading.summary import summarize
+    from ..render.grades import assignment_json, gradescope, junit, markdown
     from ..render.json import dumps
 
     if expects:
         raise InputError("--expect works with a program; an assignment file holds its own expectations")
     assignment = load_assignment(path)
-    if answers is not None and os.path.isdir(answers):
+    if hide_key is not None:
+        assignment.hide_key = hide_key
+    class_run = answers is not None and os.path.isdir(answers)
+    if class_run:
+        if gradescope_file:
+            raise InputError("--gradescope grades one student: give --answers FILE")
         grades = [grade_file(assignment, f) for f in answer_files(answers)]
         if not grades:
             raise InputError(f"no .toml or .json answer files in {answers}")
-        if gradescope_file:
-            raise InputError("--gradescope grades one student: give --answers FILE")
+    elif markdown_file:
+        raise InputError("--markdown reports on a class: give --answers DIR")
     elif answers is not None:
         if not os.path.isfile(answers):
             raise InputError(f"no such answers file or folder: {answers}")
         grades = [grade_file(assignment, answers)]
-        if grades[0].error:  # one student's malformed file is a plain error (a class run carries on)
-            from ..grading.assignment import read_answers
-
-            read_answers(answers)
     else:
         grades = [grade_key(assignment)]
+    summary = summarize(grades) if class_run else None
     if junit_file:
         _write(junit_file, junit(grades, assignment.title))
-    if gradescope_file:
-        _write(gradescope_file, dumps(gradescope(grades[0])) + "\n")
-    class_run = answers is not None and os.path.isdir(answers)
+    if gradescope_file:  # written for a malformed file too: Gradescope shows the student why they got 0
+        _write(gradescope_file, dumps(gradescope(grades[0], visibility or assignment.visibility)) + "\n")
+    if markdown_file:
+        _write(markdown_file, markdown(assignment, grades, summary))
+    if not class_run and grades[0].error:  # one student's malformed file is a plain error (a class run carries on)
+        from ..grading.assignment import read_answers
+
+        read_answers(answers)
     if as_json:
-        sys.stdout.write(dumps(assignment_json(assignment, path, grades, class_run)) + "\n")
+        sys.stdout.write(dumps(assignment_json(assignment, path, grades, class_run, summary)) + "\n")
     else:
         from ..render.check import render_class, render_grade
 
-        console().print(render_class(grades, assignment.title) if class_run
+        console().print(render_class(grades, assignment.title, summary) if class_run
                         else render_grade(grades[0], assignment.title))
+    if class_run and any(g.error for g in grades):
+        for g in grades:
+            if g.error:
+                click.echo(f"error: not graded: {g.error}", err=True)
+        raise click.exceptions.Exit(2)
     if not class_run and not grades[0].passed:
         raise click.exceptions.Exit(1)
 

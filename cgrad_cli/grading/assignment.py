@@ -62,6 +62,8 @@ class Problem:
     score: float = 1.0
     rtol: float = RTOL
     atol: float = ATOL
+    sig_figs: int | None = None  # a number right to this many significant figures is right
+    rounded_credit: float = 0.0  # the share of the score for a number off by rounding alone (too few figures)
 
 
 @dataclass
@@ -71,10 +73,15 @@ class Assignment:
     problems: list
     points: int = POINTS
     seed: int = SEED
+    hide_key: bool = False  # feedback says right or wrong (and why), never the correct value
+    visibility: str = "visible"  # Gradescope's: when students see the tests
 
     @property
     def max_score(self) -> float:
         return sum(p.score * len(p.expect) for p in self.problems)
+
+
+REASONS = ("right", "wrong", "rounded", "missing", "unrecognised", "syntax", "shape", "domain")
 
 
 @dataclass
@@ -86,6 +93,11 @@ class Item:
     score: float
     max_score: float
     output: str  # what happened, in words
+    reason: str = "right"  # one of REASONS
+    why: str = ""  # why it is not right, without the diagnosis (output = why + the diagnosis's words)
+    got: object = None  # the answer's value where it was judged (the failing input set, else the last)
+    expected: object = None  # the correct value there (None when the key is hidden)
+    diagnosis: object = None  # diagnose.Diagnosis of a wrong answer, or None
 
     @property
     def passed(self) -> bool:
@@ -99,6 +111,7 @@ class Grade:
     items: list = field(default_factory=list)
     error: str | None = None  # a file that could not be read: scored 0
     warnings: list = field(default_factory=list)  # (problem id, node id, message) per kink met while grading
+    notes: list = field(default_factory=list)  # what in the file was not recognised, in words
 
     @property
     def score(self) -> float:
@@ -194,6 +207,13 @@ def load_assignment(path: str) -> Assignment:
         fail("points must be a whole number >= 0", "points")
     if not isinstance(seed, int) or isinstance(seed, bool):
         fail("seed must be a whole number", "seed")
+    hide_key = data.get("hide_key", False)
+    if not isinstance(hide_key, bool):
+        fail("hide_key must be true or false", "hide_key")
+    visibility = data.get("visibility", "visible")
+    if visibility not in VISIBILITY:
+        fail(f"visibility must be one of {', '.join(VISIBILITY)} (Gradescope's)", "visibility")
+    sig_figs, credit = _sig_figs(data, None, fail), _credit(data, 0.0, fail)
     out = []
     for pid, p in problems.items():
         if not isinstance(p, dict):
@@ -251,8 +271,26 @@ def load_assignment(path: str) -> Assignment:
             fail("score must be a number >= 0", "problems", pid, "score")
         out.append(Problem(pid, str(p.get("title", pid)), graph, [_inputs(s) for s in sets],
                            quantities, float(score), _tol(p, "rtol", rtol, fail, "problems", pid),
-                           _tol(p, "atol", atol, fail, "problems", pid)))
-    return Assignment(path, str(data.get("title", os.path.basename(path))), out, points, seed)
+                           _tol(p, "atol", atol, fail, "problems", pid), _sig_figs(p, sig_figs, fail, "problems", pid),
+                           _credit(p, credit, fail, "problems", pid)))
+    return Assignment(path, str(data.get("title", os.path.basename(path))), out, points, seed, hide_key, visibility)
+
+
+VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
+
+
+def _sig_figs(table: dict, default, fail, *keys):
+    value = table.get("sig_figs", default)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 15):
+        fail("sig_figs must be a whole number from 1 to 15", *keys, "sig_figs")
+    return value
+
+
+def _credit(table: dict, default: float, fail, *keys) -> float:
+    value = table.get("rounded_credit", default)
+    if not _number(value) or not 0 <= value <= 1:
+        fail("rounded_credit must be a number from 0 to 1 (the share of the score)", *keys, "rounded_credit")
+    return float(value)
 
 
 def _inputs(s: dict) -> dict:
@@ -293,10 +331,16 @@ def read_answers(path: str) -> tuple[dict, str]:
 # --- grading ------------------------------------------------------------------------------------------------
 
 def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str = "") -> Grade:
-    """Every quantity of every problem, each scored all or nothing: partial credit per quantity."""
+    """Every quantity of every problem, each scored all or nothing (a number off by rounding alone may earn
+    the problem's rounded_credit): partial credit per quantity.  What the file holds that the assignment
+    does not ask (a problem or a quantity it does not know) is reported, with a did-you-mean."""
     from ..core.show import number
 
     g = Grade(name, path)
+    ids = [p.id for p in assignment.problems]
+    stray = [k for k in answers if k not in ids]
+    for k in stray:
+        g.notes.append(f"[{_key(k)}] is not a problem of this assignment" + _did_you_mean(k, ids))
     for p in assignment.problems:
         given = answers.get(p.id, {})
         by_quantity = {}
@@ -306,19 +350,39 @@ def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str
             except ExpectationError:
                 pass  # not a quantity of this problem: reported below as not recognised
         unknown = [k for k in given if all(k != v[0] for v in by_quantity.values())]
+        asked = [q.label for q in p.expect] + [key for key, _ in p.expect.values()]
+        for k in unknown:
+            g.notes.append(f"[{_key(p.id)}] {_key(k)} is not a quantity of this problem" + _did_you_mean(k, asked))
+        misplaced = [k for k in stray if _did_you_mean(k, ids).endswith(f"'{p.id}'?")]
         for quantity in p.expect:
             label = quantity.label
             if quantity not in by_quantity:
-                extra = f" (not recognised in this problem: {', '.join(unknown)})" if unknown else ""
-                g.items.append(Item(p.id, label, None, 0.0, p.score, "no answer" + extra))
+                if unknown or misplaced:
+                    what = ", ".join([f"{_key(k)}" for k in unknown] + [f"[{_key(k)}]" for k in misplaced])
+                    g.items.append(Item(p.id, label, None, 0.0, p.score,
+                                        f"no answer: not recognised in your file: {what}", "unrecognised"))
+                else:
+                    g.items.append(Item(p.id, label, None, 0.0, p.score, "no answer", "missing"))
                 continue
             key, answer = by_quantity[quantity]
             shown = number(answer, None) if _number(answer) else _shown_array(answer) if isinstance(answer, list) \
                 else str(answer)
             line = line_of(text, p.id, key) if text else None
             where = f"{path}" + (f", line {line}" if line else "") + f", key {_key(p.id)}.{_key(key)}"
-            g.items.append(Item(p.id, label, shown, *_grade_one(assignment, p, quantity, answer, where, g.warnings)))
+            g.items.append(Item(p.id, label, shown, max_score=p.score,
+                                **_grade_one(assignment, p, quantity, answer, where, g.warnings)))
     return g
+
+
+def _did_you_mean(name: str, candidates) -> str:
+    """`: did you mean 'p1'?` (case aside too: [P1] for [p1]), or nothing."""
+    from ..errors import suggest
+
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:
+        return f": did you mean '{lowered[name.lower()]}'?"
+    hint = suggest(name, candidates)
+    return f": {hint}" if hint else ""
 
 
 def _shown_array(answer: list) -> str:
@@ -331,42 +395,96 @@ def _shown_array(answer: list) -> str:
 
 
 def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str,
-               warnings: list | None = None) -> tuple:
-    """(score, max_score, output) for one answer; kinks met on the way are added to `warnings`
-    as (problem id, node id, message), each once."""
-    from .check import feedback_text, point_text, value_text as number
+               warnings: list | None = None) -> dict:
+    """The Item fields of one answer (score, output, reason, got, expected, diagnosis); kinks met on the way
+    are added to `warnings` as (problem id, node id, message), each once."""
+    from .check import failure_text, hidden, point_text, value_text
+
+    def out(score, why, reason, got=None, expected=None, diagnosis=None):
+        if assignment.hide_key:
+            why, expected = hidden(why), None
+        output = why if diagnosis is None else f"{why}; {diagnosis.text(right=not assignment.hide_key)}"
+        return dict(score=score, output=output, why=why, reason=reason, got=got, expected=expected,
+                    diagnosis=diagnosis)
 
     if not (_number(answer) or isinstance(answer, (str, list))):
-        return 0.0, p.score, f"an answer is a number or a formula in a string, or an array of numbers, not {answer!r}"
+        return out(0.0, f"an answer is a number or a formula in a string, or an array of numbers, not {answer!r}",
+                   "syntax")
     if isinstance(answer, bool) or (_number(answer) and answer != answer):
-        return 0.0, p.score, "not a number"
+        return out(0.0, "not a number", "syntax")
     if isinstance(answer, list):
         try:
             answer = array_text(answer)
         except ValueError:
-            return 0.0, p.score, f"an array answer holds numbers only, not {json.dumps(answer)}"
+            return out(0.0, f"an array answer holds numbers only, not {json.dumps(answer)}", "syntax")
     try:
         parsed = parse_answer(repr(float(answer)) if _number(answer) else answer, p.graph, where=where)
     except ExpectationError as e:
-        return 0.0, p.score, e.render().removeprefix("error: ")
+        return out(0.0, e.render().removeprefix("error: "), "syntax")
     x = Expectation(f"{quantity.label} = {parsed.text}", quantity, parsed)
+    score, rounded = p.score, None
     for at in p.sets:
         try:
             report = check(p.graph, at, [x], rtol=p.rtol, atol=p.atol, points=assignment.points,
                            seed=assignment.seed)
         except ExpectationError as e:  # a derivative of a vector: the load refuses it in the key already
-            return 0.0, p.score, e.message
+            return out(0.0, e.message, "shape")
         r = report.results[0]
         for node, message in report.warnings:
             w = (p.id, node, f"problem {p.id}, at {point_text(at)}: {message}")
             if warnings is not None and w not in warnings:
                 warnings.append(w)
+        figures = _rounding(answer, r, p) if not r.passed and _number(answer) else None
+        if figures is not None and p.sig_figs is not None and figures >= p.sig_figs:
+            continue  # right to the figures the problem asks for
+        if figures is not None:
+            need = p.sig_figs or _figures_of(p.rtol)
+            asks = f"this problem asks for {need}" if p.sig_figs else \
+                f"this problem's tolerance (rtol {p.rtol:g}) asks for about {need}"
+            rounded = (f"at {point_text(at)}: {value_text(float(answer))}: right to {figures} significant "
+                       f"figure{'s' if figures != 1 else ''}; {asks}; correct: {value_text(r.got)}")
+            score = min(score, p.score * p.rounded_credit)
+            continue
         if not r.passed:
-            out = f"at {point_text(at)}: {feedback_text(r)}"
+            text = f"at {point_text(at)}: {failure_text(r)}"
             if r.expected is None:
-                out += f"; correct: {number(r.got)}"
-            return 0.0, p.score, out
-    return p.score, p.score, "right" + (" (a formula: also at the random points)" if parsed.is_formula else "")
+                text += f"; correct: {value_text(r.got)}"
+            reason = "domain" if r.unevaluated == "undefined" else "shape" if r.unevaluated == "error" or \
+                (r.error is None and r.expected is not None) else "wrong"
+            return out(0.0, text, reason, r.expected, r.got, r.diagnosis)
+    if rounded is not None:
+        return out(score, rounded, "rounded", r.expected, r.got)
+    return out(p.score, "right" + (" (a formula: also at the random points)" if parsed.is_formula else ""), "right",
+               r.expected, r.got)
+
+
+def _figures_of(rtol: float) -> int:
+    """About how many significant figures a relative tolerance asks for: 1e-5 -> 5."""
+    import math
+
+    return max(1, math.ceil(-math.log10(rtol))) if rtol > 0 else 15
+
+
+def _rounding(answer, r, p: Problem) -> int | None:
+    """A number off by rounding alone: how many significant figures it is right to (the figures it is written
+    with, all of them right: the correct value rounded to that many figures); None when it is not that."""
+    if r.expected is None or getattr(r.got, "shape", ()) or not r.got:
+        return None
+    from decimal import Decimal
+
+    written = len(Decimal(repr(float(answer))).normalize().as_tuple().digits)
+    right = _right_to(float(answer), float(r.got))
+    if p.sig_figs is not None and right >= p.sig_figs:
+        return right
+    return written if right >= written else None
+
+
+def _right_to(answer: float, correct: float) -> int:
+    """The most significant figures (up to 15) to which `answer` rounds like `correct`."""
+    k = 0
+    while k < 15 and f"{answer:.{k}e}" == f"{correct:.{k}e}":
+        k += 1
+    return k
 
 
 def grade_key(assignment: Assignment) -> Grade:

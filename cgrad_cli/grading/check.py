@@ -416,7 +416,7 @@ def failure_text(r: Result) -> str:
     return r.note
 
 
-def feedback_text(r: Result) -> str:
-    """failure_text and, when candidate mistakes give the answer's number, the diagnosis or the could-be list."""
-    text = failure_text(r)
-    return text if r.diagnosis is None else f"{text}; {r.diagnosis.text()}"
+def hidden(text: str) -> str:
+    """A feedback text with the correct values taken out (an assignment that hides its key): every
+    `; correct: …` up to the next `;`."""
+    return re.sub(r"; correct: [^;]*", "", text)

@@ -104,8 +104,8 @@ class Match:
     right: str  # the right step
     value: object  # the candidate's number at the given point
 
-    def text(self) -> str:
-        return f"{self.says}; the right step: {self.right}"
+    def text(self, right: bool = True) -> str:
+        return f"{self.says}; the right step: {self.right}" if right else self.says
 
 
 @dataclass
@@ -117,9 +117,11 @@ class Diagnosis:
         """One misconception explains the answer: it is named; otherwise the matches are a "could be" list."""
         return len({m.idea for m in self.matches}) == 1
 
-    def text(self) -> str:
+    def text(self, right: bool = True) -> str:
+        """In words: `why: …; the right step: …` (without the right step when the key is hidden), or the
+        could-be list."""
         if self.sure:
-            return "why: " + self.matches[0].text()
+            return "why: " + self.matches[0].text(right)
         return "could be (most likely first): " + "; or ".join(
             f"({k}) {m.says}" for k, m in enumerate(self.distinct(), 1))
 

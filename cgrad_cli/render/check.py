@@ -116,8 +116,13 @@ def _score(x: float) -> str:
     return number(x)
 
 
+RESULT_WORDS = {"right": "✓ right", "wrong": "✗ wrong", "rounded": "~ rounded", "missing": "✗ no answer",
+                "unrecognised": "✗ not recognised", "syntax": "✗ cannot read", "shape": "✗ wrong shape",
+                "domain": "✗ undefined"}
+
+
 def render_grade(g, title: str):
-    """One student's (or the key's) grade: a row per quantity, then the total."""
+    """One student's (or the key's) grade: a row per quantity, the total, then why each answer is not right."""
     from rich.console import Group
     from rich.markup import escape
     from rich.table import Table
@@ -131,16 +136,34 @@ def render_grade(g, title: str):
     for name in ("problem", "quantity", "answer", "score", "result"):
         t.add_column(name, justify="right" if name == "score" else "left")
     for i in g.items:
-        t.add_row(escape(i.problem), escape(i.quantity), escape(i.answer or "—"),
+        word = RESULT_WORDS[i.reason]
+        t.add_row(escape(i.problem), escape(i.quantity), escape(_short(i.answer or "—")),
                   f"{_score(i.score)}/{_score(i.max_score)}",
-                  "[green]✓ right[/]" if i.passed else f"[bold red]✗[/] {escape(i.output)}")
+                  f"[green]{word}[/]" if i.passed else f"[bold red]{word}[/]")
     parts += [t, Text(), Text(f"score {_score(g.score)} of {_score(g.max_score)}",
                               "bold green" if g.passed else "bold red")]
+    notes = [line for i in g.items if not i.passed and not g.error for line in _item_note(i)]
+    notes += [f"note: {n}" for n in g.notes]
+    if notes:
+        parts += [Text()] + [_hanging(n) for n in notes]
     return Group(*parts)
 
 
-def render_class(grades: list, title: str):
-    """A class run: one row per student file, then the summary."""
+def _short(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _item_note(i) -> list:
+    """`lecture ∂e/∂b: at a = 2, b = 1: wrong at the given point: …`, then the diagnosis's lines."""
+    lines = [f"{i.problem} {i.quantity}: {i.why}"]
+    if i.expected is None and i.diagnosis is not None and i.diagnosis.sure:  # the key is hidden: no right step
+        return lines + [f"  why: {i.diagnosis.matches[0].says}"]
+    return lines + diagnosis_lines(i.diagnosis)
+
+
+def render_class(grades: list, title: str, summary: list):
+    """A class run: one row per student file, the totals, then per quantity how many were right and the
+    most frequent misconceptions."""
     from rich.console import Group
     from rich.markup import escape
     from rich.table import Table
@@ -160,10 +183,26 @@ def render_class(grades: list, title: str):
     n = len(grades)
     scores = [g.score for g in grades]
     mean = sum(scores) / n if n else 0
-    summary = (f"{n} student{'s' if n != 1 else ''} · mean {number(mean, 3)} of "
-               f"{_score(grades[0].max_score) if grades else 0} · all right: {sum(g.passed for g in grades)}"
-               f" · files not graded: {sum(g.error is not None for g in grades)}")
-    return Group(Text(f"{title} · class summary", "dim"), t, Text(), Text(summary, "bold"))
+    totals = (f"{n} student{'s' if n != 1 else ''} · mean {number(mean, 3)} of "
+              f"{_score(grades[0].max_score) if grades else 0} · all right: {sum(g.passed for g in grades)}"
+              f" · files not graded: {sum(g.error is not None for g in grades)}")
+    parts = [Text(f"{title} · class summary", "dim"), t, Text(), Text(totals, "bold")]
+    lines = [line for q in summary for line in summary_lines(q)]
+    if lines:
+        parts += [Text()] + [_hanging(line) if line.startswith(" ") else Text(line, "bold") for line in lines]
+    return Group(*parts)
+
+
+def summary_lines(q) -> list:
+    """`lecture ∂e/∂b: 2 of 4 right`, then `  1 of 4: only the path e → c → b …`, most frequent first."""
+    from ..grading.summary import REASON_WORDS
+
+    lines = [f"{q.problem} {q.quantity}: {q.right} of {q.total} right"]
+    for m in q.misconceptions:
+        lines.append(f"  {m.count} of {q.total}: {m.text}")
+    for reason, count in q.reasons.items():
+        lines.append(f"  {count} of {q.total}: {REASON_WORDS[reason]}")
+    return lines
 
 
 # --- --json ---------------------------------------------------------------------------------------------

@@ -6,14 +6,64 @@ from .json import header, integral, warning
 
 
 def grade_json(g: Grade) -> dict:
-    """One grade as the --json documents give it; scores that are whole numbers are written as integers."""
+    """One grade as the --json documents give it; scores that are whole numbers are written as integers.
+
+    Each item says why in data too: `reason`, the answer's value `got` and the correct one `expected` (left
+    out when the assignment hides its key), and the `diagnosis`."""
+    from ..core.autodiff import to_json
+    from .check import diagnosis_json
+
+    def item(i):
+        doc = {"problem": i.problem, "quantity": i.quantity, "answer": i.answer, "score": integral(i.score),
+               "max_score": integral(i.max_score), "pass": i.passed, "output": i.output, "reason": i.reason,
+               "got": to_json(i.got)}
+        if i.expected is not None or i.got is None:
+            doc["expected"] = to_json(i.expected)
+        doc["diagnosis"] = diagnosis_json(i.diagnosis)
+        return doc
+
     return {"student": g.name, "file": g.path, "score": integral(g.score), "max_score": integral(g.max_score),
-            "error": g.error,
-            "items": [{"problem": i.problem, "quantity": i.quantity, "answer": i.answer, "score": integral(i.score),
-                       "max_score": integral(i.max_score), "pass": i.passed, "output": i.output} for i in g.items]}
+            "error": g.error, "notes": list(g.notes), "items": [item(i) for i in g.items]}
 
 
-def assignment_json(assignment: Assignment, path: str, grades: list, class_run: bool) -> dict:
+def summary_json(summary: list) -> list:
+    """The class summary: per quantity, how many were right, the reasons and the most frequent misconceptions."""
+    return [{"problem": q.problem, "quantity": q.quantity, "total": q.total, "right": q.right,
+             "reasons": q.reasons,
+             "misconceptions": [{"says": m.says, "sure": m.sure, "count": m.count} for m in q.misconceptions]}
+            for q in summary]
+
+
+def markdown(assignment: Assignment, grades: list, summary: list) -> str:
+    """A report a teacher can post: the class's totals and, per quantity, how many were right and the most
+    frequent misconceptions (no student is named)."""
+    from .check import summary_lines
+
+    n = len(grades)
+    read = [g for g in grades if g.error is None]
+    mean = sum(g.score for g in read) / len(read) if read else 0
+    out = [f"# {assignment.title}: class report", "",
+           f"{n} answer file{'s' if n != 1 else ''} · {len(read)} graded · mean score "
+           f"{mean:.3g} of {integral(assignment.max_score)} · all right: {sum(g.passed for g in grades)}", "",
+           "| problem | quantity | right |", "|---|---|---|"]
+    out += [f"| {q.problem} | {_cell(q.quantity)} | {q.right} of {q.total} |" for q in summary]
+    out += ["", "## What went wrong", ""]
+    for q in summary:
+        lines = summary_lines(q)
+        if len(lines) == 1:
+            continue
+        out.append(f"**{q.problem} {q.quantity}** ({q.right} of {q.total} right)")
+        out.append("")
+        out += [f"- {_cell(line.strip())}" for line in lines[1:]]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def assignment_json(assignment: Assignment, path: str, grades: list, class_run: bool, summary=None) -> dict:
     """The `cgrad check ASSIGNMENT.toml --json` document (schema: check.schema.json, its two assignment forms).
 
     Both forms list the grades in `students` (one for the key or one student); the one-student form also has
@@ -24,6 +74,8 @@ def assignment_json(assignment: Assignment, path: str, grades: list, class_run: 
     if not class_run:
         doc["grade"] = graded[0]
     doc["students"] = graded
+    if class_run:
+        doc["summary"] = summary_json(summary or [])
     seen = []
     for g in grades:
         seen += [w for w in g.warnings if w not in seen]
@@ -31,11 +83,15 @@ def assignment_json(assignment: Assignment, path: str, grades: list, class_run: 
     return doc
 
 
-def gradescope(g: Grade) -> dict:
-    """Gradescope's results.json: the total and one test per quantity (whole-number scores as integers)."""
-    return {"score": integral(g.score), "max_score": integral(g.max_score), "output": g.error or "",
+def gradescope(g: Grade, visibility: str = "visible") -> dict:
+    """Gradescope's results.json: the total and one test per quantity (whole-number scores as integers),
+    each with its status and Gradescope's `visibility` (when students see it)."""
+    output = g.error or "\n".join(g.notes)
+    return {"score": integral(g.score), "max_score": integral(g.max_score), "output": output,
+            "visibility": visibility, "stdout_visibility": "hidden",
             "tests": [{"name": f"{i.problem}: {i.quantity}", "score": integral(i.score),
-                       "max_score": integral(i.max_score), "output": i.output} for i in g.items]}
+                       "max_score": integral(i.max_score), "status": "passed" if i.passed else "failed",
+                       "output": i.output, "visibility": visibility} for i in g.items]}
 
 
 def junit(grades: list, title: str) -> str:
@@ -49,12 +105,13 @@ def junit(grades: list, title: str) -> str:
         failures = sum(not i.passed for i in g.items)
         out.append(f'  <testsuite name={quoteattr(g.name)} tests="{len(g.items)}" failures="{failures}">')
         for i in g.items:
-            head = f'    <testcase classname={quoteattr(i.problem)} name={quoteattr(i.quantity)}'
-            if i.passed:
-                out.append(head + "/>")
-            else:
-                out += [head + ">", f"      <failure message={quoteattr(i.output)}>{escape(i.output)}</failure>",
-                        "    </testcase>"]
+            head = f'    <testcase classname={quoteattr(i.problem)} name={quoteattr(i.quantity)}>'
+            points = ('      <properties><property name="points" value="{}"/><property name="max_points" '
+                      'value="{}"/></properties>').format(integral(i.score), integral(i.max_score))
+            out += [head, points]
+            if not i.passed:
+                out.append(f"      <failure message={quoteattr(i.output)}>{escape(i.output)}</failure>")
+            out.append("    </testcase>")
         out.append("  </testsuite>")
     out.append("</testsuites>")
     return "\n".join(out) + "\n"

@@ -127,7 +127,8 @@ def test_cli_one_malformed_student_is_an_error():
 def test_cli_class_run(tmp_path):
     xml = tmp_path / "grades.xml"
     r = invoke("check", HW1, "--answers", str(ANSWERS), "--junit", str(xml))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 2, r.output  # dave's file could not be graded: named on stderr
+    assert r.stderr.startswith("error: not graded: ") and "dave.toml" in r.stderr
     assert "4 students" in r.stdout and "files not graded: 1" in r.stdout
     root = ET.parse(xml).getroot()
     assert [s.get("name") for s in root] == ["alice", "bob", "carol", "dave"]
