@@ -409,7 +409,7 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
         if tensor else (NUMERIC, None, nullcontext())
     params = graph.params
     i = out
-    silenced = False  # did a rule that silences numpy's errors run (pow's where-branches)?
+    silenced = False  # did a rule that branches run (over arrays, m.where silences numpy's errors)?
     try:
         with gc_paused(), numerics:
             for i in range(out, -1, -1):
@@ -428,9 +428,7 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
                             _add_into(g, a, share, gi)
                     continue
                 rules = op.partials
-                if fit is not None and op.array_partials is not None:
-                    rules = op.array_partials
-                    silenced = True
+                silenced = silenced or op.branches
                 if len(args) == 2:  # the common case, spelled out: this loop is the hot path
                     a, b = args
                     x, y = v[a], v[b]

@@ -349,7 +349,7 @@ def _array_kink(graph: Graph, k: int, points: list) -> bool:
     """Does the stencil cross node k's kink in some element (arrays, or the 0-d arrays of a tensor program)?"""
     np, m = _numpy(), array_namespace()
     op, args = graph.ops[k], graph.args[k]
-    rules = op.array_partials or op.partials
+    rules = op.partials
     here = [points[0][a] for a in args]
     shape = np.shape(points[0][k])
     with np.errstate(all="ignore"):

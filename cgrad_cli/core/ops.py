@@ -7,8 +7,10 @@ read this table and find it by themselves.
 Derivative rules follow HIPS autograd / JAX: one rule per argument, each a
 function ``rule(m, out, *args) -> ∂out/∂arg``.  Rules only use Python's
 arithmetic operators and the functions of the namespace ``m``, so the same rule
-runs over floats (``m = NUMERIC``), over text for display (``symbolic.SYMBOLIC``)
-and, later, over graphs and arrays.  There is one rule set, never two.
+runs over floats (``m = NUMERIC``), over text for display (``symbolic.SYMBOLIC``),
+over formulas (``symbolic.expr.Exprs``) and over numpy arrays (``array_namespace()``); a rule
+that chooses by value says ``m.where(test, value, lambda: otherwise)``.  There is one rule set,
+never two.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ class Op(NamedTuple):
     shape: Callable | None = None  # (*argument shapes, **params) -> output shape; None: broadcasting
     params: tuple | None = None  # (name, least, most): trailing integer literals, as in sum(x, 0)
     examples: tuple = ()  # (program, {input: shape}) the tests differentiate; tensor ops must give some
-    array_partials: tuple | None = None  # `partials` for arrays, where those branch on a value (pow)
+    branches: bool = False  # a rule chooses by value (m.where): over arrays numpy computes both sides
     indices: int | None = None  # the arguments from this position on are integer indices: no derivative
     # The local Jacobian ∂out/∂arg_k in the lecture's words, for explain, the eval tree and the graph:
     # jacobian(k, out, *args, **params) -> Jac, where out and args are Arg(label, shape).  Elementwise
@@ -110,14 +112,17 @@ def _step_array(x):
     return np.where(x > 0, 1.0, 0.0)
 
 
-def _pow_dx_array(m, o, x, y):
-    with np.errstate(divide="ignore", invalid="ignore"):  # x^(y-1) at x = 0: the where() discards it
-        return np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
+def choose(cond, value, otherwise):
+    """`m.where` over floats, text and formulas: `value` if cond, else `otherwise()` (only computed then).
+    A test on text or a formula is never true: it shows the general rule."""
+    return value if cond else otherwise()
 
 
-def _pow_dy_array(m, o, x, y):
+def _where_array(cond, value, otherwise):
+    """`m.where` over arrays: both sides, numpy's errors silenced in the one the where() discards
+    (x^(y-1) at x = 0); backward checks the gradients for inf and nan after a rule that branches."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x == 0, 0.0, o * np.log(np.where(x == 0, 1.0, x)))
+        return np.where(cond, value, otherwise())
 
 
 OPS: dict[str, Op] = {}
@@ -149,10 +154,9 @@ _op("neg", 1, operator.neg, lambda m, o, x: -1.0, syntax="-{0}", precedence=30, 
 # The exponent's rule (with its ln x) only runs when the exponent depends on an input.  At x = 0,
 # where y*x^(y-1) and ln x break down, x^0 and 0^y (y > 0) are constant: derivative 0, as PyTorch.
 _op("pow", 2, math.pow,
-    lambda m, o, x, y: 0.0 if y == 0 else y * m.pow(x, y - 1.0),
-    lambda m, o, x, y: 0.0 if x == 0 else o * m.log(x),
-    syntax="{0}^{1}", precedence=40, domain=((0.2, 3), (-2, 2)), array="power",
-    array_partials=(_pow_dx_array, _pow_dy_array))  # the same rules, with where() for the branches
+    lambda m, o, x, y: m.where(y == 0, 0.0, lambda: y * m.pow(x, y - 1.0)),
+    lambda m, o, x, y: m.where(x == 0, 0.0, lambda: o * m.log(x)),
+    syntax="{0}^{1}", precedence=40, domain=((0.2, 3), (-2, 2)), array="power", branches=True)
 # Functions.
 _op("sin", 1, math.sin, lambda m, o, x: m.cos(x), array="sin")
 _op("cos", 1, math.cos, lambda m, o, x: -m.sin(x), array="cos")
@@ -519,10 +523,12 @@ CONSTANTS = {"pi": math.pi}
 
 
 class _Namespace:
-    """Op names as attributes: ``m.cos(x)`` inside a derivative rule."""
+    """Op names as attributes: ``m.cos(x)`` inside a derivative rule, and ``m.where`` for a rule that
+    chooses by value."""
 
-    def __init__(self, functions):
+    def __init__(self, functions, where=choose):
         self.__dict__.update(functions)
+        self.where = where
 
 
 _ARITHMETIC = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
@@ -551,5 +557,5 @@ def array_namespace() -> _Namespace:
 
         np = numpy
         ARRAY = _Namespace({name: getattr(numpy, op.array) if isinstance(op.array, str) else op.array
-                            for name, op in OPS.items() if op.array is not None})
+                            for name, op in OPS.items() if op.array is not None}, _where_array)
     return ARRAY

@@ -384,7 +384,7 @@ def _rule_step(at: _At, i: int, k: int, op) -> str:
 
 
 def _replaced(op, partials):
-    return op._replace(partials=tuple(w or r for w, r in zip(partials, op.partials)), array_partials=None)
+    return op._replace(partials=tuple(w or r for w, r in zip(partials, op.partials)))
 
 
 def _rules(at: _At) -> Iterator[_Candidate]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from ..errors import MathDomainError
-from ..core.ops import OPS
+from ..core.ops import OPS, choose
 
 NUM, VAR, ADD, MUL, POW, FN = "num", "var", "add", "mul", "pow", "fn"
 # A sum or product longer than this is not flattened into the next one (it stays a single term or
@@ -78,6 +78,7 @@ class Exprs:
     def __init__(self, order=()):
         self._interned: dict = {}
         self.order = {name: k for k, name in enumerate(order)}
+        self.where = choose
         for name, op in OPS.items():
             if op.forward is not None and name not in ("add", "sub", "mul", "div", "neg", "pow", "copy"):
                 setattr(self, name, self._function(name))
