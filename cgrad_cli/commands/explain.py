@@ -14,11 +14,15 @@ from .common import console, load, names, output_option, program_command
 @output_option
 @click.option("--max-terms", default=64, show_default=True, metavar="N", type=click.IntRange(0),
               help="Write out at most N paths per derivative; with more, show the factored (reverse-mode) form.")
+@click.option("--max-elements", default=36, show_default=True, metavar="N", type=click.IntRange(0),
+              help="Tensor programs: print a Jacobian or a vector in full up to N elements; a bigger one by its "
+                   "shape and structure alone (it is never built).")
 @click.option("--markdown", "as_markdown", is_flag=True,
               help="Print Markdown (formulas in code spans, paths in a table).")
 @click.option("--latex", "as_latex", is_flag=True, help="Print a LaTeX align* environment (needs amsmath).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def command(words, file, sets, inputs_file, wrt, output, max_terms, as_markdown, as_latex, as_json, debug):
+def command(words, file, sets, inputs_file, wrt, output, max_terms, max_elements, as_markdown, as_latex, as_json,
+            debug):
     """Write out the chain rule as the lecture does: for each input, every
     path from the output down to it, the product of the local derivatives
     along each path, and the sum over the paths -- in symbols and in numbers.
@@ -30,6 +34,13 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, as_markdown,
     doubles them at every step) the paths are counted, not listed, and the
     sum is shown factored, node by node as reverse mode accumulates it.
 
+    On a tensor program each path is a chain of Jacobians in backprop order
+    (∂C/∂y · ∂y/∂z2 · ∂z2/∂a1 ...), every factor with its shape
+    (output.shape + input.shape) and structure (diagonal, full, the matrix
+    itself, a 3-D tensor, a selection), small ones in full; then the vector
+    g = ∂C/∂node after each vector-Jacobian product, down to the gradient.
+    A weight used by several calls gets one term per call, then their sum.
+
     \b
     Examples:
       cgrad explain "c = a+b; d = b+1; e = c*d" --a 2 --b 1
@@ -37,19 +48,34 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, as_markdown,
       cgrad explain "y = x*exp(x^2)" --x 0.5 --latex
       cgrad explain -f examples/rnn_shared.cg --w 0.5 --h0 1 --x1 0.2 --x2 -0.1 --wrt w --markdown
       cgrad explain "x1 = x0+x0; x2 = x1+x1; x3 = x2+x2" --x0 1 --max-terms 4
+      cgrad explain "z = W @ x; y = softmax(z); C = -log(y[r])" \\
+          --W '[[1,2,3],[0,1,0]]' --x '[1,0,2]' --r 1 --wrt W
+      cgrad explain -f examples/rnn.cg --inputs examples/rnn.inputs.json --wrt Wh
     """
     if as_markdown + as_latex + as_json > 1:
         raise click.UsageError("give at most one of --markdown, --latex and --json")
-    from ..core.autodiff import evaluate
-    from ..symbolic.explain import explain
+    from ..core.autodiff import evaluate, uses_tensors
 
-    graph, inputs = load(words, file, sets, inputs_file, scalar_only="explain")
+    graph, inputs = load(words, file, sets, inputs_file)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     for _, message in ev.warnings:
         click.echo("warning: " + message, err=True)
-    ex = explain(ev, wrt_names, max_terms)
-    from ..render import explain as render
+    if uses_tensors(graph, inputs):
+        from ..render import tensor_explain as render
+        from ..symbolic.tensor_explain import explain_tensors
+
+        if not ev.differentiated:
+            from ..errors import InputError
+            from ..render.json import non_scalar_note
+
+            raise InputError("cgrad explain follows the gradient of a scalar output; " + non_scalar_note(ev))
+        ex = explain_tensors(ev, wrt_names, max_elements, max_terms)
+    else:
+        from ..render import explain as render
+        from ..symbolic.explain import explain
+
+        ex = explain(ev, wrt_names, max_terms)
 
     if as_json:
         from ..render.json import dumps
@@ -60,8 +86,10 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, as_markdown,
     elif as_latex:
         sys.stdout.write(render.latex(ex))
     else:
+        from ..render import explain as text
+
         lines, out = render.lines(ex), console()
-        if out.is_terminal and render.size(lines) <= render.RICH_LIMIT:
-            out.print(render.rich(ex, lines))
+        if out.is_terminal and text.size(lines) <= text.RICH_LIMIT:
+            out.print(text.rich(ex, lines))
         else:  # piped (or too long to style): plain lines, whatever their length
-            sys.stdout.write(render.plain(ex, lines))
+            sys.stdout.write(text.plain(ex, lines))

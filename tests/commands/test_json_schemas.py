@@ -248,6 +248,7 @@ ENVELOPE = {  # (schema, command line, a program was given) for every form of ev
     "diff": ("diff", [LECTURE, *AT, "--json"], True),
     "diff-kink": ("diff", [*KINK, "--json"], True),
     "explain": ("explain", [*KINK, "--json"], True),
+    "explain-tensor-kink": ("explain", ["y = sum(relu(x))", "--x", "[0, 1]", "--json"], True),
     "trace": ("trace", [*KINK, "--json"], True),
     "gradcheck": ("gradcheck", [*KINK, "--json"], True),
     "gradcheck-array": ("gradcheck", ["y = sum(relu(x) * 3)", "--x", "[0, 1, -2]", "--json"], True),
