@@ -365,6 +365,9 @@ def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str
                     g.items.append(Item(p.id, label, None, 0.0, p.score, "no answer", "missing"))
                 continue
             key, answer = by_quantity[quantity]
+            if isinstance(answer, str) and not answer.strip():  # left empty, as `cgrad template` writes it
+                g.items.append(Item(p.id, label, None, 0.0, p.score, "no answer", "missing"))
+                continue
             shown = number(answer, None) if _number(answer) else _shown_array(answer) if isinstance(answer, list) \
                 else str(answer)
             line = line_of(text, p.id, key) if text else None

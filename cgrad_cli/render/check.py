@@ -155,7 +155,7 @@ def _short(text: str, width: int = 24) -> str:
 
 def _item_note(i) -> list:
     """`lecture ∂e/∂b: at a = 2, b = 1: wrong at the given point: …`, then the diagnosis's lines."""
-    lines = [f"{i.problem} {i.quantity}: {i.why}"]
+    lines = [f"{i.problem} {i.quantity}: {i.why or i.output}"]
     if i.expected is None and i.diagnosis is not None and i.diagnosis.sure:  # the key is hidden: no right step
         return lines + [f"  why: {i.diagnosis.matches[0].says}"]
     return lines + diagnosis_lines(i.diagnosis)

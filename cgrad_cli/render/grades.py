@@ -1,6 +1,8 @@
 """A class's grades as other tools read them: the --json documents, Gradescope's results.json, JUnit XML."""
 from __future__ import annotations
 
+import json
+
 from ..grading.assignment import Assignment, Grade
 from .json import header, integral, warning
 
@@ -115,3 +117,30 @@ def junit(grades: list, title: str) -> str:
         out.append("  </testsuite>")
     out.append("</testsuites>")
     return "\n".join(out) + "\n"
+
+
+def template(assignment: Assignment) -> str:
+    """The answer file a student fills in (TOML): a table per problem, each quantity with an empty answer,
+    the program, inputs and precision as comments."""
+    from ..grading.assignment import _key
+    from ..grading.check import point_text
+
+    out = [f"# {assignment.title}: your answers.", "# Write each answer between the quotes: a number "
+           "(\"0.5\"), an array (\"[1, 2]\") or a formula", "# in the program's names (\"a + 2*b + 1\"). "
+           "An answer left empty is no answer.", ""]
+    for p in assignment.problems:
+        out.append(f"# {p.title}" if p.title != p.id else f"# problem {p.id}")
+        out.append(f"#   program: {' '.join(p.graph.source.split())}")
+        for at in p.sets:
+            out.append(f"#   at {point_text(at)}" if at else "#   no inputs")
+        out.append(f"#   precision: {_precision(p)}")
+        out.append(f"[{_key(p.id)}]")
+        out += [f"{json.dumps(key, ensure_ascii=False)} = \"\"" for key, _ in p.expect.values()]
+        out.append("")
+    return "\n".join(out)
+
+
+def _precision(p) -> str:
+    if p.sig_figs is not None:
+        return f"numbers right to {p.sig_figs} significant figures"
+    return f"numbers within a relative {p.rtol:g} (absolute {p.atol:g}) of the exact value"

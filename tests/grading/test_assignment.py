@@ -39,8 +39,8 @@ def test_alice_is_right():
 def test_bob_gets_partial_credit_per_quantity():
     g = grade_file(load_assignment(HW1), str(ANSWERS / "bob.json"))
     s = scores(g)
-    assert g.score == 7
-    assert s[("lecture", "∂e/∂b")] == 0 and s[("lecture", "∂e/∂a")] == 1
+    assert g.score == 9  # y = 0.642 is right to the 4 significant figures hw1 asks (0.6420)
+    assert s[("sharing", "y")] == 2 and s[("lecture", "∂e/∂b")] == 0 and s[("lecture", "∂e/∂a")] == 1
     assert s[("formula", "∂e/∂b")] == 0 and s[("formula", "∂e/∂a")] == 2
 
 
@@ -116,7 +116,7 @@ def test_cli_key_check():
 def test_cli_one_student():
     assert invoke("check", HW1, "--answers", str(ANSWERS / "alice.toml")).exit_code == 0
     r = invoke("check", HW1, "--answers", str(ANSWERS / "bob.json"))
-    assert r.exit_code == 1 and "score 7 of 14" in r.stdout
+    assert r.exit_code == 1 and "score 9 of 14" in r.stdout
 
 
 def test_cli_one_malformed_student_is_an_error():
@@ -138,7 +138,7 @@ def test_cli_class_run(tmp_path):
 def test_cli_class_json():
     r = invoke("check", HW1, "--answers", str(ANSWERS), "--json")
     doc = json.loads(r.stdout)
-    assert {s["student"]: s["score"] for s in doc["students"]} == {"alice": 14, "bob": 7, "carol": 8, "dave": 0}
+    assert {s["student"]: s["score"] for s in doc["students"]} == {"alice": 14, "bob": 9, "carol": 8, "dave": 0}
 
 
 def test_cli_gradescope(tmp_path):
@@ -146,7 +146,7 @@ def test_cli_gradescope(tmp_path):
     r = invoke("check", HW1, "--answers", str(ANSWERS / "bob.json"), "--gradescope", str(out))
     assert r.exit_code == 1
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["score"] == 7 and len(doc["tests"]) == 10
+    assert doc["score"] == 9 and len(doc["tests"]) == 10
     assert {"name", "score", "max_score", "output"} <= set(doc["tests"][0])
     assert invoke("check", HW1, "--answers", str(ANSWERS), "--gradescope", str(out)).exit_code == 2
 
