@@ -35,11 +35,6 @@ def notation(out: str, wrt: str, order: int, latex: bool = False) -> str:
     return f"∂{p}{out}/∂{wrt}{p}"
 
 
-def output_node(graph, output: str | None) -> int:
-    """The id of the node differentiated: --output NAME's, or the last statement's."""
-    return graph.output if output is None else graph.named[output]
-
-
 def kinks_at(graph, point: dict, output: str | None) -> list:
     """(node id, message) for each kink the program meets at `point`, as `cgrad eval` warns about them:
     there the derivative's formula gives the convention's value (step(0) = 0 for relu, ...).  Empty when
@@ -76,6 +71,7 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
       cgrad diff "c=a+b; d=b+1; e=c*d" --keep --wrt b
       cgrad diff "y = x^3" --order 2 --latex
     """
+    from ..core.autodiff import output_node
     from ..symbolic.derive import as_program, derivatives, value_at
     from ..symbolic.expr import size
     from ..core.show import number as shown

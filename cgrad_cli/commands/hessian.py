@@ -44,23 +44,21 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
     Example:
       cgrad hessian "f = x^2*y + y^3" --x 1 --y 2
     """
+    from ..core.autodiff import output_node, wrt_nodes
     from ..core.show import number
 
     graph, point = load(words, file, sets, inputs_file, scalar_only="hessian")
     wrt_names = names(wrt) or list(graph.inputs)
     if not wrt_names:
         raise InputError("the program has no inputs: its Hessian is empty")
-    for name in wrt_names:
-        if name not in graph.inputs:
-            raise InputError(f"--wrt: '{name}' is not an input of the program",
-                             hint="inputs: " + ", ".join(graph.inputs))
+    wrt_nodes(graph, wrt_names, "hessian")
     rows = hessian(graph, point, wrt_names, output)
     out = output or graph.label(graph.output)
     if as_json:
         from ..render.json import dumps
 
         from ..render.json import header, kink_warnings
-        from .diff import kinks_at, output_node
+        from .diff import kinks_at
 
         doc = {**header("hessian"), "output": out, "output_node": output_node(graph, output), "wrt": wrt_names,
                "at": point, "hessian": rows, "warnings": kink_warnings(kinks_at(graph, point, output)),

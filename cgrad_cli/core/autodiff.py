@@ -115,7 +115,7 @@ class Evaluation:
 
 def evaluate(graph: Graph, inputs: dict, output: str | None = None, wrt=None) -> Evaluation:
     """Run the graph forward at `inputs`, then backward from `output` (default: the last statement)."""
-    out = graph.output if output is None else _lookup(graph, output, "output")
+    out = output_node(graph, output)
     if wrt is not None:
         wrt_nodes(graph, wrt)
     values = forward(graph, inputs)
@@ -127,10 +127,20 @@ def uses_tensors(graph: Graph, inputs: dict) -> bool:
     return graph.tensor or any(isinstance(value, list) or hasattr(value, "shape") for value in inputs.values())
 
 
-def wrt_nodes(graph: Graph, names) -> dict:
-    """{name: node} for --wrt names: each must exist and depend on an input."""
-    nodes = {name: _lookup(graph, name, "--wrt") for name in names}
+def output_node(graph: Graph, output: str | None) -> int:
+    """The node differentiated: --output NAME's, or the last statement's."""
+    return graph.output if output is None else lookup(graph, output, "--output")
+
+
+def wrt_nodes(graph: Graph, names, inputs_only: str | None = None) -> dict:
+    """{name: node} for --wrt names, the one check every command makes: each must exist and depend on
+    an input, and be an input when `inputs_only` names a command that works on inputs only."""
+    nodes = {name: lookup(graph, name, "--wrt") for name in names}
     for name, i in nodes.items():
+        if inputs_only and name not in graph.inputs:
+            raise ProgramNameError(f"--wrt: '{name}' is assigned in the program, not an input; cgrad {inputs_only} "
+                                   "works with respect to inputs only",
+                                   hint="the program's inputs are " + ", ".join(graph.inputs))
         if not graph.needs_grad[i]:  # k = 3: reverse mode never looks at k
             raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
                                    hint=f"to differentiate with respect to {name}, make it an input: "
@@ -138,7 +148,8 @@ def wrt_nodes(graph: Graph, names) -> dict:
     return nodes
 
 
-def _lookup(graph: Graph, name: str, what: str) -> int:
+def lookup(graph: Graph, name: str, what: str) -> int:
+    """The node called `name`; `what` (--wrt, --output) leads the message when there is none."""
     if name not in graph.named:
         hint = suggest(name, graph.named) or "names in the program: " + ", ".join(graph.named)
         raise ProgramNameError(f"{what}: the program has no name '{name}'", hint=hint)

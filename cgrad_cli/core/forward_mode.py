@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 
-from .autodiff import Evaluation, _domain_error, _lookup, backward, forward
-from ..errors import MathDomainError, ProgramNameError
+from .autodiff import Evaluation, _domain_error, backward, forward, output_node, wrt_nodes
+from ..errors import MathDomainError
 from .graph import Graph, gc_paused
 from .ops import NUMERIC
 
@@ -131,14 +131,9 @@ def agree(a: float, b: float) -> bool:
 def trace(graph: Graph, inputs: dict, output: str | None = None, wrt=None) -> Trace:
     """Forward values, one forward-mode sweep per name in `wrt` (default: every input) and one
     reverse-mode sweep from `output` (default: the last statement)."""
-    out = graph.output if output is None else _lookup(graph, output, "output")
+    out = output_node(graph, output)
     names = list(graph.inputs) if wrt is None else list(dict.fromkeys(wrt))
-    for name in names:
-        node = _lookup(graph, name, "--wrt")
-        if not graph.needs_grad[node]:
-            raise ProgramNameError(f"--wrt: '{name}' depends on no input, so it is a constant: "
-                                   "there is nothing to differentiate with respect to",
-                                   hint="the program's inputs are " + (", ".join(graph.inputs) or "none"))
+    wrt_nodes(graph, names)
     values = forward(graph, inputs)
     ev = backward(graph, values, out)
     return Trace(ev, names, {name: tangents(graph, values, graph.named[name]) for name in names})

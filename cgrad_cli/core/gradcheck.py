@@ -43,7 +43,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .autodiff import Evaluation, _lookup, evaluate, forward
+from .autodiff import Evaluation, evaluate, forward, wrt_nodes
 from ..errors import CgradError, InputError, MathDomainError
 from .graph import Graph
 from .ops import NUMERIC, array_namespace
@@ -212,11 +212,7 @@ def check_gradients(graph: Graph, inputs: dict, wrt=None, output: str | None = N
     if not (rtol >= 0 and atol >= 0):
         raise InputError("the tolerances rtol and atol must be >= 0")
     names = list(graph.inputs) if wrt is None else list(wrt)
-    for name in names:
-        _lookup(graph, name, "--wrt")
-        if name not in graph.inputs:
-            raise InputError(f"--wrt: '{name}' is assigned in the program, not an input; gradcheck perturbs "
-                             "inputs only", hint="the program's inputs are " + ", ".join(graph.inputs))
+    wrt_nodes(graph, names, "gradcheck")
     ev = evaluate(graph, inputs, output=output)
     if not ev.differentiated:
         from .ops import shape_text

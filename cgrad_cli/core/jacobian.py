@@ -7,7 +7,7 @@ Each Jacobian is laid out output.shape + input.shape, as torch and JAX do.
 """
 from __future__ import annotations
 
-from .autodiff import _lookup, _numpy, backward, forward, wrt_nodes
+from .autodiff import _numpy, backward, forward, output_node, wrt_nodes
 from .graph import Graph
 
 LAYOUT = "output.shape + input.shape (torch, JAX); SymPy puts the input index first"
@@ -42,7 +42,7 @@ def jacobian(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
     """The Jacobian of `output` (default: the last statement) with respect to each name in `wrt`
     (default: every input), at `inputs`."""
     np = _numpy()
-    out = graph.output if output is None else _lookup(graph, output, "output")
+    out = output_node(graph, output)
     names = list(graph.inputs) if wrt is None else list(dict.fromkeys(wrt))
     nodes = wrt_nodes(graph, names)
     values = forward(graph, inputs)

@@ -139,7 +139,7 @@ class Batch:
     """The program, checked once, and what every chunk shares: the per-point inputs, the output template."""
 
     def __init__(self, graph, constants: dict, output: str | None, wrt: list | None):
-        from ..core.autodiff import _lookup, wrt_nodes
+        from ..core.autodiff import output_node, wrt_nodes
 
         if graph.tensor:
             raise CgradError("--batch evaluates programs without tensor syntax only: this program uses tensors "
@@ -154,7 +154,7 @@ class Batch:
                        if name in graph.named else f"the program has no input '{name}'")
                 raise InputError(why, hint=suggest(name, graph.inputs) or _inputs_hint(graph))
         self.graph = graph
-        self.out = graph.output if output is None else _lookup(graph, output, "output")
+        self.out = output_node(graph, output)
         wrt_nodes(graph, wrt or ())
         self.output, self.wrt = output, wrt
         self.constants = {name: float(value) for name, value in constants.items()}

@@ -9,7 +9,7 @@ run again on it.
 """
 from __future__ import annotations
 
-from ..core.autodiff import _lookup, forward
+from ..core.autodiff import forward, lookup, output_node
 from ..core.ops import apply
 from ..errors import CgradError
 from .expr import Exprs
@@ -25,8 +25,8 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
     With `keep`, named intermediates (c = a+b) stay as their names in the
     formulas instead of being written out.
     """
-    out = graph.output if output is None else _lookup(graph, output, "--output")
-    targets = {name: _lookup(graph, name, "--wrt") for name in wrt}
+    out = output_node(graph, output)
+    targets = {name: lookup(graph, name, "--wrt") for name in wrt}
     m = space or Exprs(order=list(graph.inputs))
     ops, argss, names, needs = graph.ops, graph.args, graph.names, graph.needs_grad
     e = [None] * (out + 1)

@@ -257,6 +257,28 @@ def test_wrt_unknown_name():
     assert err["kind"] == "name"
 
 
+WRT_COMMANDS = ["eval", "trace", "gradcheck", "hessian", "explain", "diff", "graph", "jacobian"]
+
+
+@pytest.mark.parametrize("command", WRT_COMMANDS)
+def test_one_message_for_each_wrt_and_output_mistake(command):
+    """Every command resolves --wrt and --output names the same way, so a mistake reads the same."""
+    point = ["--a", "2", "--b", "1"]
+    stderr = assert_fails(invoke(command, PROGRAM, *point, "--wrt", "bb"), 2)
+    assert stderr == "error: --wrt: the program has no name 'bb'\nhint: did you mean 'b'?\n"
+    stderr = assert_fails(invoke(command, PROGRAM, *point, "--output", "q"), 2)
+    assert stderr == "error: --output: the program has no name 'q'\nhint: names in the program: a, b, c, d, e\n"
+    if command != "diff":  # diff differentiates a formula: a constant name simply gets 0
+        stderr = assert_fails(invoke(command, "k = 3; e = k*a", "--a", "2", "--wrt", "k"), 2)
+        assert stderr.startswith("error: --wrt: 'k' " + ("is assigned in the program, not an input; "
+                                 f"cgrad {command} works with respect to inputs only\n"
+                                 if command in ("gradcheck", "hessian") else "depends on no input"))
+    if command in ("gradcheck", "hessian"):
+        assert_fails(invoke(command, PROGRAM, *point, "--wrt", "c"), 2,
+                     f"error: --wrt: 'c' is assigned in the program, not an input; cgrad {command} works with "
+                     "respect to inputs only\nhint: the program's inputs are a, b\n")
+
+
 def test_output_picks_another_statement():
     doc = as_json(invoke("eval", PROGRAM, "--a", "2", "--b", "1", "--output", "c", "--json"))
     assert doc["output"] == "c" and doc["value"] == 3 and doc["gradients"] == {"a": 1, "b": 1}

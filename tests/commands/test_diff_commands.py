@@ -65,7 +65,7 @@ def test_diff_large_result_is_written_with_shared_parts_named():
     (["diff", "y = 3"], 2, "no inputs"),
     (["hessian", "f = x*y", "--x", "1"], 2, "missing value for input y"),
     (["hessian", "f = 3"], 2, "no inputs"),
-    (["hessian", "f = x*y", "--x", "1", "--y", "2", "--wrt", "q"], 2, "not an input"),
+    (["hessian", "f = x*y", "--x", "1", "--y", "2", "--wrt", "q"], 2, "no name 'q'"),
 ])
 def test_errors(args, code, fragment):
     result = run(*args)
