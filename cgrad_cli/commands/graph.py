@@ -20,10 +20,10 @@ SLOW = 3000  # nodes: beyond this, warn that Graphviz's layout can take a long t
 
 @program_command("graph")
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid", "html"]), default=None,
-              help="What to print: Graphviz DOT (the default), a Mermaid flowchart, or one HTML page.")
+              help="What to print: Graphviz DOT (the default), a Mermaid flowchart, or the HTML page.")
 @click.option("-o", "--out", "out", metavar="FILE",
               help="Write to FILE instead of stdout.  FILE.svg and FILE.png are drawn by Graphviz's dot; "
-                   "FILE.html is one self-contained page; .mmd is Mermaid; anything else DOT.")
+                   "FILE.html is one self-contained page to explore; .mmd is Mermaid; anything else DOT.")
 @click.option("--wrt", metavar="A,B", help="Mark these names in the figure and list their gradients.")
 @output_option
 def command(words, file, sets, inputs_file, fmt, out, wrt, output, debug):
@@ -33,9 +33,14 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output, debug):
     used twice is drawn once, with two out-edges.
 
     Unnamed literal constants (the 1 of b+1) are folded into the label of
-    the node that uses them; other constants are drawn small and grey.
-    Drawing .svg or .png needs Graphviz's dot program; DOT and Mermaid
-    text do not.  An HTML page without dot shows the graph as tables.
+    the node that uses them; other constants are drawn small and grey.  A
+    tensor is shown by its shape (3×4) in a node; the page's panel shows it.
+
+    FILE.html is one page to explore, needing nothing but a browser: step
+    the forward pass node by node and the backward pass edge by edge (the
+    arrow keys), click or Tab to a node for its value, gradient, local
+    derivatives and chain rule, pick an input to light up its paths.
+    Drawing .svg or .png needs Graphviz's dot; DOT and Mermaid do not.
 
     \b
     Examples:
@@ -52,7 +57,7 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output, debug):
         raise InputError(f"{out} is drawn from the DOT source by Graphviz, so --format {fmt} does not apply",
                          hint=f"drop --format, or write --format {fmt} to a .{'html' if fmt == 'html' else 'mmd'} file")
     fmt = fmt or BY_EXTENSION.get(ext, "dot")
-    exe = shutil.which("dot") if ext in IMAGES or fmt == "html" else None
+    exe = shutil.which("dot") if ext in IMAGES else None
     if ext in IMAGES and exe is None:  # said before the program is even read
         raise CgradError(f"drawing {out} needs Graphviz's dot program, which is not installed (not on PATH)",
                          hint=f"{INSTALL}; or write DOT text, which needs nothing: --format dot (the default) "
@@ -69,15 +74,9 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output, debug):
         write(out, draw(exe, render_graph.dot(ev, wrt_names), ext[1:]))
         return
     if fmt == "html":
-        svg = missing = None
-        if exe is None:
-            missing = f"Graphviz's dot is not installed, so this page has no drawing ({INSTALL})."
-            click.echo(f"note: Graphviz's dot is not installed: the page shows the graph as tables; {INSTALL}",
-                       err=True)
-        else:
-            _warn_if_slow(ev)
-            svg = draw(exe, render_graph.dot(ev, wrt_names), "svg").decode("utf-8")
-        text = render_graph.html(ev, wrt_names, svg=svg, dot_missing=missing)
+        from ..render import page
+
+        text = page.page(ev, wrt_names)
     elif fmt == "mermaid":
         text = render_graph.mermaid(ev, wrt_names)
     else:

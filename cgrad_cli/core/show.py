@@ -26,5 +26,16 @@ def show(value) -> str:
     return _nested(value.tolist())
 
 
+def brief(value) -> str:
+    """A value inside a figure's node or edge: a number, or an array by its shape (`3-vector`, `3×4`),
+    never the whole array (a matrix printed in a node made the classifier's picture 10 000 px wide)."""
+    shape = getattr(value, "shape", ())
+    if not shape:
+        return number(float(value))
+    from .ops import shape_text
+
+    return shape_text(shape)
+
+
 def _nested(x) -> str:
     return "[" + ", ".join(map(_nested, x)) + "]" if isinstance(x, list) else number(x)

@@ -281,6 +281,41 @@ def _path_rows(nota: _Text, target: Target, strings: list) -> list:
     return rows
 
 
+def step_equation(ex: Explanation, step) -> str:
+    """One node's adjoint as the sum over its users: `∂e/∂b = ∂e/∂c·∂c/∂b + ∂e/∂d·∂d/∂b = ... = 5`."""
+    return _equation(_step_parts(_Text(ex), step))
+
+
+def use_texts(ex: Explanation, step) -> list:
+    """Each use's share of a node's adjoint: `∂e/∂c·∂c/∂b = d·1 = 2·1 = 2` (the sweep's order)."""
+    _, chains, formulas, numbers, _ = _step_parts(_Text(ex), step)
+    return [" = ".join(_dedupe([c, f, n, num(u.product)]))
+            for u, c, f, n in zip(step.uses, chains, formulas, numbers)]
+
+
+def working(ex: Explanation, target: Target) -> dict:
+    """One target's working as text for the graph page: the equation and one entry per path (its node
+    ids, `e → c → b`, and `d·1 = 2·1 = 2`), or a note when it is factored or no path leads there."""
+    nota, out = _Text(ex), ex.ev.output
+    if target.factored:
+        return {"equation": None, "paths": [], "note": _factored_note(ex, target)}
+    if not target.terms:
+        return {"equation": f"{nota.d(out, target.node)} = 0", "paths": [], "note": _none_note(ex, target)}
+    if not target.terms[0].factors:
+        return {"equation": f"{nota.d(out, target.node)} = 1", "paths": [], "note": None}
+    rows = _term_strings(nota, target)
+    paths = [{"edges": [(f.parent, f.k) for f in term.factors], "path": _path_text(nota, term),
+              "text": "".join(text for text, _ in _segments([[formulas], [numbers], [num(term.product)]]))}
+             for term, (_, formulas, numbers) in zip(target.terms, rows)]
+    return {"equation": _equation(_term_parts(nota, target, rows)), "paths": paths, "note": None}
+
+
+def where_lines(ex: Explanation) -> list:
+    """`v1 = a + b` for each generated name the working uses."""
+    nota = _Text(ex)
+    return [f"{ex.labels.name(i)} = {nota.definition(i)}" for i in ex.where()]
+
+
 RICH_LIMIT = 200_000  # characters: past this, a terminal gets plain text (Rich wraps ~100 kB a second)
 
 

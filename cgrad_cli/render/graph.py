@@ -1,4 +1,4 @@
-"""The evaluated graph as a figure: Graphviz DOT, a Mermaid flowchart, or one HTML page.
+"""The evaluated graph as a figure: Graphviz DOT or a Mermaid flowchart (render/page.py: the HTML page).
 
 Reads an Evaluation; computes nothing numeric, only text.  The figure is the
 lecture's: one node per tape node in the output's subgraph, labelled with its
@@ -22,7 +22,7 @@ import re
 
 from ..core.autodiff import Evaluation
 from ..core.ops import shape_text
-from ..core.show import number, show
+from ..core.show import brief, number, show
 from ..symbolic.text import rule_text
 
 TEXT_WIDTH = 32  # an unnamed node's source text is shortened to this many characters in a label
@@ -111,8 +111,13 @@ def title(ev: Evaluation, i: int) -> tuple:
     return name, " = " + g.text(i, TEXT_WIDTH)
 
 
+def joined(label: str, value) -> str:
+    """`add = 3`, or `matmul: 3-vector`: a figure shows an array by its shape (the page's panel shows it)."""
+    return label + (" = " if not getattr(value, "shape", ()) else ": ") + brief(value)
+
+
 def value_text(ev: Evaluation, i: int) -> str:
-    return f"{ev.graph.ops[i].name} = {show(ev.values[i])}"
+    return joined(ev.graph.ops[i].name, ev.values[i])
 
 
 def grad_text(ev: Evaluation, i: int) -> str | None:
@@ -120,8 +125,13 @@ def grad_text(ev: Evaluation, i: int) -> str | None:
     g = ev.graph
     if not g.needs_grad[i] or not ev.differentiated:
         return None
-    out, node = _out_name(ev), _d(g.label(i))
-    return (f"∂{out}/∂{node} = " if out and node else "grad = ") + show(ev.grad(i))
+    return joined(grad_name(ev, i), ev.grad(i))
+
+
+def grad_name(ev: Evaluation, i: int) -> str:
+    """`∂e/∂c`, or `grad` where the names are too long for ∂ notation."""
+    out, node = _out_name(ev), _d(ev.graph.label(i))
+    return f"∂{out}/∂{node}" if out and node else "grad"
 
 
 def jacobian_text(ev: Evaluation, parent: int, k: int) -> str | None:
@@ -172,6 +182,8 @@ def edge_text(ev: Evaluation, parent: int, k: int) -> str | None:
     p, c = _d(g.label(parent), 8), _d(g.label(g.args[parent][k]), 8)
     text = f"∂{p}/∂{c} = " if p and c else ""
     rule = rule_text(ev, parent, k)
+    if getattr(d, "shape", ()):  # an elementwise op's derivatives, the diagonal of its Jacobian
+        return text + (rule + ", " if rule is not None else "") + f"elementwise ({brief(d)})"
     if rule is not None and rule != show(d):
         text += rule + " = "
     return text + show(d)
@@ -193,21 +205,22 @@ def _wrt_nodes(ev: Evaluation, wrt) -> frozenset:
 
 def program_text(ev: Evaluation, width: int = CAPTION_WIDTH) -> str:
     """The program on one line, comments dropped (`#` only ever starts a comment), shortened to `width`."""
-    lines = []
-    for line in ev.graph.source[:width * 4].splitlines():
+    lines, size = [], 0
+    for line in ev.graph.source.splitlines():  # a program may open with a long comment
         line = " ".join(line.partition("#")[0].split())
         if line:
             lines.append(line)
+            size += len(line) + 2
+            if size > width:
+                break
     text = "; ".join(lines)
-    if len(text) > width or len(ev.graph.source) > width * 4:
-        text = text[:width - 1] + "…"
-    return text
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def inputs_text(ev: Evaluation, limit: int = 6) -> str:
     """`a = 2, b = 1` (the first `limit` inputs)."""
     g = ev.graph
-    shown = [f"{name} = {show(ev.values[i])}" for name, i in list(g.inputs.items())[:limit]]
+    shown = [joined(name, ev.values[i]) for name, i in list(g.inputs.items())[:limit]]
     if len(g.inputs) > limit:
         shown.append(f"… ({len(g.inputs)} inputs)")
     return ", ".join(shown)
@@ -236,12 +249,25 @@ _DOT_WRT = f', color="{GRAD}", penwidth=2.5'  # a --wrt name: a red outline over
 def _dot_node_label(ev: Evaluation, i: int) -> str:
     name, rest = title(ev, i)
     first = (f"<B>{dot_html(name)}</B>" if name else "") + dot_html(rest)
-    op, value = ev.graph.ops[i].name, show(ev.values[i])
-    lines = [first, f'<FONT COLOR="{MUTED}" POINT-SIZE="10">{dot_html(op)}</FONT>  = <B>{dot_html(value)}</B>']
+    op, value = ev.graph.ops[i].name, ev.values[i]
+    is_, _, shown = joined("", value).lstrip().partition(" ")
+    lines = [first, f'<FONT COLOR="{MUTED}" POINT-SIZE="10">{dot_html(op)}</FONT> {is_} <B>{dot_html(shown)}</B>']
     grad = grad_text(ev, i)
     if grad is not None:
         lines.append(f'<FONT COLOR="{GRAD}">{dot_html(grad)}</FONT>')
     return "<" + "<BR/>".join(lines) + ">"
+
+
+DEEP = 6  # ranks: a deeper graph is drawn top to bottom, so that its picture stays as wide as a page
+
+
+def direction(ev: Evaluation, nodes) -> str:
+    """`LR`, as the lecture draws it, for a graph at most DEEP ranks deep; `TB` for a deeper one (the
+    classifier's ten ranks left to right made a picture 6000 px wide)."""
+    args, depth = ev.graph.args, {}
+    for i in nodes:
+        depth[i] = max((depth[a] + 1 for a in args[i] if a in depth), default=0)
+    return "LR" if max(depth.values(), default=0) <= DEEP else "TB"
 
 
 def dot(ev: Evaluation, wrt=None) -> str:
@@ -249,13 +275,13 @@ def dot(ev: Evaluation, wrt=None) -> str:
     g = ev.graph
     wrt_nodes = _wrt_nodes(ev, wrt)
     nodes = drawn(ev)
-    caption = dot_html(program_text(ev)) + (f"   at   {dot_html(inputs_text(ev))}" if g.inputs else "")
+    caption = dot_html(program_text(ev)) + (f"<BR/>at {dot_html(inputs_text(ev))}" if g.inputs else "")
     out = [
         f"// cgrad graph: {len(nodes)} nodes; node labels give op = value and the gradient, edges the local "
         "derivative",
         'digraph "cgrad" {',
-        f'  graph [rankdir=LR, fontname="{FONT}", fontsize=13, labelloc=t, labeljust=l, nodesep=0.35, '
-        f'ranksep=0.9, pad=0.25, label=<{caption}<BR/><FONT POINT-SIZE="10" COLOR="{MUTED}">'
+        f'  graph [rankdir={direction(ev, nodes)}, fontname="{FONT}", fontsize=13, labelloc=t, labeljust=l, nodesep=0.35, '
+        f'ranksep=0.6, pad=0.25, label=<{caption}<BR/><FONT POINT-SIZE="10" COLOR="{MUTED}">'
         f'{dot_html(legend(ev))}</FONT>>];',
         f'  node [fontname="{FONT}", fontsize=12, shape=box, style="rounded,filled", color="#555555", '
         f'margin="0.15,0.06"];',
@@ -271,9 +297,6 @@ def dot(ev: Evaluation, wrt=None) -> str:
             append(f'  "n{a}" -> "n{i}" [style=dashed, color="#bbbbbb"];')
         else:
             append(f'  "n{a}" -> "n{i}" [label=<{dot_html(text)}>];')
-    inputs = [i for i in nodes if g.ops[i].name == "input"]
-    if len(inputs) > 1:
-        append("  { rank=same; " + " ".join(f'"n{i}";' for i in inputs) + " }")
     append("}")
     return "\n".join(out) + "\n"
 
@@ -304,7 +327,7 @@ def mermaid(ev: Evaluation, wrt=None) -> str:
     wrt_nodes = _wrt_nodes(ev, wrt)
     nodes = drawn(ev)
     out = ["%% cgrad graph: node labels give op = value and the gradient, edges the local derivative",
-           "flowchart LR"]
+           f"flowchart {direction(ev, nodes)}"]
     out.extend(_MERMAID_CLASSES)
     append = out.append
     for i in nodes:
@@ -320,94 +343,3 @@ def mermaid(ev: Evaluation, wrt=None) -> str:
         else:
             append(f'  n{a} -->|"{mermaid_text(text)}"| n{i}')
     return "\n".join(out) + "\n"
-
-
-# --- one HTML page ----------------------------------------------------------------------------------------
-
-_CSS = """\
-body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; }
-h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 2em; }
-code, td.num { font-family: ui-monospace, Menlo, Consolas, monospace; }
-figure { margin: 1em 0; overflow-x: auto; } figure svg { max-width: 100%; height: auto; }
-.notice { background: #fff8e1; border-left: 4px solid #f0b400; padding: 0.6em 1em; }
-table { border-collapse: collapse; } th, td { padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; }
-th { text-align: left; } td.num { text-align: right; } .grad { color: #c62828; } .local { color: #1f5fa8; }
-.muted { color: #777; } tr.output td { background: #fff8dc; }"""
-
-
-def _strip_prolog(svg: str) -> str:
-    """Graphviz's SVG without its XML declaration, DOCTYPE and comments before <svg> (for inline use)."""
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
-
-
-def html(ev: Evaluation, wrt=None, svg: str | None = None, dot_missing: str | None = None) -> str:
-    """One self-contained page: the drawing (`svg`, from Graphviz) and tables of the nodes and inputs.
-
-    Without `svg` the page says why (`dot_missing`) and the nodes table is the rendering: every node with
-    its arguments (the in-edges, with their local derivatives) and the nodes that use it (the out-edges).
-    The page loads nothing from the network.
-    """
-    g = ev.graph
-    esc = html_text
-    out_d = _out_name(ev) or "output"
-    nodes = drawn(ev)
-    users: dict = {}
-    for i in nodes:
-        for a in g.args[i]:
-            users.setdefault(a, []).append(i)
-
-    def ref(i: int) -> str:
-        name, rest = title(ev, i)
-        return f"<b>{esc(name)}</b>" if name else f"<code>{esc(rest)}</code>"
-
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>cgrad graph: {esc(program_text(ev, 60))}</title>",
-        f"<style>\n{_CSS}\n</style>",
-        "</head>",
-        "<body>",
-        f"<h1>cgrad graph: <code>{esc(program_text(ev))}</code></h1>",
-        f"<p>{ref(ev.output)} = <b>{esc(show(ev.value))}</b>"
-        + (f" at {esc(inputs_text(ev))}" if g.inputs else "") + "</p>",
-        f'<p class="muted">{esc(legend(ev))}</p>',
-    ]
-    if svg is not None:
-        parts.append(f"<figure>\n{_strip_prolog(svg).strip()}\n</figure>")
-    else:
-        parts.append(f'<p class="notice">{esc(dot_missing or "No drawing.")} The table of nodes below lists '
-                     "every edge: each node's arguments (with the local derivative) and the nodes that use it.</p>")
-
-    parts += ["<h2>Inputs</h2>", "<table>",
-              f"<tr><th>input</th><th>value</th><th>∂{esc(out_d)}/∂input</th><th>paths</th></tr>"]
-    for name in wrt or g.inputs:
-        i = g.named[name]
-        grad = show(ev.grad(i)) if ev.differentiated else ""
-        parts.append(f'<tr><td><b>{esc(name)}</b></td><td class="num">{esc(show(ev.values[i]))}</td>'
-                     f'<td class="num grad">{esc(grad)}</td>'
-                     f'<td class="num">{esc(count_paths(ev.paths[i]))}</td></tr>')
-    parts.append("</table>")
-
-    parts += ["<h2>Nodes</h2>", "<table>",
-              f"<tr><th>#</th><th>node</th><th>op</th><th>value</th><th>∂{esc(out_d)}/∂node</th>"
-              "<th>arguments: local derivative ∂node/∂argument</th><th>used by</th></tr>"]
-    for i in nodes:
-        name, rest = title(ev, i)
-        label = (f"<b>{esc(name)}</b>" if name else "") + esc(rest)
-        grad = show(ev.grad(i)) if g.needs_grad[i] and ev.differentiated else ""
-        args = []
-        for k, a in enumerate(g.args[i]):
-            text = edge_text(ev, i, k)
-            what = ref(a) if not folded(ev, a) else f"<code>{esc(g.text(a))}</code>"
-            args.append(f'{what}: <span class="local">{esc(text)}</span>' if text is not None
-                        else f'{what} <span class="muted">(constant)</span>')
-        used = ", ".join(ref(u) for u in users.get(i, ()))
-        row = ' class="output"' if i == ev.output else ""
-        parts.append(f'<tr{row}><td class="num">{i}</td><td>{label}</td><td>{esc(g.ops[i].name)}</td>'
-                     f'<td class="num">{esc(show(ev.values[i]))}</td><td class="num grad">{esc(grad)}</td>'
-                     f'<td>{"<br>".join(args)}</td><td>{used}</td></tr>')
-    parts += ["</table>", "</body>", "</html>"]
-    return "\n".join(parts) + "\n"

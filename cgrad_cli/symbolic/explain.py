@@ -291,13 +291,18 @@ def log10_paths(ev: Evaluation, stop: int = 0) -> list:
     return lg
 
 
-def explain(ev: Evaluation, wrt=None, max_terms: int = MAX_TERMS, labels: Labels | None = None) -> Explanation:
-    """Explain ∂output/∂name for each input, or for each name in `wrt` (inputs or assigned names)."""
+def explain(ev: Evaluation, wrt=None, max_terms: int = MAX_TERMS, labels: Labels | None = None,
+            nodes=None, count: list | None = None) -> Explanation:
+    """Explain ∂output/∂name for each input, or for each name in `wrt` (inputs or assigned names),
+    or for each node id in `nodes` (any node, named or not: the graph page's panel)."""
     g = ev.graph
     labels = labels or Labels(g)
-    names = list(g.inputs) if wrt is None else list(wrt)
-    count = count_paths(ev)
-    nodes = [g.named[name] for name in names]
+    if nodes is None:
+        names = list(g.inputs) if wrt is None else list(wrt)
+        nodes = [g.named[name] for name in names]
+    else:
+        names = [labels.name(i) for i in nodes]
+    count = count_paths(ev) if count is None else count
     huge = [t for t in nodes if t < len(count) and count[t] >= FLOAT_LIMIT]
     lg = log10_paths(ev, min(huge)) if huge else None
     targets = []
@@ -387,6 +392,81 @@ def _steps(ev: Evaluation, labels: Labels, t: int, count: list, r: bytearray) ->
             d = ls[k]
             if d is not None and r[a]:
                 users.setdefault(a, []).append(Use(i, k, gi, d, local_formula(ev, i, k, labels.sym), gi * d))
+    return steps
+
+
+def path_factors(ev: Evaluation, count: list) -> list:
+    """For each node, the number of factors in all its paths together (the length of its written-out
+    sum), in one pass like count_paths: what writing every path out would cost, before doing it."""
+    out, argss, local, cap = ev.output, ev.graph.args, ev.local, FLOAT_LIMIT
+    total = [0] * (out + 1)
+    for i in range(out, -1, -1):
+        c, ls = count[i], local[i]
+        if c and ls is not None:
+            for a, d in zip(argss[i], ls):
+                if d is not None:
+                    total[a] = min(total[a] + total[i] + c, cap)
+    return total
+
+
+def lecture_order(ev: Evaluation) -> list:
+    """The output's subgraph from the output down, each node after all its users, the left branch
+    first (e, c, a, d, b for the lecture's e = c*d): the order a lecture walks the backward pass in.
+
+    Any order with each node after its users gives the same sums (cgrad's sweep goes down the tape);
+    this one adds the lecture's shares in the order it writes them: ∂e/∂b = 2 + 3 = 5.
+    """
+    import heapq
+
+    argss, out, reached, needs = ev.graph.args, ev.output, ev.reached, ev.graph.needs_grad
+    rank, stack = {}, [out]
+    while stack:  # depth first, left argument first: each node's rank is when the walk first meets it
+        i = stack.pop()
+        if i in rank:
+            continue
+        rank[i] = len(rank)
+        stack.extend(a for a in reversed(argss[i]) if needs[a] and a not in rank)
+    waiting = dict.fromkeys(rank, 0)
+    for i in rank:
+        for a in set(argss[i]):
+            if a in waiting:
+                waiting[a] += 1
+    ready, order = [(0, out)], []
+    while ready:
+        _, i = heapq.heappop(ready)
+        order.append(i)
+        for a in set(argss[i]):
+            if a in waiting:
+                waiting[a] -= 1
+                if not waiting[a]:
+                    heapq.heappush(ready, (rank[a], a))
+    return [i for i in order if reached[i]]
+
+
+def adjoint_steps(ev: Evaluation, labels: Labels, order=None) -> dict:
+    """Every node's adjoint as the sum over its users: {node: Step}, one pass over `order` (down the
+    tape by default; lecture_order(ev) for the lecture's order).
+
+    The uses come in the order the nodes are visited, so stepping through them one by one is watching
+    backprop accumulate: `∂e/∂b = 2·1 + 3·1 = 5`.  Only scalar edges (a local derivative that is a
+    number) are listed; a tensor op's VJP has no factor to show.
+    """
+    argss, local, grads, needs = ev.graph.args, ev.local, ev.grads, ev.graph.needs_grad
+    if order is None:
+        order = [i for i in range(ev.output, -1, -1) if ev.reached[i]]
+    uses: dict[int, list] = {}
+    steps = {}
+    for i in order:
+        if not needs[i]:
+            continue
+        steps[i] = Step(i, grads[i], tuple(uses.pop(i, ())))
+        ls, gi = local[i], grads[i]
+        if ls is None:
+            continue
+        for k, a in enumerate(argss[i]):
+            d = ls[k]
+            if d is not None and needs[a] and not getattr(d, "shape", ()) and not getattr(gi, "shape", ()):
+                uses.setdefault(a, []).append(Use(i, k, gi, d, local_formula(ev, i, k, labels.sym), gi * d))
     return steps
 
 

@@ -15,13 +15,15 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
 
 from cgrad_cli import evaluate, parse
 from cgrad_cli.render import graph as rg
+from cgrad_cli.render import explain as render_explain
+from cgrad_cli.render import page
+from cgrad_cli.symbolic.explain import explain
 from cgrad_cli.cli import cli
 
 LECTURE = "e=(a+b)*(b+1)"
@@ -84,7 +86,7 @@ def mermaid_unescape(text: str) -> str:
 def mermaid_graph(text: str, marked=None):
     """({node: (label lines, class)}, [(from, to, label or None)]); `marked` collects `class ... wrt` nodes."""
     nodes, edges, lines = {}, [], text.splitlines()
-    assert lines[1] == "flowchart LR"
+    assert lines[1] in ("flowchart LR", "flowchart TB")
     for line in lines[2:]:
         if m := re.fullmatch(r"  class ((?:n\d+,)*n\d+) wrt", line):
             assert marked is not None, line
@@ -99,43 +101,12 @@ def mermaid_graph(text: str, marked=None):
     return nodes, edges
 
 
-class Cells(HTMLParser):
-    """The text of every table row of an HTML page, and whether the tags balance."""
+def page_data(text: str) -> dict:
+    """The data a graph page carries (the JSON in its script element)."""
+    import json
 
-    VOID = {"meta", "br", "hr", "img", "link", "input"}
-
-    def __init__(self):
-        super().__init__()
-        self.rows, self.stack, self.row, self.cell = [], [], None, None
-
-    def handle_starttag(self, tag, attrs):
-        if tag not in self.VOID:
-            self.stack.append(tag)
-        if tag == "tr":
-            self.row = []
-        elif tag in ("td", "th"):
-            self.cell = ""
-
-    def handle_endtag(self, tag):
-        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-6:])
-        self.stack.pop()
-        if tag in ("td", "th"):
-            self.row.append(self.cell)
-            self.cell = None
-        elif tag == "tr":
-            self.rows.append(self.row)
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell += data
-
-
-def html_rows(page: str) -> list:
-    parser = Cells()
-    parser.feed(page)
-    parser.close()
-    assert parser.stack == [], parser.stack
-    return parser.rows
+    start = text.index('<script type="application/json" id="cgrad-data">') + 48
+    return json.loads(text[start:text.index("</script>", start)])
 
 
 def svg_text(svg: bytes | str) -> str:
@@ -203,31 +174,6 @@ def test_mermaid_lecture():
     assert '  n0(["a<br>input = 2<br>∂e/∂a = 2"]):::input' in text.splitlines()
 
 
-def test_html_lecture_without_a_drawing():
-    page = rg.html(lecture(), dot_missing="Graphviz's dot is not installed.")
-    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
-    assert "<script" not in page and "http" not in page  # self-contained: nothing from the network
-    assert "Graphviz&#x27;s dot is not installed." in page
-    rows = html_rows(page)
-    assert ["a", "2", "2", "1"] in rows and ["b", "1", "5", "2"] in rows  # inputs: value, ∂e/∂input, paths
-    nodes = {row[1]: row for row in rows if len(row) == 7 and row[0] != "#"}
-    assert set(nodes) == {"a", "b", "c = a+b", "d = b+1", "e = c*d"}
-    assert nodes["e = c*d"][2:5] == ["mul", "6", "1"]
-    assert nodes["c = a+b"][2:5] == ["add", "3", "2"]
-    assert nodes["b"][2:5] == ["input", "1", "5"]
-    assert nodes["b"][6] == "c, d"  # used by: the two out-edges of the shared node
-    assert nodes["e = c*d"][5] == "c: ∂e/∂c = d = 2d: ∂e/∂d = c = 3"
-    assert nodes["d = b+1"][5] == "b: ∂d/∂b = 11 (constant)"
-
-
-def test_html_with_a_drawing_inlines_the_svg():
-    svg = '<?xml version="1.0"?>\n<!DOCTYPE svg>\n<!-- made by hand -->\n<svg><text>e</text></svg>\n'
-    page = rg.html(lecture(), svg=svg)
-    assert "<figure>\n<svg><text>e</text></svg>\n</figure>" in page
-    assert "<?xml" not in page and "DOCTYPE svg" not in page
-    html_rows(page)
-
-
 # --- the command ------------------------------------------------------------------------------------------
 
 def test_command_prints_dot_by_default():
@@ -261,9 +207,9 @@ def test_command_output_and_wrt():
     nodes, _ = dot_graph(invoke("graph", NAMED, *AB, "--wrt", "b,d").stdout)
     assert [i for i, (_, attrs) in nodes.items() if 'color="#c62828", penwidth=2.5' in attrs] == [1, 4]
     assert "shape=ellipse" in nodes[1][1] and "shape=ellipse" not in nodes[4][1]  # b stays an input
-    page = invoke("graph", NAMED, *AB, "--wrt", "b", "--format", "html", env={"PATH": ""}).stdout
-    rows = html_rows(page)
-    assert ["b", "1", "5", "2"] in rows and ["a", "2", "2", "1"] not in rows  # --wrt: only b's gradient
+    doc = page_data(invoke("graph", NAMED, *AB, "--wrt", "b", "--format", "html", env={"PATH": ""}).stdout)
+    assert [doc["nodes"][i]["name"] for i in doc["inputs"]] == ["b"]  # --wrt: only b's paths to pick
+    assert [n["name"] for n in doc["nodes"] if n["wrt"]] == ["b"]
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -393,9 +339,14 @@ def test_unicode_names_and_source_text_in_every_format():
     m_nodes, m_edges = mermaid_graph(rg.mermaid(ev))  # every line parses back: labels stay inside quotes
     assert {lines[0] for lines, _ in m_nodes.values()} == titles
     assert sorted(map(str, m_edges)) == sorted(map(str, edges))
-    page = rg.html(ev)
-    html_rows(page)
-    assert "名前 = (ŷ - t)^2/(1 + ŷ)" in html.unescape(re.sub(r"<[^>]*>", "", page))
+    doc = page_data(page.page(ev))
+    assert {n["name"] + n["rest"] for n in doc["nodes"]} == titles
+
+
+def test_hostile_label_in_html():
+    text = page.page(hostile_evaluation())
+    assert HOSTILE not in text and "<b>" not in text.split('id="cgrad-data"')[1]  # no tag escapes the data
+    assert page_data(text)["nodes"][2]["name"] == HOSTILE
 
 
 def test_hostile_label_in_dot():
@@ -414,13 +365,6 @@ def test_hostile_label_in_mermaid():
     nodes, _ = mermaid_graph(text)  # every line still parses: no quote or newline escaped the label
     assert nodes[2][0][:2] == ['q"<b>&\\', "z = a+b"]
     assert "#quot;#lt;b#gt;#amp;#92;<br>z" in text and "<b>" not in text
-
-
-def test_hostile_label_in_html():
-    page = rg.html(hostile_evaluation())
-    html_rows(page)  # the tags still balance
-    assert "q&quot;&lt;b&gt;&amp;\\\nz" in page and HOSTILE not in page
-    assert any(row[1] == HOSTILE + " = a+b" for row in html_rows(page) if len(row) == 7)
 
 
 @needs_dot
@@ -452,19 +396,6 @@ def test_svg_and_png(tmp_path):
     assert png.read_bytes().startswith(PNG_SIGNATURE)
 
 
-@needs_dot
-def test_html_page_with_graphviz(tmp_path):
-    out = tmp_path / "page.html"
-    result = invoke("graph", NAMED, *AB, "-o", str(out))
-    assert result.exit_code == 0 and result.stderr == ""
-    page = out.read_text(encoding="utf-8")
-    assert page.count("<svg") == 1 and "<?xml" not in page and "not installed" not in page
-    figure = page[page.index("<svg"):page.index("</svg>") + 6]
-    assert "∂e/∂b = 5" in svg_text(figure)
-    rows = html_rows(page)
-    assert ["b", "1", "5", "2"] in rows
-
-
 @pytest.fixture
 def no_dot_path(tmp_path):
     empty = tmp_path / "empty-bin"
@@ -490,20 +421,6 @@ def test_dot_and_mermaid_need_no_graphviz(no_dot_path):
         proc = run("graph", NAMED, *AB, "--format", fmt, path=no_dot_path)
         assert proc.returncode == 0 and proc.stderr == b""
         assert proc.stdout == render(lecture()).encode("utf-8")
-
-
-def test_html_without_graphviz_falls_back_to_tables(tmp_path, no_dot_path):
-    out = tmp_path / "page.html"
-    proc = run("graph", NAMED, *AB, "-o", str(out), path=no_dot_path)
-    stderr = proc.stderr.decode("utf-8")
-    assert proc.returncode == 0 and proc.stdout == b"", stderr
-    assert stderr.startswith("note: ") and "apt-get install graphviz" in stderr
-    page = out.read_text(encoding="utf-8")
-    assert "<svg" not in page and "brew install graphviz" in page
-    notice = html.unescape(page.split('<p class="notice">')[1].split(" The table")[0])
-    assert notice.startswith("Graphviz's dot is not installed")
-    assert page == rg.html(lecture(), dot_missing=notice)
-    assert ["b", "1", "5", "2"] in html_rows(page)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="a shell script stands in for dot")
@@ -546,7 +463,9 @@ def test_100_000_deep_graph_without_recursion():
     text = rg.dot(ev)
     assert text.count(" -> ") == n and text.count(" [label=<") == n + 1 + n  # nodes, then labelled edges
     assert rg.mermaid(ev).count(" -->|") == n
-    assert rg.html(ev).count("<tr") == 1 + 1 + 1 + n + 1  # inputs header and x, nodes header and rows
+    doc = page.data(ev)
+    assert len(doc["nodes"]) == n + 1 and len(doc["backward"]) == n
+    assert doc["nodes"][0]["working"]["note"].startswith("1 path with 100000 factors")  # not written out
 
 
 # --------------------------------------------------------------------------- tensors
@@ -570,4 +489,65 @@ def test_tensor_program_draws_in_every_format():
     for fmt in ("dot", "mermaid", "html"):
         result = CliRunner().invoke(cli, ["graph", CLASSIFIER, *point, "--format", fmt])
         assert result.exit_code == 0, result.output
-        assert "2×2×3 Jacobian" in result.stdout and "[[1, 2, 3], [3, 4, 5]]" in result.stdout
+        assert "2×2×3 Jacobian" in result.stdout
+        assert "[[1, 2, 3], [3, 4, 5]]" not in result.stdout  # a node shows a matrix by its shape
+    doc = page_data(CliRunner().invoke(cli, ["graph", CLASSIFIER, *point, "--format", "html"]).stdout)
+    w = next(n for n in doc["nodes"] if n["name"] == "W")
+    assert w["value"] == "input: 2×3" and w["grad"] == "∂C/∂W: 2×3"
+    assert w["full"] == {"shape": "2×3", "columns": ["0", "1", "2"], "rows": [["0", "1", "2", "3"], ["1", "3", "4", "5"]],
+                         "cut": False}  # the panel's grid
+
+
+# --- the explorable page's data (the browser tests, test_page_browser.py, read what it shows) --------------
+
+def test_page_data_lecture():
+    doc = page.data(lecture())
+    names = [n["name"] for n in doc["nodes"]]
+    assert names == ["a", "b", "c", "d", "e"]
+    b = doc["nodes"][1]
+    assert b["parts"] == ["2", "3"] and b["gradName"] == "∂e/∂b" and b["gradValue"] == "5"
+    assert b["shares"] == ["∂e/∂c·∂c/∂b = ∂e/∂c·1 = 2·1 = 2", "∂e/∂d·∂d/∂b = ∂e/∂d·1 = 3·1 = 3"]
+    said = render_explain.plain(explain(lecture(), wrt=["b"])).splitlines()[2]
+    assert b["working"]["equation"] == said  # what cgrad explain says
+    assert [p["path"] for p in b["working"]["paths"]] == ["e → c → b", "e → d → b"]
+    edges = [(names[e["from"]], names[e["to"]]) for e in doc["edges"]]
+    # the backward pass goes down the left branch first, so b's shares come as the lecture writes them
+    assert [edges[k] for k in doc["backward"]] == [("c", "e"), ("d", "e"), ("a", "c"), ("b", "c"), ("b", "d")]
+    assert [names[i] for i in doc["inputs"]] == ["a", "b"]
+    assert doc["result"] == "e = 6" and doc["at"] == "a = 2, b = 1"
+
+
+def test_page_is_self_contained():
+    text = page.page(lecture())
+    assert text.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in text
+    for fetching in ("src=", "href=", "<link", "fetch(", "XMLHttpRequest", "import(", "url(http"):
+        assert fetching not in text, fetching
+    assert "http" not in text.replace('"http://www.w3.org/2000/svg"', "")  # the SVG namespace names, loads nothing
+
+
+def test_grid_cuts_a_big_array():
+    import numpy as np
+
+    g = page.grid(np.arange(200.0).reshape(2, 10, 10))
+    assert g["shape"] == "2×10×10" and g["cut"] and len(g["rows"]) == 8 and len(g["columns"]) == 8
+    assert g["rows"][1][:3] == ["0,1", "10", "11"]  # rows labelled by their leading indices
+    assert page.grid(np.float64(2.5)) == "2.5"
+
+
+@needs_dot
+def test_classifier_png_fits_2000_px(tmp_path):
+    import struct
+
+    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+    out = tmp_path / "classifier.png"
+    result = invoke("graph", "-f", os.path.join(examples, "classifier.cg"), "--inputs",
+                    os.path.join(examples, "classifier.inputs.json"), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    width, height = struct.unpack(">II", out.read_bytes()[16:24])
+    assert width <= 2000, (width, height)  # shapes in the nodes, and a deep graph drawn top to bottom
+
+
+def test_deep_graph_is_drawn_top_to_bottom():
+    assert "rankdir=LR" in rg.dot(lecture())
+    deep = evaluate(parse("y = " + "sin(" * 8 + "x" + ")" * 8), {"x": 0.5})
+    assert "rankdir=TB" in rg.dot(deep) and rg.mermaid(deep).splitlines()[1] == "flowchart TB"
