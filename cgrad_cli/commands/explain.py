@@ -14,14 +14,15 @@ from .common import console, load, names, output_option, program_command
 @output_option
 @click.option("--max-terms", default=64, show_default=True, metavar="N", type=click.IntRange(0),
               help="Write out at most N paths per derivative; with more, show the factored (reverse-mode) form.")
-@click.option("--max-elements", default=36, show_default=True, metavar="N", type=click.IntRange(0),
+@click.option("--show-elements", "show_elements", default=36, show_default=True, metavar="N",
+              type=click.IntRange(0),
               help="Tensor programs: print a Jacobian or a vector in full up to N elements; a bigger one by its "
-                   "shape and structure alone (it is never built).")
+                   "shape and structure alone (it is never built).  (--max-elements is the size budget.)")
 @click.option("--markdown", "as_markdown", is_flag=True,
               help="Print Markdown (formulas in code spans, paths in a table).")
 @click.option("--latex", "as_latex", is_flag=True, help="Print a LaTeX align* environment (needs amsmath).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def command(words, file, sets, inputs_file, wrt, output, max_terms, max_elements, as_markdown, as_latex, as_json,
+def command(words, file, sets, inputs_file, wrt, output, max_terms, show_elements, as_markdown, as_latex, as_json,
             debug):
     """Write out the chain rule as the lecture does: for each input, every
     path from the output down to it, the product of the local derivatives
@@ -70,7 +71,7 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, max_elements
             from ..render.json import non_scalar_note
 
             raise InputError("cgrad explain follows the gradient of a scalar output; " + non_scalar_note(ev))
-        ex = explain_tensors(ev, wrt_names, max_elements, max_terms)
+        ex = explain_tensors(ev, wrt_names, show_elements, max_terms)
     else:
         from ..render import explain as render
         from ..symbolic.explain import explain

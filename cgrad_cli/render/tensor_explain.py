@@ -101,7 +101,7 @@ class _Words:
 
 def lines(ex: TensorExplanation) -> list:
     """The text output as lines of (text, style) segments (render.explain.plain / rich print them)."""
-    w, limit = _Words(ex), ex.max_elements
+    w, limit = _Words(ex), ex.show_elements
     out = [[(w.header(), "bold")]]
     for n, (name, text) in enumerate(w.where()):
         out.append([("where " if n == 0 else "      ", "dim"), (name, "bold cyan"), (" = " + text, "")])
@@ -207,7 +207,7 @@ def _sum_lines(w: _Words, t: Target, limit: int) -> list:
 
 def markdown(ex: TensorExplanation) -> str:
     """Markdown: formulas in code spans, one table of the Jacobians and one of the reverse sweep per path."""
-    w, limit = _Words(ex), ex.max_elements
+    w, limit = _Words(ex), ex.show_elements
     out = [f"`{w.header()}`"]
     if w.where():
         out += ["", "where"] + [f"- `{name} = {text}`" for name, text in w.where()]
@@ -273,7 +273,7 @@ def tex_value(value, limit: int) -> str:
 def latex(ex: TensorExplanation) -> str:
     """An amsmath align* environment: per path the chain of Jacobians as fractions, each factor with its
     shape, structure and (when small) its bmatrix, then the reverse sweep's g vectors."""
-    w, limit, ev = _Words(ex), ex.max_elements, ex.ev
+    w, limit, ev = _Words(ex), ex.show_elements, ex.ev
     names = LatexNames(list(ev.graph.named) + [ex.labels.name(i) for i in ex.where()])
 
     def label(i: int) -> str:
@@ -362,7 +362,7 @@ def document(ex: TensorExplanation) -> dict:
         "output_node": ev.output,
         "value": _json(ev.value),
         "inputs": {name: _json(ev.values[i]) for name, i in g.inputs.items()},
-        "max_elements": ex.max_elements,
+        "show_elements": ex.show_elements,
         "max_terms": ex.max_paths,
         "names": {name: text for name, text in w.where()},
         "wrt": targets,

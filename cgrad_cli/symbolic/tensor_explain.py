@@ -11,7 +11,7 @@ by several calls (an RNN's shared weight) gets one term per use, labelled as `cg
 them, and their sum -- the gradient eval reports.
 
 Reads an evaluated graph; the only arithmetic is the VJPs of the path (Evaluation.pull, the
-backward sweep's own step) and the full Jacobians of factors with at most `max_elements` elements
+backward sweep's own step) and the full Jacobians of factors with at most `show_elements` elements
 (one VJP per output element).  A big Jacobian (784×100×784 in a classifier) is never built.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ..core.ops import Jac
 from .explain import Labels, path_edges
 from .jacobians import cross_entropy, has_jacobian, local_jacobian
 
-MAX_ELEMENTS = 36  # a local Jacobian with at most this many elements is printed in full
+SHOW_ELEMENTS = 36  # a local Jacobian with at most this many elements is printed in full
 MAX_PATHS = 64  # paths written out per input; past this, the uses and their sum only
 
 
@@ -35,7 +35,7 @@ class Factor(NamedTuple):
     child: int
     shape: tuple  # parent's shape + child's shape
     jac: Jac
-    full: object  # the Jacobian as an array of `shape`, when it has at most max_elements elements; else None
+    full: object  # the Jacobian as an array of `shape`, when it has at most show_elements elements; else None
 
 
 class Step(NamedTuple):
@@ -77,7 +77,7 @@ class Target(NamedTuple):
 class TensorExplanation(NamedTuple):
     ev: Evaluation
     labels: Labels
-    max_elements: int
+    show_elements: int
     max_paths: int
     targets: list
 
@@ -104,7 +104,7 @@ class TensorExplanation(NamedTuple):
         return sorted(found)
 
 
-def explain_tensors(ev: Evaluation, wrt=None, max_elements: int = MAX_ELEMENTS, max_paths: int = MAX_PATHS,
+def explain_tensors(ev: Evaluation, wrt=None, show_elements: int = SHOW_ELEMENTS, max_paths: int = MAX_PATHS,
                     labels: Labels | None = None) -> TensorExplanation:
     """Explain ∂output/∂name for each name in `wrt`, default every input a gradient reaches."""
     g = ev.graph
@@ -116,12 +116,12 @@ def explain_tensors(ev: Evaluation, wrt=None, max_elements: int = MAX_ELEMENTS, 
     for name in wrt:
         t = g.named[name]
         n = count[t] if t < len(count) else 0
-        paths = _paths(ev, labels, t, count, max_elements) if 0 < n <= max_paths else None
+        paths = _paths(ev, labels, t, count, show_elements) if 0 < n <= max_paths else None
         uses = ev.uses(t) if n else []
         places = use_places(g, uses)
         uses = [Use(j, k, place, share) for (j, k, share), place in zip(uses, places)] if len(uses) > 1 else []
         targets.append(Target(name, t, tuple(ev.shapes[t]), ev.grad(t), n, paths if n else [], uses))
-    return TensorExplanation(ev, labels, max_elements, max_paths, targets)
+    return TensorExplanation(ev, labels, show_elements, max_paths, targets)
 
 
 def _count_paths(ev: Evaluation, cap: int) -> list:
@@ -138,7 +138,7 @@ def _count_paths(ev: Evaluation, cap: int) -> list:
     return count
 
 
-def _paths(ev: Evaluation, labels: Labels, t: int, count: list, max_elements: int) -> list:
+def _paths(ev: Evaluation, labels: Labels, t: int, count: list, show_elements: int) -> list:
     """Every path from the output to t, the left argument first, as the scalar explain lists them."""
     argss, out = ev.graph.args, ev.output
     reaches = _reaches(ev, count, t)
@@ -150,7 +150,7 @@ def _paths(ev: Evaluation, labels: Labels, t: int, count: list, max_elements: in
             fs = []
             for parent, k in path_edges(link):
                 if (parent, k) not in factors:
-                    factors[parent, k] = _factor(ev, labels, parent, k, max_elements)
+                    factors[parent, k] = _factor(ev, labels, parent, k, show_elements)
                 fs.append(factors[parent, k])
             paths.append(_path(ev, (out,) + tuple(f.child for f in fs), tuple(fs)))
             continue
@@ -172,11 +172,11 @@ def _reaches(ev: Evaluation, count: list, t: int) -> bytearray:
     return r
 
 
-def _factor(ev: Evaluation, labels: Labels, parent: int, k: int, max_elements: int) -> Factor:
+def _factor(ev: Evaluation, labels: Labels, parent: int, k: int, show_elements: int) -> Factor:
     child = ev.graph.args[parent][k]
     shape = tuple(ev.shapes[parent]) + tuple(ev.shapes[child])
     jac = local_jacobian(ev, parent, k, labels.sym)
-    full = local_matrix(ev, parent, k) if math.prod(shape) <= max_elements else None
+    full = local_matrix(ev, parent, k) if math.prod(shape) <= show_elements else None
     return Factor(parent, k, child, shape, jac, full)
 
 

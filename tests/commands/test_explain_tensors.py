@@ -44,7 +44,7 @@ def test_json_is_valid_and_matches_eval():
                                    target["gradient"], rtol=1e-9, atol=1e-12)
     wh = next(t for t in doc["wrt"] if t["name"] == "Wh")
     assert [u["place"] for u in wh["uses"]] == ["cell(h0, xs[0])", "cell(h1, xs[1])", "cell(h2, xs[2])"]
-    doc = json.loads(run("explain", *ISSUE, "--json", "--max-elements", "4").stdout)
+    doc = json.loads(run("explain", *ISSUE, "--json", "--show-elements", "4").stdout)
     jsonschema.Draft202012Validator(SCHEMA).validate(doc)
     factors = doc["wrt"][0]["paths"][0]["factors"]
     assert [f["value"] is None for f in factors] == [False, False, False, False, True]  # 2×2×3 > 4

@@ -55,7 +55,7 @@ def check(ex):
 def test_classifier_chain_in_backprop_order():
     graph, inputs = example("classifier")
     ev = evaluate(graph, inputs)
-    ex = explain_tensors(ev, ["W1", "b2", "r"], max_elements=1000)
+    ex = explain_tensors(ev, ["W1", "b2", "r"], show_elements=1000)
     check(ex)
     w1, b2, r = ex.targets
     (path,) = w1.paths
@@ -120,6 +120,6 @@ def test_every_op_example_explained(name, program, shapes):
     inputs = {n: rng.uniform(0.5, 1.5, s).tolist() if s else float(rng.uniform(0.5, 1.5)) for n, s in shapes.items()}
     out_shape = np.shape(evaluate(parse(program), inputs).value)
     inputs["w"] = rng.uniform(-1, 1, out_shape).tolist() if out_shape else 0.7
-    ex = explain_tensors(evaluate(graph, inputs), max_elements=10_000)
+    ex = explain_tensors(evaluate(graph, inputs), show_elements=10_000)
     assert ex.targets
     check(ex)
