@@ -345,11 +345,13 @@
     }
     if (ins[i].length) {
       section("arguments: local derivative ∂" + (n.name || "node") + "/∂argument");
-      list(ins[i].map((k) => [h("b", {}, name(E[k].from)), ": ", span("local", E[k].label === null ? "a constant: no derivative" : E[k].label)]));
+      list(ins[i].map((k) => [h("b", {}, name(E[k].from)), ": ", span("local", E[k].label === null ? "a constant: no derivative" : E[k].label)]
+        .concat(E[k].structure ? [h("br"), span("muted", "Jacobian: " + E[k].structure)] : [])));
     }
     if (outs[i].length) {
       section("used by: the edges its gradient comes back along");
-      list(outs[i].map((k) => [h("b", {}, name(E[k].to)), ": ", span("local", E[k].label === null ? "no derivative" : E[k].label)]));
+      list(outs[i].map((k) => [h("b", {}, name(E[k].to)), ": ", span("local", E[k].label === null ? "no derivative" : E[k].label)]
+        .concat(E[k].structure ? [h("br"), span("muted", "Jacobian: " + E[k].structure)] : [])));
     }
     if (n.step) {
       section("one backward step: the sum over its users");
@@ -379,7 +381,7 @@
       if (w.paths.length > 1) panel.appendChild(h("p", { class: "eq" }, `sum over the ${w.paths.length} paths: ${n.grad}`));
       if (D.where.length) { section("where"); list(D.where.map((x) => [span("eq", x)])); }
     } else if (n.grad && !n.step && i !== D.output) {
-      panel.appendChild(h("p", { class: "muted" }, "The edges into tensor ops carry Jacobians (by shape above); backprop applies each as a vector-Jacobian product."));
+      panel.appendChild(h("p", { class: "muted" }, "Each edge into a tensor op carries a Jacobian (its shape and structure above); backprop applies it as a vector-Jacobian product. cgrad explain writes the chain for each input."));
     }
     highlight(all);
   }

@@ -16,6 +16,7 @@ from ..core.autodiff import Evaluation
 from ..core.show import brief, number
 from ..symbolic.explain import (MAX_TERMS, Labels, adjoint_steps, count_paths, explain, lecture_order,
                                  path_factors)
+from ..symbolic.jacobians import local_jacobian, words
 from . import explain as render_explain
 from . import graph as rg
 
@@ -61,18 +62,23 @@ def data(ev: Evaluation, wrt=None) -> dict:
     grads = ev.differentiated
 
     edges, edge_of = [], {}
+    labels = Labels(g)
     for i in nodes:
         for k, a in enumerate(g.args[i]):
             if not rg.folded(ev, a):
                 edge_of[(i, k)] = len(edges)
                 text = rg.edge_text(ev, i, k)
-                edges.append({"from": index[a], "to": index[i], "label": text,
-                              "flows": bool(text is not None and g.needs_grad[a] and grads)})
+                edge = {"from": index[a], "to": index[i], "label": text,
+                        "flows": bool(text is not None and g.needs_grad[a] and grads)}
+                if not scalar:
+                    jac = local_jacobian(ev, i, k, labels.sym)
+                    if jac is not None:  # the Jacobian's structure in the lecture's words, for the panel
+                        edge["structure"] = words(jac, tuple(ev.shapes[i]) + tuple(ev.shapes[a]))
+                edges.append(edge)
 
     order = lecture_order(ev) if grads else []
     workings, steps, where, ex = {}, {}, [], None
     if scalar and grads:
-        labels = Labels(g)
         steps = adjoint_steps(ev, labels, order)
         count = count_paths(ev)
         factors = path_factors(ev, count)
