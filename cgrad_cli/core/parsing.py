@@ -410,7 +410,14 @@ def _or(items):
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
+# Characters that look like cgrad's but are not (as pasted from a PDF or a word processor): what to type.
+_LOOKALIKES = {"−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "÷": "/", "＋": "+", "，": ","}
+
+
 def _char_hint(char):
     if char == "!":
         return "cgrad has no factorial"
+    if char in _LOOKALIKES:
+        return (f"{char!r} (U+{ord(char):04X}) looks like {_LOOKALIKES[char]!r} but is another character, as "
+                f"pasted from a PDF: type {_LOOKALIKES[char]!r}")
     return "names are letters, digits and _ (starting with a letter); numbers look like 2, 2.5, .5, 1e-3"

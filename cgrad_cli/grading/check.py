@@ -229,11 +229,14 @@ def parse_answer(a: str, graph: Graph, *, where: str = "--expect", text: str | N
         answer = parse(a)
     except CgradError as e:
         span = None if e.span is None else (offset + e.span[0], offset + e.span[1])
-        raise ExpectationError(e.message.replace("the program", "the answer"), text=text, span=span, where=where,
-                               hint=e.hint, kind=e.kind) from None
+        error = ExpectationError(e.message.replace("the program", "the answer"), text=text, span=span, where=where,
+                                 hint=e.hint, kind=e.kind)
+        error.exit_code = e.exit_code  # 1e400 overflows: a math error (3) here as in a program
+        raise error from None
     lead = len(a) - len(a.lstrip())
     start, end = answer.spans[answer.output]
-    if answer.assigned_at or (start, end) != (lead, len(a.rstrip())):
+    # the output's text is the whole answer, but for unary pluses and parentheses around it: +2, (+2), (x)
+    if answer.assigned_at or a[lead:start].strip("+( \t") or a[end:].strip(") \t"):
         raise ExpectationError("an answer is one expression, not a program", text=text,
                                span=(offset + lead, offset + len(a.rstrip())), where=where,
                                hint="write only the right-hand side, as in de/db = a + 2*b + 1")

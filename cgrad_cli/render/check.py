@@ -1,4 +1,5 @@
-"""`cgrad check` output: a table of expected, got, |error| and pass/fail (Rich), with notes for failures.
+"""`cgrad check` output: a table of each answer, the correct value, |error| and pass/fail (Rich), with notes for
+failures.  In JSON, as in assignments' items, `got` is the answer's value and `expected` the correct one.
 
 Arrays are shown compactly (symbolic.show: in full up to 12 elements, else by shape, min and max), and an
 array's |error| with the index of its worst element.
@@ -215,8 +216,8 @@ def result_json(r: Result) -> dict:
         "wrt": x.quantity.wrt,
         "answer": x.answer.text,
         "formula": x.answer.is_formula,
-        "expected": to_json(r.expected),
-        "got": to_json(r.got),
+        "got": to_json(r.expected),  # the answer's value (the Result's `expected`: what --expect states)
+        "expected": to_json(r.got),  # the correct value, cgrad's
         "error": r.error,
         "pass": r.passed,
         "random": None,
@@ -224,13 +225,13 @@ def result_json(r: Result) -> dict:
         "diagnosis": diagnosis_json(r.diagnosis),
     }
     if r.is_array:  # only then: a scalar check's document is what it always was
-        doc.update(shape=list(_shape(r.got)), expected_shape=None if r.expected is None else list(_shape(r.expected)),
+        doc.update(shape=list(_shape(r.got)), got_shape=None if r.expected is None else list(_shape(r.expected)),
                    worst=None if r.worst is None else list(r.worst), wrong_elements=r.wrong)
     if r.random is not None:
         rc = r.random
         f = rc.first_failure
         if f is not None:
-            f = {**f, "at": point_json(f["at"]), "expected": to_json(f["expected"]), "got": to_json(f["got"])}
+            f = {**f, "at": point_json(f["at"]), "got": to_json(f["expected"]), "expected": to_json(f["got"])}
             if "worst" in f:
                 f["worst"] = list(f["worst"])
         doc["random"] = {"points": rc.points, "checked": rc.checked, "skipped": rc.skipped, "needed": rc.needed,
@@ -253,7 +254,7 @@ def report_json(report: Report) -> dict:
         **header("check"),
         "source": report.graph.source,
         "at": point_json(report.at),
-        "tolerance": {"rtol": report.rtol, "atol": report.atol, "rule": "|expected - got| <= atol + rtol*|got|"},
+        "tolerance": {"rtol": report.rtol, "atol": report.atol, "rule": "|got - expected| <= atol + rtol*|expected|"},
         "random_points": points,
         "pass": report.passed,
         "passed": report.n_passed,

@@ -23,9 +23,14 @@ from ..core.ops import shape_text
 # Each document starts with "$schema" (the $id of cgrad_cli/schemas/NAME.schema.json) and "version", carries
 # "source" when a program was given, and lists "warnings" as {"node": id or null, "kind", "message"} objects.
 
+# A document whose format changed gets a new URL: check 2 has `got` (the answer's value) and `expected` (the
+# correct one), the other way round from check 1, so that they mean the same as in an assignment's items.
+VERSIONS = {"check": 2}
+
+
 def schema_id(name: str) -> str:
     """The $id of cgrad_cli/schemas/NAME.schema.json, which the document's "$schema" repeats."""
-    return f"https://cgrad.dev/schemas/{name}-1.json"
+    return f"https://cgrad.dev/schemas/{name}-{VERSIONS.get(name, 1)}.json"
 
 
 SCHEMA = schema_id("eval")

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 import cgrad_cli
 from cgrad_cli.cli import cli
+from cgrad_cli.render.json import VERSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = Path(cgrad_cli.__file__).parent / "schemas"
@@ -56,7 +57,7 @@ def valid(name: str, doc: dict) -> dict:
 @pytest.mark.parametrize("name", COMMANDS)
 def test_schema_is_a_valid_draft_2020_12_schema(name):
     assert SCHEMA[name]["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert SCHEMA[name]["$id"] == f"https://cgrad.dev/schemas/{name}-1.json"
+    assert SCHEMA[name]["$id"] == f"https://cgrad.dev/schemas/{name}-{VERSIONS.get(name, 1)}.json"
     jsonschema.Draft202012Validator.check_schema(SCHEMA[name])
 
 
@@ -284,7 +285,7 @@ def test_every_document_starts_with_schema_and_version(case):
     name, args, program = ENVELOPE[case]
     doc = valid(name, run(name, *args, code=2 if case == "check-class" else 0))
     assert list(doc)[:2] == ["$schema", "version"]
-    assert doc["$schema"] == SCHEMA[name]["$id"] == f"https://cgrad.dev/schemas/{name}-1.json"
+    assert doc["$schema"] == SCHEMA[name]["$id"] == f"https://cgrad.dev/schemas/{name}-{VERSIONS.get(name, 1)}.json"
     assert doc["version"] == cgrad_cli.__version__
     if program:
         assert doc["source"] == args[0]

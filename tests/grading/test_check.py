@@ -334,9 +334,10 @@ def test_tensor_json_has_shapes_and_the_worst_element():
     doc = report_json(net_check(f"dC/dW2 = {literal(wrong)}", "dC/dz2 = y - onehot(r, 2)", "C = 0.5"))
     assert doc["at"] == NET and doc["random_points"]["fixed"] == ["r"]
     bad, formula, scalar = doc["checks"]
-    assert bad["shape"] == bad["expected_shape"] == [2, 3] and bad["worst"] == [0, 2]
-    assert bad["wrong_elements"] == 1 and bad["expected"][0][2] == 0.0 and len(bad["got"]) == 2
-    assert formula["pass"] and formula["got"] == pytest.approx(by_hand()["dz2"].tolist())
+    assert bad["shape"] == bad["got_shape"] == [2, 3] and bad["worst"] == [0, 2]
+    # got: the answer's value; expected: the correct one (as in an assignment's items)
+    assert bad["wrong_elements"] == 1 and bad["got"][0][2] == 0.0 and bad["expected"][0][2] != 0.0
+    assert formula["pass"] and formula["expected"] == pytest.approx(by_hand()["dz2"].tolist())
     assert "shape" not in scalar and isinstance(scalar["got"], float)  # a scalar check keeps its form
 
 
@@ -381,8 +382,8 @@ def test_cli_tensor_json_validates_against_the_schema():
     assert [c["pass"] for c in doc["checks"]] == [True, False, False, False, False, False]
     assert doc["checks"][1]["random"]["first_failure"]["worst"] in ([0], [1])
     assert doc["checks"][2]["worst"] == [2, 1]
-    assert doc["checks"][3]["expected_shape"] == [2] and doc["checks"][3]["error"] is None
-    assert doc["checks"][4]["expected"] is None and doc["checks"][4]["expected_shape"] is None
+    assert doc["checks"][3]["got_shape"] == [2] and doc["checks"][3]["error"] is None
+    assert doc["checks"][4]["got"] is None and doc["checks"][4]["got_shape"] is None
 
 
 def test_cli_derivative_of_a_vector_is_exit_2():

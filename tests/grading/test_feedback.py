@@ -191,3 +191,20 @@ def test_the_template_is_an_answer_file_that_grades_as_all_missing(tmp_path):
     filled.write_text(r.stdout.replace('"de/db" = ""', '"de/db" = "5"', 1), encoding="utf-8")
     assert item(grade_file(load_assignment(HW1), str(filled)), "∂e/∂b", "lecture").reason == "right"
     assert invoke("template", str(tmp_path / "nope.toml")).exit_code == 2
+
+
+def test_unary_plus_unicode_minus_and_an_overflowing_answer():
+    r = invoke("check", "c = a+b; d = b+1; e = c*d", "--a", "2", "--b", "1", "--expect", "de/da=+2",
+               "--expect", "de/db = (+5)")
+    assert r.exit_code == 0, r.output
+    r = invoke("check", "y = x", "--x", "1", "--expect", "dy/dx = 1; 2")
+    assert r.exit_code == 2 and "one expression, not a program" in r.stderr
+    r = invoke("check", "y = x", "--x", "1", "--expect", "dy/dx = −1")
+    assert r.exit_code == 2 and "type '-'" in r.stderr
+    r = invoke("check", "y = x", "--x", "1", "--expect", "dy/dx = 1e400", "--json")
+    assert r.exit_code == 3 and json.loads(r.stderr.splitlines()[-1])["error"]["exit_code"] == 3
+
+
+def test_a_plus_signed_answer_in_a_file_is_read(tmp_path):
+    g = graded(tmp_path, '[p1]\n"de/db" = "+5"\n"de/da" = "(+2)"\n')
+    assert item(g, "∂e/∂b").reason == item(g, "∂e/∂a").reason == "right"
