@@ -8,9 +8,6 @@ import click
 from ..errors import InputError
 from .common import load, names, number, output_option, program_command
 
-SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-INLINE = 400  # a derivative bigger than this many nodes (written as a tree) is printed as a program
-
 
 def parse_at(text: str | None) -> dict:
     """`--at a=2,b=1` -> {'a': 2.0, 'b': 1.0}."""
@@ -22,30 +19,6 @@ def parse_at(text: str | None) -> dict:
                 raise InputError(f"--at expects NAME=VALUE pairs, as in --at a=2,b=1; not {item!r}")
             point[name.strip()] = number(name.strip(), value)
     return point
-
-
-def notation(out: str, wrt: str, order: int, latex: bool = False) -> str:
-    """∂y/∂x, ∂²y/∂x², or \\frac{\\partial^{2} y}{\\partial x^{2}}."""
-    if latex:
-        from ..symbolic.notation import LATEX
-
-        o, x, p = LATEX.var(out), LATEX.var(wrt), "" if order == 1 else f"^{{{order}}}"
-        return f"\\frac{{\\partial{p} {o}}}{{\\partial {x}{p}}}"
-    p = "" if order == 1 else str(order).translate(SUPERSCRIPT)
-    return f"∂{p}{out}/∂{wrt}{p}"
-
-
-def kinks_at(graph, point: dict, output: str | None) -> list:
-    """(node id, message) for each kink the program meets at `point`, as `cgrad eval` warns about them:
-    there the derivative's formula gives the convention's value (step(0) = 0 for relu, ...).  Empty when
-    the program itself cannot be evaluated there (the point leaves out an input the derivative does not use)."""
-    from ..core.autodiff import evaluate
-    from ..errors import CgradError
-
-    try:
-        return evaluate(graph, {k: v for k, v in point.items() if k in graph.inputs}, output=output).warnings
-    except CgradError:
-        return []
 
 
 @program_command("diff")
@@ -71,56 +44,17 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
       cgrad diff "c=a+b; d=b+1; e=c*d" --keep --wrt b
       cgrad diff "y = x^3" --order 2 --latex
     """
-    from ..core.autodiff import output_node
-    from ..symbolic.derive import as_program, derivatives, value_at
-    from ..symbolic.expr import size
-    from ..core.show import number as shown
-    from ..symbolic.notation import latex as to_latex, text, to_program
+    from ..symbolic.derive import differentiate
 
     graph, point = load(words, file, sets, inputs_file, scalar_only="diff")
     point.update(parse_at(at))
-    wrt_names = names(wrt) or list(graph.inputs)
-    if not wrt_names:
-        raise InputError("the program has no inputs to differentiate with respect to")
-    out = output or graph.label(graph.output)
-    results = {}
-    for name in wrt_names:
-        g, target = graph, output
-        for step in range(order):
-            d = derivatives(g, [name], output=target, keep=keep)[name]
-            if step + 1 < order:
-                g, target = as_program({"d_": d}, g), "d_"
-        results[name] = d
-    value = {}
-    if point:
-        program = as_program({f"d{k}_": d for k, d in enumerate(results.values())}, graph)
-        missing = [n for n in program.inputs if n not in point]
-        if missing:
-            raise InputError("--at: missing value" + ("s" if len(missing) > 1 else "") + " for " + ", ".join(missing))
-        value = {name: value_at(program, f"d{k}_", point) for k, name in enumerate(results)}
-    small = {name: size(d) <= INLINE for name, d in results.items()}
+    d = differentiate(graph, names(wrt), order, keep, output, point)
     if as_json:
+        from ..render.diff import document
         from ..render.json import dumps
 
-        from ..render.json import header, kink_warnings
+        sys.stdout.write(dumps(document(d, graph)) + "\n")
+    else:
+        from ..render.diff import lines
 
-        doc = {**header("diff"), "output": out, "output_node": output_node(graph, output), "order": order,
-               "at": point or None, "derivatives": {
-                   name: {"text": text(d) if small[name] else None, "latex": to_latex(d) if small[name] else None,
-                          "program": None if small[name] else to_program({f"d_{name}": d}, reserved=graph.named),
-                          "value": value.get(name)}
-                   for name, d in results.items()},
-               "warnings": kink_warnings(kinks_at(graph, point, output)) if point else [],
-               "source": graph.source}
-        sys.stdout.write(dumps(doc) + "\n")
-        return
-    for name, d in results.items():
-        head = notation(out, name, order, latex)
-        if small[name]:
-            body = to_latex(d) if latex else text(d)
-            click.echo(f"{head} = {body}" + (f" = {shown(value[name], None)}" if name in value else ""))
-        else:  # expression swell: the derivative as a program, its shared parts named once
-            click.echo(f"{head} = d_{name}, written with its shared parts named:")
-            click.echo("  " + to_program({f"d_{name}": d}, reserved=graph.named).replace("\n", "\n  "))
-            if name in value:
-                click.echo(f"  = {shown(value[name], None)}")
+        click.echo("\n".join(lines(d, graph.named, latex)))

@@ -9,9 +9,11 @@ run again on it.
 """
 from __future__ import annotations
 
-from ..core.autodiff import forward, lookup, output_node
+from typing import NamedTuple
+
+from ..core.autodiff import check_inputs, evaluate, forward, lookup, output_node, wrt_nodes
 from ..core.ops import apply
-from ..errors import CgradError
+from ..errors import CgradError, InputError
 from .expr import Exprs
 from ..core.graph import Graph
 from ..core.parsing import parse
@@ -68,3 +70,82 @@ def value_at(expr_program: Graph, target: str, inputs: dict) -> float:
     """The value of statement `target` of a derivative program at `inputs` (only the inputs it uses)."""
     values = forward(expr_program, {name: inputs[name] for name in expr_program.inputs})
     return values[expr_program.named[target]]
+
+
+def kinks_at(graph: Graph, point: dict, output: str | None) -> list:
+    """(node id, message) for each kink the program meets at `point`, as `cgrad eval` warns about them:
+    there the derivative's formula gives the convention's value (step(0) = 0 for relu, ...).  Empty when
+    the program itself cannot be evaluated there (the point leaves out an input the derivative does not use)."""
+    try:
+        return evaluate(graph, {k: v for k, v in point.items() if k in graph.inputs}, output=output).warnings
+    except CgradError:
+        return []
+
+
+class Hessian(NamedTuple):
+    output: str  # the name (or source text) of the node differentiated
+    output_node: int
+    wrt: list
+    point: dict
+    rows: list  # rows[i][j] = ∂²output/∂wrt_i∂wrt_j at the point
+    warnings: list  # the kinks the program meets at the point, as kinks_at
+
+
+def hessian(graph: Graph, point: dict, wrt: list | None = None, output: str | None = None) -> Hessian:
+    """H[i][j] = ∂²out/∂wrt_i∂wrt_j at `point` (wrt: inputs only, by default every input).
+
+    The gradient's formulas are a program; differentiating that program is the
+    same reverse sweep again, and its formulas are evaluated at the point.
+    """
+    wrt = wrt or list(graph.inputs)
+    if not wrt:
+        raise InputError("the program has no inputs: its Hessian is empty")
+    wrt_nodes(graph, wrt, "hessian")
+    check_inputs(graph, point)
+    space = Exprs(order=list(graph.inputs))
+    first = derivatives(graph, wrt, output=output, space=space)
+    gradient = as_program({f"d_{i}": first[name] for i, name in enumerate(wrt)}, graph)
+    present = [name for name in wrt if name in gradient.named]  # ∂(2*x)/∂y: y is not in the formula at all
+    rows = []
+    for i in range(len(wrt)):
+        second = derivatives(gradient, present, output=f"d_{i}", space=space)
+        program = as_program({f"h_{j}": second.get(name, space.num(0.0)) for j, name in enumerate(wrt)}, graph)
+        rows.append([value_at(program, f"h_{j}", point) for j in range(len(wrt))])
+    return Hessian(output or graph.label(graph.output), output_node(graph, output), wrt, point, rows,
+                   kinks_at(graph, point, output))
+
+
+class Derivatives(NamedTuple):
+    output: str  # the name (or source text) of the node differentiated
+    output_node: int
+    order: int
+    point: dict  # where they were evaluated ({} for nowhere)
+    formulas: dict  # {name: the order-th derivative with respect to name, an Expr}
+    values: dict  # {name: its value at the point}, when a point was given
+    warnings: list  # the kinks the program meets at the point, as kinks_at
+
+
+def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: bool = False,
+                  output: str | None = None, point: dict | None = None) -> Derivatives:
+    """`cgrad diff`: the order-th derivative of the output with respect to each name in wrt (default: every
+    input), each pass run on the program the last one printed; evaluated at `point` if one is given."""
+    wrt = wrt or list(graph.inputs)
+    if not wrt:
+        raise InputError("the program has no inputs to differentiate with respect to")
+    results = {}
+    for name in wrt:
+        g, target = graph, output
+        for step in range(order):
+            d = derivatives(g, [name], output=target, keep=keep)[name]
+            if step + 1 < order:
+                g, target = as_program({"d_": d}, g), "d_"
+        results[name] = d
+    values, point = {}, point or {}
+    if point:
+        program = as_program({f"d{k}_": d for k, d in enumerate(results.values())}, graph)
+        missing = [n for n in program.inputs if n not in point]
+        if missing:
+            raise InputError("--at: missing value" + ("s" if len(missing) > 1 else "") + " for " + ", ".join(missing))
+        values = {name: value_at(program, f"d{k}_", point) for k, name in enumerate(results)}
+    return Derivatives(output or graph.label(graph.output), output_node(graph, output), order, point, results,
+                       values, kinks_at(graph, point, output) if point else [])

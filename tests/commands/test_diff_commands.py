@@ -8,7 +8,8 @@ from click.testing import CliRunner
 import cgrad_cli
 from cgrad_cli import evaluate, parse
 from cgrad_cli.cli import cli
-from cgrad_cli.commands.hessian import hessian
+from cgrad_cli.symbolic.derive import differentiate, hessian
+from cgrad_cli.symbolic.notation import text
 
 
 def run(*args):
@@ -96,7 +97,7 @@ def finite_difference_hessian(program, point, h=1e-4):
 ])
 def test_hessian_matches_finite_differences_and_is_symmetric(program, point):
     g = parse(program)
-    h = hessian(g, point, list(g.inputs))
+    h = hessian(g, point, list(g.inputs)).rows
     expected = finite_difference_hessian(program, point)
     for i, row in enumerate(h):
         assert row == pytest.approx(expected[i], rel=1e-6, abs=1e-7)
@@ -117,5 +118,12 @@ def test_hessian_cli():
 
 def test_hessian_of_the_lecture():
     g = parse("e=(a+b)*(b+1)")
-    assert hessian(g, {"a": 2, "b": 1}, ["a", "b"]) == [[0.0, 1.0], [1.0, 2.0]]
-    assert math.isclose(hessian(g, {"a": 2, "b": 1}, ["b"])[0][0], 2.0)
+    h = hessian(g, {"a": 2, "b": 1})
+    assert (h.output, h.wrt, h.rows, h.warnings) == ("e", ["a", "b"], [[0.0, 1.0], [1.0, 2.0]], [])
+    assert math.isclose(hessian(g, {"a": 2, "b": 1}, ["b"]).rows[0][0], 2.0)
+
+
+def test_differentiate_is_the_library_behind_diff():
+    d = differentiate(parse("y = relu(x)^3"), order=2, point={"x": 0.0})
+    assert (d.output, d.order, d.values, text(d.formulas["x"])) == ("y", 2, {"x": 0.0}, "6*relu(x)*step(x)^2")
+    assert d.warnings and "relu" in d.warnings[0][1]

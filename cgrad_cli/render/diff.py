@@ -1,0 +1,50 @@
+"""`cgrad diff` output: each derivative (symbolic.derive.Derivatives) as a formula in text or LaTeX, as a
+program with its shared parts named when it is too big to write out, or as JSON."""
+from __future__ import annotations
+
+from ..core.show import number
+from ..symbolic.derive import Derivatives
+from ..symbolic.expr import size
+from ..symbolic.notation import LATEX, latex, text, to_program
+
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+INLINE = 400  # a derivative bigger than this many nodes (written as a tree) is printed as a program
+
+
+def notation(out: str, wrt: str, order: int, as_latex: bool = False) -> str:
+    """∂y/∂x, ∂²y/∂x², or \\frac{\\partial^{2} y}{\\partial x^{2}}."""
+    if as_latex:
+        o, x, p = LATEX.var(out), LATEX.var(wrt), "" if order == 1 else f"^{{{order}}}"
+        return f"\\frac{{\\partial{p} {o}}}{{\\partial {x}{p}}}"
+    p = "" if order == 1 else str(order).translate(SUPERSCRIPT)
+    return f"∂{p}{out}/∂{wrt}{p}"
+
+
+def lines(d: Derivatives, reserved, as_latex: bool = False) -> list:
+    """`∂y/∂x = formula` (` = value` at a point) per name; a formula past INLINE nodes as a program."""
+    out = []
+    for name, e in d.formulas.items():
+        head = notation(d.output, name, d.order, as_latex)
+        if size(e) <= INLINE:
+            body = latex(e) if as_latex else text(e)
+            out.append(f"{head} = {body}" + (f" = {number(d.values[name], None)}" if name in d.values else ""))
+        else:  # expression swell: the derivative as a program, its shared parts named once
+            out.append(f"{head} = d_{name}, written with its shared parts named:")
+            out.append("  " + to_program({f"d_{name}": e}, reserved=reserved).replace("\n", "\n  "))
+            if name in d.values:
+                out.append(f"  = {number(d.values[name], None)}")
+    return out
+
+
+def document(d: Derivatives, graph) -> dict:
+    from .json import header, kink_warnings
+
+    def entry(name, e):
+        small = size(e) <= INLINE
+        return {"text": text(e) if small else None, "latex": latex(e) if small else None,
+                "program": None if small else to_program({f"d_{name}": e}, reserved=graph.named),
+                "value": d.values.get(name)}
+
+    return {**header("diff"), "output": d.output, "output_node": d.output_node, "order": d.order,
+            "at": d.point or None, "derivatives": {name: entry(name, e) for name, e in d.formulas.items()},
+            "warnings": kink_warnings(d.warnings), "source": graph.source}
