@@ -3,7 +3,7 @@
     python benchmarks/bench.py            # the full run (several minutes)
     python benchmarks/bench.py --quick    # smoke run: small N, few repeats
     python benchmarks/bench.py --json     # also print every figure as JSON
-    python benchmarks/bench.py --only tensors   # just one section (latency, scaling, symbolic, tensors, batch)
+    python benchmarks/bench.py --only tensors   # one section (latency, scaling, symbolic, tensors, batch, grading)
 
 Every time is the median of several runs, taken with time.perf_counter.
 
@@ -75,6 +75,10 @@ Garbage collection is left as the library leaves it: gc stays enabled in this
 script, and the library switches it off inside its own calls where it wants.
 The Lark-alone parse is run with gc off around it, just as parse() does, so
 the two are compared on equal terms.
+
+8. Grading (benchmarks/grading_bench.py): `cgrad check hw.toml --answers DIR --json --junit ... --markdown ...`
+   on a 200-student class of a 5-problem assignment (over a quarter of the answers wrong, and diagnosed), wall
+   and CPU seconds of the whole process.  Target: < 10 s.
 """
 from __future__ import annotations
 
@@ -100,7 +104,7 @@ from cgrad_cli.core import _parser
 from cgrad_cli.core.autodiff import check_inputs
 
 X0 = 0.3
-SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch")
+SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch", "grading")
 ONE_SHOT = ["eval", "e=(a+b)*(b+1)", "--a", "2", "--b", "1"]
 
 
@@ -596,21 +600,23 @@ def main():
     figures = scaling(sizes, repeats_for) if "scaling" in run else {}
     sym = symbolic(100 if opts.quick else 1000, 20, 10 if opts.quick else 60) if "symbolic" in run else {}
     tensor_figures = tensors(opts.quick) if "tensors" in run else {}
-    batch_figures = batch(opts.quick) if "batch" in run else {}
+    batch_figures = external("batch_bench", 7, "batch evaluation", opts.quick) if "batch" in run else {}
+    grading_figures = external("grading_bench", 8, "grading", opts.quick) if "grading" in run else {}
     targets = summary(ms, figures, tensor_figures)
     if opts.json:
         print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "symbolic": sym,
-                          "tensors": tensor_figures, "batch": batch_figures, "targets": targets}, indent=2))
+                          "tensors": tensor_figures, "batch": batch_figures, "grading": grading_figures,
+                          "targets": targets}, indent=2))
 
 
-def batch(quick):
-    """7. `cgrad eval --batch`: the lecture program over 1e5 and 1e6 points (benchmarks/batch_bench.py)."""
+def external(module: str, number: int, title: str, quick: bool) -> dict:
+    """A section kept in its own script beside this one (7. batch_bench.py, 8. grading_bench.py): its figures,
+    printed under its docstring's first line."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import batch_bench
-
-    print("7. batch evaluation: " + batch_bench.__doc__.strip().splitlines()[0])
-    figures = batch_bench.run(quick)
-    print(batch_bench.report(figures))
+    script = __import__(module)
+    print(f"{number}. {title}: " + script.__doc__.strip().splitlines()[0])
+    figures = script.run(quick)
+    print(script.report(figures))
     print()
     return figures
 

@@ -75,6 +75,8 @@ class Assignment:
     seed: int = SEED
     hide_key: bool = False  # feedback says right or wrong (and why), never the correct value
     visibility: str = "visible"  # Gradescope's: when students see the tests
+    graded: dict = field(default_factory=dict, repr=False)  # (problem, quantity, answer) -> its grade: a class
+    #                                                         writes the same answers again and again
 
     @property
     def max_score(self) -> float:
@@ -373,8 +375,24 @@ def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str
             line = line_of(text, p.id, key) if text else None
             where = f"{path}" + (f", line {line}" if line else "") + f", key {_key(p.id)}.{_key(key)}"
             g.items.append(Item(p.id, label, shown, max_score=p.score,
-                                **_grade_one(assignment, p, quantity, answer, where, g.warnings)))
+                                **_graded(assignment, p, quantity, answer, where, g.warnings)))
     return g
+
+
+def _graded(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str, warnings: list) -> dict:
+    """_grade_one, remembered per (problem, quantity, answer) for the whole class: grading is a function of
+    these alone, but for where a syntax error is (its file and line), which is never remembered."""
+    key = (p.id, quantity, json.dumps(answer, sort_keys=True), assignment.hide_key)
+    known = assignment.graded.get(key)
+    if known is None:
+        met = []
+        fields = _grade_one(assignment, p, quantity, answer, where, met)
+        known = (fields, met)
+        if fields["reason"] != "syntax":
+            assignment.graded[key] = known
+    fields, met = known
+    warnings += [w for w in met if w not in warnings]
+    return dict(fields)
 
 
 def _did_you_mean(name: str, candidates) -> str:
