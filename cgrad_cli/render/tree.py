@@ -23,6 +23,7 @@ from ..core.autodiff import call_text, use_places
 from ..core.ops import shape_text
 from .json import extended, shared_uses
 from ..core.show import number, show
+from ..symbolic.jacobians import closed_forms, tensor_edge_text
 from ..symbolic.text import rule_text
 
 MAX_NODES = 400
@@ -36,7 +37,7 @@ def _d(label: str, limit: int = 12) -> str | None:
     return label if label.replace("_", "").replace(".", "").isalnum() else f"({label})"
 
 
-def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool) -> Text:
+def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool, closed: dict | None = None) -> Text:
     g = ev.graph
     op, name = g.ops[i], g.names[i]
     shape = ev.shapes[i] if ev.shapes is not None else ()
@@ -61,9 +62,15 @@ def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool) -> Te
         if rule is not None and rule != local:
             text.append(f"{rule} = ", "yellow")
         text.append(local, "bold yellow")
+    elif parent is not None and (jacobian := tensor_edge_text(ev, parent, k)) is not None:
+        p, c = _d(g.label(parent)), _d(g.label(i))
+        text.append(f"   ∂{p}/∂{c}: " if p and c else "   local: ", "yellow")
+        text.append(jacobian, "yellow")
     if not seen and g.needs_grad[i] and ev.differentiated:
         out, c = _d(g.label(ev.output)), _d(g.label(i))
         text.append(f"   ∂{out}/∂{c} = " if out and c else "   grad ", "green")
+        if closed and i in closed:  # ∂C/∂z2 = y − onehot(r), where a student looks for it
+            text.append(closed[i] + " = ", "green")
         text.append(show(ev.grad(i)), "bold green")
     if i in g.calls:
         text.append(f"   ⟵ {call_text(g, i)}", "dim")
@@ -72,7 +79,8 @@ def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool) -> Te
 
 def tree(ev: Evaluation, depth: int = 12, max_nodes: int = MAX_NODES) -> Tree:
     g = ev.graph
-    root = Tree(_label(ev, ev.output, None, 0, False), guide_style="dim")
+    closed = closed_forms(ev)
+    root = Tree(_label(ev, ev.output, None, 0, False, closed), guide_style="dim")
     seen = {ev.output}
     shown, cut = 1, 0
     stack = [(ev.output, root, 0)]
@@ -87,7 +95,7 @@ def tree(ev: Evaluation, depth: int = 12, max_nodes: int = MAX_NODES) -> Tree:
         children = []
         for k, a in enumerate(args):
             again = a in seen and bool(g.args[a])  # leaves are cheap to repeat; subgraphs are not
-            child = branch.add(_label(ev, a, i, k, again))
+            child = branch.add(_label(ev, a, i, k, again, closed))
             shown += 1
             if not again:
                 seen.add(a)
@@ -167,7 +175,7 @@ def legend(ev: Evaluation) -> Text:
     if ev.shapes is None:
         return Text(f"node  op  = value   ∂parent/∂node (local derivative on the edge)   "
                     f"∂{out}/∂node (gradient)", "dim")
-    text = "node  op shape  = value   ∂parent/∂node (local derivative, elementwise ops only)"
+    text = "node  op shape  = value   ∂parent/∂node (local derivative; a tensor op's Jacobian in words)"
     if ev.differentiated:
         text += f"   ∂{out}/∂node (gradient, shaped like the node)"
     return Text(text, "dim")

@@ -83,3 +83,45 @@ def cross_entropy(ev: Evaluation, nodes) -> str | None:
         return None
     index = g.label(args[1]) if key[0] is None else str(key[0])
     return f"{probs} − onehot({index})"
+
+
+_SAID = {"full": " (full)", "matrix": " (the matrix itself)", "row": " (a row)", "permutation": " (a permutation)"}
+
+
+def tensor_edge_text(ev: Evaluation, parent: int, k: int) -> str | None:
+    """A tensor op's edge in the eval tree: `g ⊗ a1 (outer)` for a 3-D Jacobian (backprop applies it,
+    never builds it), else the Jacobian: `diag(y) − y yᵀ (full)`, `onehot(r) (a one-hot row)`, `W2 (the
+    matrix itself)`.  None for an elementwise op (the tree shows its local derivative's value) or an
+    edge without a gradient."""
+    g = ev.graph
+    if g.ops[parent].vjp is None or ev.shapes is None:
+        return None
+    jac = local_jacobian(ev, parent, k, lambda i: _source_sym(g, i))
+    if jac is None:
+        return None
+    if jac.kind == "tensor":
+        return jac.vjp
+    return jac.formula + _SAID.get(jac.kind, "")
+
+
+def _source_sym(g, i: int) -> Sym:
+    """A node as the tree calls it: its name, else its source text (binding as its op does)."""
+    return Sym(g.label(i, 24), g.ops[i].precedence if g.names[i] is None else _ATOM)
+
+
+def closed_forms(ev: Evaluation) -> dict:
+    """{node: formula} for gradients the lecture writes in closed form: ∂C/∂z = y − onehot(r) when
+    C = -log(softmax(z)[r]) (or -log_softmax(z)[r]) and z reaches C along that path alone."""
+    g = ev.graph
+    if not ev.differentiated or ev.shapes is None:
+        return {}
+    nodes, i = [ev.output], ev.output
+    while len(nodes) < 5 and g.args[i]:
+        i = g.args[i][0]
+        nodes.append(i)
+    for n in (4, 3):
+        if len(nodes) > n and ev.paths[nodes[n]] == 1:
+            text = cross_entropy(ev, nodes[:n + 1])
+            if text is not None:
+                return {nodes[n]: text}
+    return {}

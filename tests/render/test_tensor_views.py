@@ -152,9 +152,9 @@ def test_classifier_tree():
     assert "softmax 2-vector" in out and "matmul 3-vector" in out and "sigmoid 3-vector" in out
     assert "W1  input 3×2  = [[0.5, -0.25], [0.75, 0.5], [-1, 0.25]]" in out
     _, y, dz2, grads = classifier_backprop(**CLASSIFIER_INPUTS)
-    assert f"∂C/∂z2 = [{fmt(dz2[0])}, {fmt(dz2[1])}]" in out
+    assert f"∂C/∂z2 = y − onehot(r) = [{fmt(dz2[0])}, {fmt(dz2[1])}]" in out
     assert "∂a1/∂z1 = a1*(1 - a1) = [" in out  # an elementwise op's local derivative, as a rule and an array
-    assert "∂y/∂z2" not in out and "∂z2/∂(W2 @ a1) = 1" in out  # softmax's Jacobian is not printed
+    assert "∂y/∂z2: diag(y) − y yᵀ (full)" in out and "∂z2/∂(W2 @ a1) = 1" in out  # softmax: its Jacobian in words
     row = next(line for line in out.splitlines() if line.startswith("b2 "))
     assert row.split()[:2] == ["b2", "2-vector"] and row.rstrip().endswith(f"{fmt(grads['b2'])}      1")
     assert "\x1b" not in out
@@ -279,7 +279,7 @@ def test_vector_output_json_has_values_no_gradients_and_a_note():
 def test_vector_output_text_has_values_and_a_note_on_stderr():
     result = eval_text(*VECTOR)
     assert "softmax 2-vector  = [0.5, 0.5]" in result.stdout
-    assert "∂" not in result.stdout.split("\n", 1)[1]  # no gradients (the legend aside)
+    assert "∂y/∂node" not in result.stdout and "∂y/∂W =" not in result.stdout  # no gradients: y is not a scalar
     assert result.stderr == ("note: the output y is a 2-vector, not a scalar: there is no single gradient. Use cgrad "
                              "jacobian PROGRAM --wrt NAME for the Jacobian, or reduce it (sum(y), y[0]).\n")
     matrix = eval_text("Y = W * 2", {"W": [[1, 2], [3, 4]]})
