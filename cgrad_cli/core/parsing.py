@@ -1,19 +1,18 @@
 """Program text -> Graph, built directly while parsing.
 
-Lark's LALR parser calls the `_Builder` methods as it reduces each rule (an
-inline transformer), so no parse tree is made and nothing recurses on the
-depth of the program.  Each method appends at most one node to the tape and
-returns a reference ``(node id, start, end)``: the node and where this
-occurrence of it stands in the source (an inline transformer gets no `meta`,
-so positions come from the tokens).
+The LALR parser (lalr.py, over the tables Lark computed from the grammar)
+calls the `_Builder` methods as it reduces each rule, so no parse tree is made
+and nothing recurses on the depth of the program.  Each method appends at most
+one node to the tape and returns a reference ``(node id, start, end)``: the
+node and where this occurrence of it stands in the source.  A token comes as
+``(text, start, end)``, the same shape.
 """
 from __future__ import annotations
 
 import math
 import re
 
-from . import _parser as lark_runtime
-from . import budget
+from . import budget, lalr
 from ..errors import CgradError, ProgramNameError, ProgramSyntaxError, MathDomainError, suggest
 from .graph import Function, Graph, gc_paused
 from .ops import CONSTANTS, FUNCTIONS, OPS
@@ -53,35 +52,35 @@ class _Builder:
         return self.g.add(OPS["pow"], (a, b), start, end), start, end
 
     def neg(self, children):
-        minus, (a, _, end) = children
+        (_, start, _), (a, _, end) = children
         g = self.g
         if g.ops[a] is _CONST and g.names[a] is None:  # -2 is the literal -2, not neg(2)
             g.consts[a] = -g.consts[a]
-            g.spans[a] = (minus.start_pos, end)
-            return a, minus.start_pos, end
-        return g.add(OPS["neg"], (a,), minus.start_pos, end), minus.start_pos, end
+            g.spans[a] = (start, end)
+            return a, start, end
+        return g.add(OPS["neg"], (a,), start, end), start, end
 
     def pos(self, children):
-        plus, (a, _, end) = children
-        return a, plus.start_pos, end
+        (_, start, _), (a, _, end) = children
+        return a, start, end
 
     def paren(self, children):
-        lpar, (a, _, _), rpar = children
-        return a, lpar.start_pos, rpar.end_pos
+        (_, start, _), (a, _, _), (_, _, end) = children
+        return a, start, end
 
     def number(self, children):
-        (tok,) = children
+        ((tok, start, end),) = children
         value = float(tok)
         if math.isinf(value):
             raise MathDomainError(f"the number {tok} is too large for a 64-bit float",
-                                  source=self.g.source, span=(tok.start_pos, tok.end_pos), value=str(tok))
-        i = self.g.add(_CONST, (), tok.start_pos, tok.end_pos)
+                                  source=self.g.source, span=(start, end), value=tok)
+        i = self.g.add(_CONST, (), start, end)
         self.g.consts[i] = value
-        return i, tok.start_pos, tok.end_pos
+        return i, start, end
 
     def name(self, children):
-        (tok,) = children
-        g, start, end = self.g, tok.start_pos, tok.end_pos
+        ((tok, start, end),) = children
+        g = self.g
         i = g.named.get(tok)
         if i is not None:
             return i, start, end
@@ -105,8 +104,7 @@ class _Builder:
         return self._new_input(g, tok, start, end), start, end
 
     @staticmethod
-    def _new_input(g: Graph, tok, start: int, end: int) -> int:
-        name = str(tok)
+    def _new_input(g: Graph, name: str, start: int, end: int) -> int:
         i = g.add(_INPUT, (), start, end)
         g.names[i] = name
         g.named[name] = g.inputs[name] = i
@@ -127,15 +125,15 @@ class _Builder:
         return inner
 
     def call(self, children):
-        tok, args, rpar = children
-        g, start, end = self.g, tok.start_pos, rpar.end_pos
+        (tok, start, name_end), args, (_, _, end) = children
+        g = self.g
         args = args or []
         if tok in self.program.functions:
             return self._inline(self.program.functions[tok], args, start, end), start, end
         op = FUNCTIONS.get(tok)
         if op is None:
             known = sorted([*FUNCTIONS, *self.program.functions])
-            raise ProgramNameError(f"unknown function '{tok}'", source=g.source, span=(start, tok.end_pos),
+            raise ProgramNameError(f"unknown function '{tok}'", source=g.source, span=(start, name_end),
                                    hint=suggest(tok, known) or "functions: " + ", ".join(known))
         least, most = max(op.arity, 1), op.arity if op.arity >= 0 else math.inf
         if op.params:
@@ -227,11 +225,11 @@ class _Builder:
                 stack[-1][2][stack[-1][1]] = out
 
     def funchead(self, children):
-        (tok,) = children
+        ((tok, start, end),) = children
         g = self.g
         name, params = _FUNCHEAD.fullmatch(tok).groups()
         params = [p.strip() for p in params.split(",")] if params.strip() else []
-        span = (tok.start_pos, tok.start_pos + len(name))
+        span = (start, start + len(name))
         taken = ("a built-in function" if name in FUNCTIONS else "a built-in constant" if name in CONSTANTS
                  else "defined twice" if name in g.functions else "already a name in the program"
                  if name in g.named else None)
@@ -242,9 +240,9 @@ class _Builder:
             if p in body.named or p in FUNCTIONS or p in CONSTANTS:
                 raise ProgramNameError(f"function '{name}': parameter '{p}' is "
                                        + ("repeated" if p in body.named else "a built-in name"),
-                                       source=g.source, span=(tok.start_pos, tok.end_pos))
-            self._new_input(body, p, tok.start_pos, tok.end_pos)
-        self.function = Function(name, body, list(range(len(params))), (tok.start_pos, tok.end_pos))
+                                       source=g.source, span=(start, end))
+            self._new_input(body, p, start, end)
+        self.function = Function(name, body, list(range(len(params))), (start, end))
         self.g = body
         return None
 
@@ -259,7 +257,7 @@ class _Builder:
         return None
 
     def getitem(self, children):
-        (x, start, _), _lsqb, subscripts, rsqb = children
+        (x, start, _), _lsqb, subscripts, (_, _, end) = children
         g, key, indices = self.g, [], []
         for sub in reversed(subscripts):  # literal indices fold into the key, from the tape's end back
             i = sub[0]
@@ -271,7 +269,6 @@ class _Builder:
             else:
                 key.append(None)
                 indices.append(i)
-        end = rsqb.end_pos
         return g.add(OPS["getitem"], (x, *reversed(indices)), start, end, {"key": tuple(reversed(key))}), start, end
 
     def subscripts(self, children):
@@ -281,20 +278,20 @@ class _Builder:
         lo, colon, hi = children
         bounds = [ref for ref in (lo, hi) if ref is not None]
         values = iter(self._literals(bounds, "a slice bound"))
-        start = lo[1] if lo is not None else colon.start_pos
-        end = hi[2] if hi is not None else colon.end_pos
+        start = (lo or colon)[1]
+        end = (hi or colon)[2]
         return slice(next(values) if lo is not None else None, next(values) if hi is not None else None), start, end
 
     def attribute(self, children):
-        (x, start, _), tok = children
+        (x, start, _), (tok, tok_start, end) = children
         if tok != "T":
             raise ProgramNameError(f"unknown attribute .{tok}: the only one is .T (the transpose)",
-                                   source=self.g.source, span=(tok.start_pos - 1, tok.end_pos))
-        return self.g.add(OPS["transpose"], (x,), start, tok.end_pos), start, tok.end_pos
+                                   source=self.g.source, span=(tok_start - 1, end))
+        return self.g.add(OPS["transpose"], (x,), start, end), start, end
 
     def array(self, children):
-        lsqb, elements, rsqb = children
-        g, start, end = self.g, lsqb.start_pos, rsqb.end_pos
+        (_, start, _), elements, (_, _, end) = children
+        g = self.g
         if not elements:
             raise ProgramSyntaxError("an array needs at least one element, as in [1, 2]", source=g.source,
                                      span=(start, end))
@@ -322,9 +319,9 @@ class _Builder:
         return children
 
     def assign(self, children):
-        tok, (i, start, end) = children
-        g, name = self.g, str(tok)
-        span = (tok.start_pos, tok.end_pos)
+        (name, name_start, name_end), (i, start, end) = children
+        g = self.g
+        span = (name_start, name_end)
         if name in g.inputs:
             first = g.line_col(g.spans[g.inputs[name]][0])
             raise ProgramNameError(f"'{name}' is assigned here but was already used as an input "
@@ -344,7 +341,7 @@ class _Builder:
             i = g.add(_COPY, (i,), start, end)
         g.names[i] = name
         g.named[name] = i
-        g.assigned_at[name] = tok.start_pos
+        g.assigned_at[name] = name_start
         g.output = i
         return None
 
@@ -359,24 +356,20 @@ class _Builder:
 
 _INPUT, _CONST, _COPY = OPS["input"], OPS["const"], OPS["copy"]
 _BUILDER = _Builder()
-_PARSER = None
 
 
 def parse(source: str) -> Graph:
     """Parse a program into its graph.  Raises CgradError subclasses for bad programs."""
-    global _PARSER
     if not source.isascii():
         import unicodedata
 
         source = unicodedata.normalize("NFC", source)  # ŷ typed as y + combining hat is the name ŷ
-    if _PARSER is None:
-        _PARSER = lark_runtime.Lark_StandAlone(transformer=_BUILDER)
     graph = Graph(source)
     _BUILDER.g = _BUILDER.program = graph
     try:
         with gc_paused():
-            _PARSER.parse(source)
-    except lark_runtime.UnexpectedInput as e:
+            lalr.parse(source, _BUILDER)
+    except lalr.ParseError as e:
         raise _syntax_error(source, e) from None
     finally:
         _BUILDER.g = _BUILDER.program = _BUILDER.function = None
@@ -385,23 +378,22 @@ def parse(source: str) -> Graph:
     return graph
 
 
-def _syntax_error(source: str, e) -> CgradError:
-    pos = e.pos_in_stream if e.pos_in_stream is not None else len(source)
-    if isinstance(e, lark_runtime.UnexpectedCharacters):
+def _syntax_error(source: str, e: lalr.ParseError) -> CgradError:
+    pos = e.pos
+    if e.token is None:
         char = source[pos]
         return ProgramSyntaxError(f"unexpected character {char!r}", source=source, span=(pos, pos + 1),
                                   hint=_char_hint(char))
-    token = getattr(e, "token", None)
-    expected = sorted({_TERMINALS.get(t, t) for t in getattr(e, "expected", ()) or ()})
+    kind, token, _ = e.token
+    expected = sorted({_TERMINALS.get(t, t) for t in e.expected})
     hint = "expected " + _or(expected) if expected else None
-    if token is None or token.type == "$END":
+    if kind == lalr.END:
         return ProgramSyntaxError("the program ends too early", source=source, span=(len(source), len(source)),
                                   hint=hint)
-    prev = e.token_history[-1] if getattr(e, "token_history", None) else None
-    if prev is not None and prev.type in _OPERAND_END and token.type in ("NAME", "NUMBER", "LPAR"):
+    if e.previous is not None and e.previous[0] in _OPERAND_END and kind in ("NAME", "NUMBER", "LPAR"):
         # `2x`, `2(a+b)`, `(a)(b)`: two operands side by side
-        hint = f"cgrad has no implicit multiplication: write {prev}*{token}" + ("…)" if token == "(" else "")
-    shown = "end of line" if token.type == "_NEWLINE" else repr(str(token))
+        hint = f"cgrad has no implicit multiplication: write {e.previous[1]}*{token}" + ("…)" if token == "(" else "")
+    shown = "end of line" if kind == "_NEWLINE" else repr(token)
     return ProgramSyntaxError(f"unexpected {shown}", source=source, span=(pos, pos + max(1, len(token))),
                               hint=hint)
 
