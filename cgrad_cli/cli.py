@@ -27,6 +27,7 @@ COMMANDS = {
     "graph": "cgrad_cli.commands.graph",
     "hessian": "cgrad_cli.commands.hessian",
     "jacobian": "cgrad_cli.commands.jacobian",
+    "sheet": "cgrad_cli.commands.sheet",
     "template": "cgrad_cli.commands.template",
     "trace": "cgrad_cli.commands.trace",
 }

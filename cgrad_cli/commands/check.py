@@ -117,7 +117,7 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
     import os
 
     from ..grading.assignment import answer_files, grade_file, grade_key, load_assignment
-    from ..grading.summary import summarize
+    from ..grading.summary import copies, summarize
     from ..render.grades import assignment_json, gradescope, junit, markdown
     from ..render.json import dumps
 
@@ -142,6 +142,7 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
     else:
         grades = [grade_key(assignment)]
     summary = summarize(grades) if class_run else None
+    copied = copies(assignment, grades) if class_run else []
     if junit_file:
         _write(junit_file, junit(grades, assignment.title))
     if gradescope_file:  # written for a malformed file too: Gradescope shows the student why they got 0
@@ -153,11 +154,11 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
 
         read_answers(answers)
     if as_json:
-        sys.stdout.write(dumps(assignment_json(assignment, path, grades, class_run, summary)) + "\n")
+        sys.stdout.write(dumps(assignment_json(assignment, path, grades, class_run, summary, copied)) + "\n")
     else:
         from ..render.check import render_class, render_grade
 
-        console().print(render_class(grades, assignment.title, summary) if class_run
+        console().print(render_class(grades, assignment.title, summary, copied) if class_run
                         else render_grade(grades[0], assignment.title))
     if class_run and any(g.error for g in grades):
         for g in grades:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from .check import ATOL, POINTS, RTOL, SEED, ExpectationError, Expectation, Quantity, check, parse_answer, \
     parse_quantity, shape_words
+from .variants import parse_spec
 from ..errors import CgradError, EXIT_USAGE
 
 
@@ -64,6 +65,17 @@ class Problem:
     atol: float = ATOL
     sig_figs: int | None = None  # a number right to this many significant figures is right
     rounded_credit: float = 0.0  # the share of the score for a number off by rounding alone (too few figures)
+    specs: list = field(default_factory=list)  # per input set, {input: variants.Spec} drawn per student
+
+    def variant(self, seed: int, student: str) -> list:
+        """The input sets of `student`'s variant: the given ones when nothing is drawn (variants.py)."""
+        if not any(self.specs):
+            return self.sets
+        from .variants import draw, rng_for
+
+        rng = rng_for(seed, student, self.id)
+        return [draw(self.graph, given, specs, self.expect, rng) if specs else given
+                for given, specs in zip(self.sets, self.specs)]
 
 
 @dataclass
@@ -98,8 +110,9 @@ class Item:
     reason: str = "right"  # one of REASONS
     why: str = ""  # why it is not right, without the diagnosis (output = why + the diagnosis's words)
     got: object = None  # the answer's value where it was judged (the failing input set, else the last)
-    expected: object = None  # the correct value there (None when the key is hidden)
+    expected: object = None  # the correct value there (kept out of every output when the key is hidden)
     diagnosis: object = None  # diagnose.Diagnosis of a wrong answer, or None
+    key_hidden: bool = False  # the assignment hides its key: `why` and `output` never hold the correct value
 
     @property
     def passed(self) -> bool:
@@ -114,6 +127,8 @@ class Grade:
     error: str | None = None  # a file that could not be read: scored 0
     warnings: list = field(default_factory=list)  # (problem id, node id, message) per kink met while grading
     notes: list = field(default_factory=list)  # what in the file was not recognised, in words
+    student_id: str = ""  # what the variants are drawn for: the file's `id`, else its name
+    variants: dict = field(default_factory=dict)  # problem id -> the student's input sets, for drawn problems
 
     @property
     def score(self) -> float:
@@ -231,11 +246,22 @@ def load_assignment(path: str) -> Assignment:
         sets = at if isinstance(at, list) else [at]
         if not sets:
             fail("at needs at least one input set", "problems", pid, "at")
-        values = []
+        values, specs = [], []
         for s in sets:
-            if not isinstance(s, dict) or not all(_number(v) or isinstance(v, list) for v in s.values()):
+            if not isinstance(s, dict) or not all(_number(v) or isinstance(v, (list, dict)) for v in s.values()):
                 fail("at must be a table of numbers (or arrays of them), as at = { a = 2, b = 1 }, or a list "
-                     "of them", "problems", pid, "at")
+                     "of them; an input drawn per student is { range = [1, 5], step = 0.5 } or "
+                     "{ choice = [0, 1, 2] }", "problems", pid, "at")
+            drawn = {}
+            for name, v in s.items():
+                if isinstance(v, dict):
+                    try:
+                        drawn[name] = parse_spec(v)
+                    except ValueError as e:
+                        fail(str(e), "problems", pid, "at", name)
+            specs.append(drawn)
+            if drawn:
+                continue  # checked below, on the key's own variant
             try:
                 values.append(forward(graph, _inputs(s)))
             except CgradError as e:
@@ -271,10 +297,21 @@ def load_assignment(path: str) -> Assignment:
         score = p.get("score", 1)
         if not _number(score) or score < 0:
             fail("score must be a number >= 0", "problems", pid, "score")
-        out.append(Problem(pid, str(p.get("title", pid)), graph, [_inputs(s) for s in sets],
-                           quantities, float(score), _tol(p, "rtol", rtol, fail, "problems", pid),
-                           _tol(p, "atol", atol, fail, "problems", pid), _sig_figs(p, sig_figs, fail, "problems", pid),
-                           _credit(p, credit, fail, "problems", pid)))
+        problem = Problem(pid, str(p.get("title", pid)), graph,
+                          [_inputs({k: v for k, v in s.items() if not isinstance(v, dict)}) for s in sets],
+                          quantities, float(score), _tol(p, "rtol", rtol, fail, "problems", pid),
+                          _tol(p, "atol", atol, fail, "problems", pid), _sig_figs(p, sig_figs, fail, "problems", pid),
+                          _credit(p, credit, fail, "problems", pid), specs)
+        if any(specs):
+            numbers = [key for key, answer in quantities.values() if not isinstance(answer, str)]
+            if numbers:
+                fail("with inputs drawn per student, the key's answers must be formulas (a number is right at "
+                     "one point only)", "problems", pid, "expect", numbers[0])
+            try:
+                problem.variant(seed, "key")
+            except CgradError as e:
+                fail(e.message, "problems", pid, "at", hint=e.hint)
+        out.append(problem)
     return Assignment(path, str(data.get("title", os.path.basename(path))), out, points, seed, hide_key, visibility)
 
 
@@ -323,8 +360,11 @@ def _tol(table: dict, name: str, default: float, fail, *keys) -> float:
 def read_answers(path: str) -> tuple[dict, str]:
     """A student's answers: {problem: {quantity: answer}}; AssignmentError when the file is malformed."""
     data, text = _read_data(path)
+    if "id" in data and not isinstance(data["id"], str):
+        raise AssignmentError("id must be a string (the student's id, which their variant is drawn for)",
+                              file=path, line=line_of(text, "id"), key="id")
     for pid, answers in data.items():
-        if not isinstance(answers, dict):
+        if pid != "id" and not isinstance(answers, dict):
             raise AssignmentError("each problem must map quantities to answers, as [lecture] \"de/db\" = 5",
                                   file=path, line=line_of(text, pid), key=_key(pid))
     return data, text
@@ -338,13 +378,21 @@ def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str
     does not ask (a problem or a quantity it does not know) is reported, with a did-you-mean."""
     from ..core.show import number
 
-    g = Grade(name, path)
+    g = Grade(name, path, student_id=answers["id"] if isinstance(answers.get("id"), str) else name)
     ids = [p.id for p in assignment.problems]
-    stray = [k for k in answers if k not in ids]
+    stray = [k for k in answers if k not in ids and k != "id"]
     for k in stray:
         g.notes.append(f"[{_key(k)}] is not a problem of this assignment" + _did_you_mean(k, ids))
     for p in assignment.problems:
         given = answers.get(p.id, {})
+        try:
+            sets = p.variant(assignment.seed, g.student_id)
+        except CgradError as e:
+            g.items += [Item(p.id, q.label, None, 0.0, p.score, f"no variant could be drawn: {e.message}", "domain")
+                        for q in p.expect]
+            continue
+        if sets is not p.sets:
+            g.variants[p.id] = sets
         by_quantity = {}
         for key, answer in given.items():
             try:
@@ -375,18 +423,19 @@ def grade(assignment: Assignment, answers: dict, path: str, name: str, text: str
             line = line_of(text, p.id, key) if text else None
             where = f"{path}" + (f", line {line}" if line else "") + f", key {_key(p.id)}.{_key(key)}"
             g.items.append(Item(p.id, label, shown, max_score=p.score,
-                                **_graded(assignment, p, quantity, answer, where, g.warnings)))
+                                **_graded(assignment, p, sets, quantity, answer, where, g.warnings)))
     return g
 
 
-def _graded(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str, warnings: list) -> dict:
-    """_grade_one, remembered per (problem, quantity, answer) for the whole class: grading is a function of
-    these alone, but for where a syntax error is (its file and line), which is never remembered."""
-    key = (p.id, quantity, json.dumps(answer, sort_keys=True), assignment.hide_key)
+def _graded(assignment: Assignment, p: Problem, sets: list, quantity: Quantity, answer, where: str,
+            warnings: list) -> dict:
+    """_grade_one, remembered per (problem, input sets, quantity, answer) for the whole class: grading is a
+    function of these alone, but for where a syntax error is (its file and line), which is never remembered."""
+    key = (p.id, repr(sets), quantity, json.dumps(answer, sort_keys=True), assignment.hide_key)
     known = assignment.graded.get(key)
     if known is None:
         met = []
-        fields = _grade_one(assignment, p, quantity, answer, where, met)
+        fields = _grade_one(assignment, p, sets, quantity, answer, where, met)
         known = (fields, met)
         if fields["reason"] != "syntax":
             assignment.graded[key] = known
@@ -415,7 +464,7 @@ def _shown_array(answer: list) -> str:
         return json.dumps(answer)
 
 
-def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, where: str,
+def _grade_one(assignment: Assignment, p: Problem, sets: list, quantity: Quantity, answer, where: str,
                warnings: list | None = None) -> dict:
     """The Item fields of one answer (score, output, reason, got, expected, diagnosis); kinks met on the way
     are added to `warnings` as (problem id, node id, message), each once."""
@@ -423,10 +472,10 @@ def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, w
 
     def out(score, why, reason, got=None, expected=None, diagnosis=None):
         if assignment.hide_key:
-            why, expected = hidden(why), None
+            why = hidden(why)
         output = why if diagnosis is None else f"{why}; {diagnosis.text(right=not assignment.hide_key)}"
         return dict(score=score, output=output, why=why, reason=reason, got=got, expected=expected,
-                    diagnosis=diagnosis)
+                    diagnosis=diagnosis, key_hidden=assignment.hide_key)
 
     if not (_number(answer) or isinstance(answer, (str, list))):
         return out(0.0, f"an answer is a number or a formula in a string, or an array of numbers, not {answer!r}",
@@ -444,7 +493,7 @@ def _grade_one(assignment: Assignment, p: Problem, quantity: Quantity, answer, w
         return out(0.0, e.render().removeprefix("error: "), "syntax")
     x = Expectation(f"{quantity.label} = {parsed.text}", quantity, parsed)
     score, rounded = p.score, None
-    for at in p.sets:
+    for at in sets:
         try:
             report = check(p.graph, at, [x], rtol=p.rtol, atol=p.atol, points=assignment.points,
                            seed=assignment.seed)

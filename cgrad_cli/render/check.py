@@ -71,11 +71,12 @@ def diagnosis_lines(d) -> list:
     return ["  could be (most likely first):"] + [f"  {k}. {m.says}" for k, m in enumerate(d.distinct(), 1)]
 
 
-def diagnosis_json(d) -> dict | None:
-    """The diagnosis as data: sure (one misconception) and the candidates, most likely first."""
+def diagnosis_json(d, right: bool = True) -> dict | None:
+    """The diagnosis as data: sure (one misconception) and the candidates, most likely first (without the
+    right step when the key is hidden)."""
     if d is None:
         return None
-    return {"sure": d.sure, "candidates": [{"family": m.family, "says": m.says, "right": m.right,
+    return {"sure": d.sure, "candidates": [{"family": m.family, "says": m.says, "right": m.right if right else None,
                                             "value": to_json(m.value)} for m in d.distinct()]}
 
 
@@ -157,12 +158,12 @@ def _short(text: str, width: int = 24) -> str:
 def _item_note(i) -> list:
     """`lecture ∂e/∂b: at a = 2, b = 1: wrong at the given point: …`, then the diagnosis's lines."""
     lines = [f"{i.problem} {i.quantity}: {i.why or i.output}"]
-    if i.expected is None and i.diagnosis is not None and i.diagnosis.sure:  # the key is hidden: no right step
+    if i.key_hidden and i.diagnosis is not None and i.diagnosis.sure:  # the key is hidden: no right step
         return lines + [f"  why: {i.diagnosis.matches[0].says}"]
     return lines + diagnosis_lines(i.diagnosis)
 
 
-def render_class(grades: list, title: str, summary: list):
+def render_class(grades: list, title: str, summary: list, copies: list = ()):
     """A class run: one row per student file, the totals, then per quantity how many were right and the
     most frequent misconceptions."""
     from rich.console import Group
@@ -189,6 +190,8 @@ def render_class(grades: list, title: str, summary: list):
               f" · files not graded: {sum(g.error is not None for g in grades)}")
     parts = [Text(f"{title} · class summary", "dim"), t, Text(), Text(totals, "bold")]
     lines = [line for q in summary for line in summary_lines(q)]
+    lines += [f"copying? {c.student}'s answers match the key of {c.other}'s variant ({', '.join(c.quantities)})"
+              for c in copies]
     if lines:
         parts += [Text()] + [_hanging(line) if line.startswith(" ") else Text(line, "bold") for line in lines]
     return Group(*parts)

@@ -19,13 +19,17 @@ def grade_json(g: Grade) -> dict:
         doc = {"problem": i.problem, "quantity": i.quantity, "answer": i.answer, "score": integral(i.score),
                "max_score": integral(i.max_score), "pass": i.passed, "output": i.output, "reason": i.reason,
                "got": to_json(i.got)}
-        if i.expected is not None or i.got is None:
+        if not i.key_hidden:
             doc["expected"] = to_json(i.expected)
-        doc["diagnosis"] = diagnosis_json(i.diagnosis)
+        doc["diagnosis"] = diagnosis_json(i.diagnosis, right=not i.key_hidden)
         return doc
 
+    from .check import point_json
+
     return {"student": g.name, "file": g.path, "score": integral(g.score), "max_score": integral(g.max_score),
-            "error": g.error, "notes": list(g.notes), "items": [item(i) for i in g.items]}
+            "error": g.error, "notes": list(g.notes),
+            "variant": {pid: [point_json(at) for at in sets] for pid, sets in g.variants.items()},
+            "items": [item(i) for i in g.items]}
 
 
 def summary_json(summary: list) -> list:
@@ -65,7 +69,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def assignment_json(assignment: Assignment, path: str, grades: list, class_run: bool, summary=None) -> dict:
+def assignment_json(assignment: Assignment, path: str, grades: list, class_run: bool, summary=None,
+                    copies=()) -> dict:
     """The `cgrad check ASSIGNMENT.toml --json` document (schema: check.schema.json, its two assignment forms).
 
     Both forms list the grades in `students` (one for the key or one student); the one-student form also has
@@ -78,6 +83,7 @@ def assignment_json(assignment: Assignment, path: str, grades: list, class_run: 
     doc["students"] = graded
     if class_run:
         doc["summary"] = summary_json(summary or [])
+        doc["copies"] = [{"student": c.student, "matches": c.other, "quantities": c.quantities} for c in copies]
     seen = []
     for g in grades:
         seen += [w for w in g.warnings if w not in seen]
@@ -124,6 +130,7 @@ def template(assignment: Assignment) -> str:
     the program, inputs and precision as comments."""
     from ..grading.assignment import _key
     from ..grading.check import point_text
+    from ..grading.sheet import precision_text
 
     out = [f"# {assignment.title}: your answers.", "# Write each answer between the quotes: a number "
            "(\"0.5\"), an array (\"[1, 2]\") or a formula", "# in the program's names (\"a + 2*b + 1\"). "
@@ -131,16 +138,14 @@ def template(assignment: Assignment) -> str:
     for p in assignment.problems:
         out.append(f"# {p.title}" if p.title != p.id else f"# problem {p.id}")
         out.append(f"#   program: {' '.join(p.graph.source.split())}")
-        for at in p.sets:
-            out.append(f"#   at {point_text(at)}" if at else "#   no inputs")
-        out.append(f"#   precision: {_precision(p)}")
+        for at, specs in zip(p.sets, p.specs or [{}] * len(p.sets)):
+            if specs:
+                out.append(f"#   at your own {', '.join(specs)} (your sheet: cgrad sheet ... --student YOUR_ID)"
+                           + (f", {point_text(at)}" if at else ""))
+            else:
+                out.append(f"#   at {point_text(at)}" if at else "#   no inputs")
+        out.append(f"#   precision: {precision_text(p)}")
         out.append(f"[{_key(p.id)}]")
         out += [f"{json.dumps(key, ensure_ascii=False)} = \"\"" for key, _ in p.expect.values()]
         out.append("")
     return "\n".join(out)
-
-
-def _precision(p) -> str:
-    if p.sig_figs is not None:
-        return f"numbers right to {p.sig_figs} significant figures"
-    return f"numbers within a relative {p.rtol:g} (absolute {p.atol:g}) of the exact value"

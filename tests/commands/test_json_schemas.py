@@ -24,7 +24,7 @@ from cgrad_cli.render.json import VERSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = Path(cgrad_cli.__file__).parent / "schemas"
-NAMES = ["diff", "explain", "trace", "gradcheck", "check", "jacobian", "hessian"]
+NAMES = ["diff", "explain", "trace", "gradcheck", "check", "jacobian", "hessian", "sheet"]
 COMMANDS = ["eval", *NAMES]  # every command with a --json document
 SCHEMA = {name: json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")) for name in COMMANDS}
 VALIDATOR = {name: jsonschema.Draft202012Validator(s) for name, s in SCHEMA.items()}
@@ -35,6 +35,7 @@ KINK = ["y = relu(x)", "--x", "0"]
 FACTORED = ["x1 = x0*x0; x2 = x1*x1; x3 = x2*x2", "--x0", "1.1", "--max-terms", "4"]
 CHAIN = "; ".join(f"x{i} = 0.5*x{i - 1}*x{i - 1} + 0.25*x{i - 1}" for i in range(1, 61))
 HW1 = str(ROOT / "examples" / "hw1.toml")
+HW2 = str(ROOT / "examples" / "variants.toml")
 ANSWERS = ROOT / "examples" / "answers"
 
 
@@ -200,6 +201,7 @@ SAMPLES = {
     "check": lambda: run("check", LECTURE, *AT, "--expect", "e=6", "--json"),
     "check-grade": lambda: run("check", HW1, "--json"),
     "check-class": lambda: run("check", HW1, "--answers", str(ANSWERS), "--json", code=2),
+    "sheet": lambda: run("sheet", HW2, "--student", "alice", "--key", "--format", "json"),
 }
 
 
@@ -257,6 +259,7 @@ ENVELOPE = {  # (schema, command line, a program was given) for every form of ev
     "check": ("check", [*KINK, "--expect", "dy/dx = 0", "--json"], True),
     "check-grade": ("check", [HW1, "--json"], False),
     "check-class": ("check", [HW1, "--answers", str(ANSWERS), "--json"], False),
+    "sheet": ("sheet", [HW2, "--student", "alice", "--key", "--format", "json"], False),
     "jacobian": ("jacobian", ["y = relu(z)", "--z", "[0, 1]", "--json"], True),
     "hessian": ("hessian", ["y = relu(x)*x", "--x", "0", "--json"], True),
 }

@@ -88,9 +88,13 @@ def test_an_unknown_problem_key_is_reported_with_did_you_mean(tmp_path):
 def test_a_hidden_key_never_shows_the_correct_value(tmp_path):
     g = graded(tmp_path, '[p1]\n"de/db" = 8\n"de/da" = 2\n[p2]\ny = 0.7\n', top="hide_key = true")
     wrong = item(g, "∂e/∂b")
-    assert wrong.expected is None and "correct" not in wrong.output and "right step" not in wrong.output
+    assert wrong.key_hidden and "correct" not in wrong.output and "right step" not in wrong.output
     assert "your answer: 8" in wrong.output and "why: the path e → d → b counted twice" in wrong.output
     assert "0.642" not in item(g, "y", "p2").output
+    from cgrad_cli.render.grades import grade_json
+
+    doc = grade_json(g)["items"][0]
+    assert "expected" not in doc and doc["got"] == 8 and doc["diagnosis"]["candidates"][0]["right"] is None
 
 
 def test_the_class_summary_counts_misconceptions(tmp_path):
@@ -182,7 +186,7 @@ def test_the_synthetic_class_through_summary_junit_and_gradescope(tmp_path):
 def test_the_template_is_an_answer_file_that_grades_as_all_missing(tmp_path):
     r = invoke("template", HW1)
     assert r.exit_code == 0 and "[lecture]" in r.stdout and '"de/db" = ""' in r.stdout
-    assert "#   program: c = a+b; d = b+1; e = c*d" in r.stdout and "right to 4 significant figures" in r.stdout
+    assert "#   program: c = a+b; d = b+1; e = c*d" in r.stdout and "give numbers to 4 significant figures" in r.stdout
     blank = tmp_path / "me.toml"
     blank.write_text(r.stdout, encoding="utf-8")
     g = grade_file(load_assignment(HW1), str(blank))
