@@ -103,9 +103,11 @@ class Match:
     says: str  # what the student did, in one sentence
     right: str  # the right step
     value: object  # the candidate's number at the given point
+    formula: str | None = None  # a formula answer: the candidate as a formula, which the answer equals
 
     def text(self, right: bool = True) -> str:
-        return f"{self.says}; the right step: {self.right}" if right else self.says
+        says = self.says + (f" (your formula is {self.formula})" if self.formula else "")
+        return f"{says}; the right step: {self.right}" if right else says
 
 
 @dataclass
@@ -142,6 +144,7 @@ class _Candidate:
     value: Callable  # () -> its number at this point
     describe: Callable  # () -> (says, right), only called at the given point for a match
     idea: tuple | None = None  # default: the key
+    formula: Callable | None = None  # () -> the candidate as a formula (cgrad diff's), for a formula answer
 
 
 # --- the candidates at one point ----------------------------------------------------------------------------
@@ -193,15 +196,33 @@ class _At:
         args = g.args[i][:g.ops[i].indices] if g.ops[i].indices is not None else g.args[i]
         return tuple(a for a in args if g.needs_grad[a])
 
-    def resweep(self, changes: dict):
-        """∂out/∂wrt with some nodes' ops replaced (a wrong rule): the same backward sweep, another op table."""
-        from ..core.autodiff import backward
-
+    def mutated(self, changes: dict):
+        """The program with some nodes' ops replaced (a wrong rule); the program's own op list is untouched."""
         g = copy.copy(self.graph)
-        g.ops = list(self.graph.ops)  # a fresh list: the program's own is untouched
+        g.ops = list(self.graph.ops)
         for i, op in changes.items():
             g.ops[i] = op
-        return _plain(backward(g, self.values, self.out).grad(self.w))
+        return g
+
+    def resweep(self, changes: dict):
+        """∂out/∂wrt under a wrong rule: the same backward sweep over another op table."""
+        from ..core.autodiff import backward
+
+        return _plain(backward(self.mutated(changes), self.values, self.out).grad(self.w))
+
+    def formula(self, changes: dict | None = None, wrt: str | None = None) -> str | None:
+        """dOUT/dWRT as a formula (cgrad diff's), under a wrong rule when `changes` are given; None for a
+        tensor program or a rule that cannot be run over formulas."""
+        if self.tensor:
+            return None
+        from ..symbolic.derive import derivatives
+        from ..symbolic.notation import text
+
+        name = wrt or self.quantity.wrt
+        try:
+            return text(derivatives(self.mutated(changes or {}), [name], output=self.quantity.of)[name])
+        except Exception:  # a kink's convention compares values: it has no formula
+            return None
 
 
 def _plain(value):
@@ -396,8 +417,7 @@ def _rules(at: _At) -> Iterator[_Candidate]:
             nodes_m = [i for i in nodes if mistake.when is None or mistake.when(g, i)]
             sets = [(i,) for i in nodes_m] + ([tuple(nodes_m)] if len(nodes_m) > 1 else [])
             for s in sets:
-                def value(s=s, mistake=mistake):
-                    return at.resweep({i: _replaced(g.ops[i], mistake.partials) for i in s})
+                changes = {i: _replaced(g.ops[i], mistake.partials) for i in s}
 
                 def describe(s=s, mistake=mistake):
                     i = s[0]
@@ -409,7 +429,9 @@ def _rules(at: _At) -> Iterator[_Candidate]:
                     where = f" (at every {name} on the way)" if len(s) > 1 else ""
                     return (f"you took {at.d(i, a)} as {wrong}{where}: {mistake.says}",
                             f"{at.d(i, a)} = {_rule_step(at, i, k, g.ops[i])}")
-                yield _Candidate("rule", ("rule", mistake.id, s), value, describe, idea=("rule", mistake.id))
+                yield _Candidate("rule", ("rule", mistake.id, s), lambda changes=changes: at.resweep(changes),
+                                 describe, idea=("rule", mistake.id),
+                                 formula=lambda changes=changes: at.formula(changes))
 
 
 def _softmax(at: _At) -> Iterator[_Candidate]:
@@ -491,11 +513,13 @@ def _chain(at: _At) -> Iterator[_Candidate]:
             if g.ops[i].name in ("add", "sub", "neg", "copy") or _at_kink(at, i):
                 continue  # a factor of ±1 (dropping it is no change, or the minus rule), or a kink's convention
             one = tuple((lambda m, o, *xs: 1.0) if j == k else None for j in range(len(g.args[i])))
+            changes = {i: _replaced(g.ops[i], one)}
             yield _Candidate(
-                "chain", ("dropped", i, k), lambda i=i, one=one: at.resweep({i: _replaced(g.ops[i], one)}),
+                "chain", ("dropped", i, k), lambda changes=changes: at.resweep(changes),
                 lambda i=i, k=k, a=a: (f"the factor {at.d(i, a)} of the chain rule dropped (taken as 1)",
                                        f"{at.d(i, a)} = {_rule_step(at, i, k, g.ops[i])}, a factor of every "
-                                       f"path through it"), idea=("chain",))
+                                       f"path through it"), idea=("chain",),
+                formula=lambda changes=changes: at.formula(changes))
 
 
 def _arrays(at: _At) -> Iterator[_Candidate]:
@@ -543,7 +567,8 @@ def _others(at: _At) -> Iterator[_Candidate]:
         if i != at.w and name not in fixed and g.needs_grad[i]:
             yield _Candidate("other input", ("other input", name), lambda i=i: _plain(at.ev.grad(i)),
                              lambda name=name: (f"∂{q.of}/∂{name}, the derivative with respect to {name}, not "
-                                                f"{q.wrt}", _whole_sum(at)))
+                                                f"{q.wrt}", _whole_sum(at)),
+                             formula=lambda name=name: at.formula(wrt=name))
     for name, i in g.named.items():
         yield _Candidate("value", ("value", name), lambda i=i: _plain(at.values[i]),
                          lambda name=name: (f"the value of {name}, not a derivative", _whole_sum(at)))
@@ -609,7 +634,8 @@ def diagnose(here, expectation, expected, others, rtol: float, atol: float) -> D
     for c in found:
         says, step = c.describe()
         idea = ideas.setdefault((c.family, says), c.idea or c.key)  # x*x: two paths written alike are one
-        matches.append(Match(c.family, idea, says, step, c.value()))
+        formula = c.formula() if others is not None and c.formula is not None else None
+        matches.append(Match(c.family, idea, says, step, c.value(), formula))
     return Diagnosis(matches)
 
 

@@ -67,8 +67,11 @@ def diagnosis_lines(d) -> list:
         return []
     if d.sure:
         m = d.matches[0]
-        return [f"  why: {m.says}", f"  right: {m.right}"]
-    return ["  could be (most likely first):"] + [f"  {k}. {m.says}" for k, m in enumerate(d.distinct(), 1)]
+        formula = [f"  yours: {m.formula}, that mistake's derivative (cgrad diff's)"] if m.formula else []
+        return [f"  why: {m.says}"] + formula + [f"  right: {m.right}"]
+    return ["  could be (most likely first):"] + [
+        f"  {k}. {m.says}" + (f" (as a formula: {m.formula})" if m.formula else "")
+        for k, m in enumerate(d.distinct(), 1)]
 
 
 def diagnosis_json(d, right: bool = True) -> dict | None:
@@ -77,7 +80,8 @@ def diagnosis_json(d, right: bool = True) -> dict | None:
     if d is None:
         return None
     return {"sure": d.sure, "candidates": [{"family": m.family, "says": m.says, "right": m.right if right else None,
-                                            "value": to_json(m.value)} for m in d.distinct()]}
+                                            "value": to_json(m.value), "formula": m.formula}
+                                           for m in d.distinct()]}
 
 
 def render(report: Report):

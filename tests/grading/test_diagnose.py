@@ -84,6 +84,15 @@ def test_the_quotient_rules_minus_is_also_a_sign_flip():
 def test_a_right_step_shows_the_right_rule():
     m = diagnosed("y = sigmoid(w*x)", {"w": 0.5, "x": 2.0}, "dy/dw = sigmoid(w*x)*x", "rule")
     assert m.right == "∂y/∂(w*x) = y*(1 - y) = 0.196612"
+    assert m.formula == "x*sigmoid(w*x)"  # the wrong rule's derivative, built as cgrad diff builds one
+
+
+def test_a_wrong_formula_is_named_as_the_candidate_formula():
+    m = diagnosed("y = x^3", {"x": 2.0}, "dy/dx = 3*x^3", "rule")
+    assert m.formula == "3*x^3" and "(your formula is 3*x^3)" in m.text()
+    d = result(LECTURE, AT, "de/db = b + 1").diagnosis
+    other = next(m for m in d.distinct() if m.family == "other input")
+    assert other.formula == "b + 1" and result(LECTURE, AT, "de/db = 2").diagnosis.matches[0].formula is None
 
 
 def test_a_kink_under_another_convention():
