@@ -14,7 +14,7 @@ from functools import partial
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from . import budget
 from .graph import Graph, gc_paused
-from .ops import NUMERIC, BadIndex, Scatter, ShapeMismatch, array_namespace, shape_text
+from .ops import NUMERIC, BadIndex, Scatter, ShapeMismatch, array_namespace, load_numpy, shape_text
 from .show import show
 
 _NO_PARAMS: dict = {}
@@ -194,7 +194,7 @@ def _bad_value(name: str, value) -> InputError:
 def _finite_array(value: list) -> bool:
     """A rectangular nested list of finite numbers, read by numpy in one go (a 3000×3000 list costs the
     array it becomes, not a Python walk over nine million elements)."""
-    np = _numpy()
+    np = load_numpy()
     try:
         array = np.array(value)
     except (ValueError, TypeError, OverflowError):  # ragged rows; an int past 64 bits
@@ -221,7 +221,7 @@ def forward(graph: Graph, inputs: dict) -> list:
     tensor = uses_tensors(graph, inputs)
     v = [0.0] * len(graph)
     if tensor:
-        np = _numpy()
+        np = load_numpy()
         for i, value in graph.consts.items():  # every value an array (0-d for a number), so sum(2) works
             v[i] = np.asarray(value, dtype=float)
         for name, i in graph.inputs.items():
@@ -252,13 +252,6 @@ def forward(graph: Graph, inputs: dict) -> list:
         if culprit is not None:
             raise _domain_error(graph, v, culprit, OverflowError("overflow"))
     return v
-
-
-def _numpy():
-    array_namespace()
-    from . import ops
-
-    return ops.np
 
 
 def array_code(graph: Graph) -> list:
@@ -350,7 +343,7 @@ def _call(graph: Graph, i: int) -> str:
 
 def _bad_element(graph: Graph, v: list, i: int) -> str:
     """` (first at [1]: x = -1)`: where an elementwise op fails, so a student sees which element did it."""
-    np, args = _numpy(), graph.args[i]
+    np, args = load_numpy(), graph.args[i]
     with np.errstate(all="ignore"):
         out = getattr(array_namespace(), graph.ops[i].name)(*[v[a] for a in args])
     bad = np.argwhere(~np.isfinite(out))
@@ -416,7 +409,7 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
                     reached[a] = True
         return Evaluation(graph, out, v, None, local, reached, [], shapes)
     g[out] = 1.0 if seed is None else seed
-    m, fit, numerics = (array_namespace(), _unbroadcast, _numpy().errstate(all="raise", under="ignore")) \
+    m, fit, numerics = (array_namespace(), _unbroadcast, load_numpy().errstate(all="raise", under="ignore")) \
         if tensor else (NUMERIC, None, nullcontext())
     params = graph.params
     i = out
@@ -526,7 +519,7 @@ def _all_finite(values: list, tensor: bool) -> bool:
 def _finite_arrays(values) -> bool:
     """No inf or nan in any of the arrays (or floats): a finite sum proves it, since nan and inf survive
     a sum, without the pass that np.isfinite allocates for; an overflowing sum gets that closer look."""
-    np = _numpy()
+    np = load_numpy()
     with np.errstate(over="ignore", invalid="ignore"):
         for x in values:
             if not (math.isfinite(x) if x.__class__ is float else

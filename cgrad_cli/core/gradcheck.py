@@ -46,7 +46,7 @@ from typing import NamedTuple
 from .autodiff import Evaluation, evaluate, forward, wrt_nodes
 from ..errors import CgradError, InputError, MathDomainError
 from .graph import Graph
-from .ops import NUMERIC, array_namespace
+from .ops import NUMERIC, array_namespace, load_numpy
 
 EPS = sys.float_info.epsilon ** (1 / 3)  # ≈ 6.06e-6: the relative step h / max(1, |x|)
 RTOL = 1e-5
@@ -236,7 +236,7 @@ def _check_input(graph: Graph, inputs: dict, ev: Evaluation, name: str, eps: flo
                            lambda at: {**inputs, name: at}, eps, rtol, atol)
         return InputCheck(name, e.value, e.reverse, e.numeric, e.h, e.abs_error, e.rel_error, e.status, e.note,
                           node=e.node)
-    np = _numpy()
+    np = load_numpy()
     x = np.asarray(given, dtype=float)
     reverse = np.broadcast_to(np.asarray(ev.grad(node), dtype=float), x.shape)
     elements = []
@@ -343,7 +343,7 @@ def _kink_in_stencil(graph: Graph, ev: Evaluation, wrt_node: int, points: list) 
 
 def _array_kink(graph: Graph, k: int, points: list) -> bool:
     """Does the stencil cross node k's kink in some element (arrays, or the 0-d arrays of a tensor program)?"""
-    np, m = _numpy(), array_namespace()
+    np, m = load_numpy(), array_namespace()
     op, args = graph.ops[k], graph.args[k]
     rules = op.partials
     here = [points[0][a] for a in args]
@@ -377,8 +377,3 @@ def _nest(flat: list, shape: tuple) -> list:
     return [_nest(flat[k * step:(k + 1) * step], shape[1:]) for k in range(shape[0])]
 
 
-def _numpy():
-    array_namespace()
-    from . import ops
-
-    return ops.np

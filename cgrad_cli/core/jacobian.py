@@ -7,7 +7,8 @@ Each Jacobian is laid out output.shape + input.shape, as torch and JAX do.
 """
 from __future__ import annotations
 
-from .autodiff import _numpy, backward, forward, output_node, wrt_nodes
+from .autodiff import backward, forward, output_node, wrt_nodes
+from .ops import load_numpy
 from .graph import Graph
 
 LAYOUT = "output.shape + input.shape (torch, JAX); SymPy puts the input index first"
@@ -41,7 +42,7 @@ class Jacobians:
 def jacobian(graph: Graph, inputs: dict, output: str | None = None, wrt=None) -> Jacobians:
     """The Jacobian of `output` (default: the last statement) with respect to each name in `wrt`
     (default: every input), at `inputs`."""
-    np = _numpy()
+    np = load_numpy()
     out = output_node(graph, output)
     names = list(graph.inputs) if wrt is None else list(dict.fromkeys(wrt))
     nodes = wrt_nodes(graph, names)

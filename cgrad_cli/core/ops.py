@@ -559,3 +559,9 @@ def array_namespace() -> _Namespace:
         ARRAY = _Namespace({name: getattr(numpy, op.array) if isinstance(op.array, str) else op.array
                             for name, op in OPS.items() if op.array is not None}, _where_array)
     return ARRAY
+
+
+def load_numpy():
+    """numpy, imported the first time a tensor program needs it: a scalar program never does."""
+    array_namespace()
+    return np

@@ -1,13 +1,24 @@
 """How a value is written for people, in views and in messages: one formatter for every command."""
 from __future__ import annotations
 
+import math
+
 
 def number(x: float, digits: int | None = 6) -> str:
     """A float as a person writes it: 2 not 2.0, 0.5, 1e-06, `digits` significant digits; with
-    digits=None the shortest text that reads back as the same float (a formula that is a program)."""
-    if x == int(x) and abs(x) < (1e16 if digits is None else 1e15):
+    digits=None the shortest text that reads back as the same float (a formula that is a program);
+    inf, -inf and nan as they are."""
+    if math.isfinite(x) and x == int(x) and abs(x) < (1e16 if digits is None else 1e15):
         return str(int(x))
     return repr(x) if digits is None else f"{x:.{digits}g}"
+
+
+def d_label(label: str, limit: int | None = 12) -> str | None:
+    """`c`, `(a+b)`: a node's label fit for ∂ notation (∂c, ∂(a+b)), or None when it is too long to read
+    there: source text past `limit` characters, a name past `limit` or 12, whichever is more."""
+    if label.isidentifier():
+        return label if limit is None or len(label) <= max(limit, 12) else None
+    return f"({label})" if limit is None or len(label) <= limit else None
 
 
 INLINE = 12  # arrays with more elements are shown by shape, least and greatest element

@@ -270,11 +270,11 @@ def random_points(graph: Graph, at: dict, count: int = POINTS, seed: int = SEED)
             if name in fixed:
                 point[name] = at[name]
             elif _is_array(at[name]):
-                from ..core.autodiff import _numpy
+                from ..core.ops import load_numpy
 
-                x = _numpy().asarray(at[name], dtype=float)
+                x = load_numpy().asarray(at[name], dtype=float)
                 drawn = [v + rng.uniform(-max(1.0, abs(v)) / 2, max(1.0, abs(v)) / 2) for v in x.ravel().tolist()]
-                point[name] = _numpy().array(drawn).reshape(x.shape)
+                point[name] = load_numpy().array(drawn).reshape(x.shape)
             else:
                 x = float(at[name])
                 r = max(1.0, abs(x)) / 2

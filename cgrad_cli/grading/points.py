@@ -62,9 +62,9 @@ def compare(expected, got, rtol: float = RTOL, atol: float = ATOL) -> Comparison
     if not _shape(got):
         expected, got = float(expected), float(got)
         return Comparison(close(expected, got, rtol, atol), abs(expected - got))
-    from ..core.autodiff import _numpy
+    from ..core.ops import load_numpy
 
-    np = _numpy()
+    np = load_numpy()
     diff = np.abs(expected - got)
     bad = diff > atol + rtol * np.abs(got)
     wrong = int(bad.sum())
@@ -118,7 +118,7 @@ def index_inputs(graph: Graph) -> list:
 def value_text(value) -> str:
     """A number as cgrad prints it; an array compactly (in full when small, else by shape, min and max)."""
     if isinstance(value, list):
-        from ..core.autodiff import _numpy
+        from ..core.ops import load_numpy
 
-        value = _numpy().asarray(value, dtype=float)
+        value = load_numpy().asarray(value, dtype=float)
     return show(value) if getattr(value, "shape", ()) else number(value)

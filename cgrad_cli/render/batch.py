@@ -58,6 +58,7 @@ from operator import itemgetter
 import orjson  # the JSON of the batch path, in and out: the stdlib json module was its bottleneck
 
 from ..core.autodiff import _finite_number, _inputs_hint
+from ..core.ops import load_numpy
 from ..core.graph import gc_paused
 from .batch_workers import start_pool, worker_count
 from ..errors import CgradError, InputError, suggest
@@ -214,7 +215,7 @@ class Batch:
         """Result lines for good points: one array sweep over the chunk, or point by point if that raises."""
         from ..core.autodiff import backward
 
-        np = _numpy()
+        np = load_numpy()
         n, g = len(numbers), self.graph
         if not g.inputs:  # nothing varies
             return self._one_by_one(numbers, [()] * n)
@@ -233,7 +234,7 @@ class Batch:
     def _lines(self, numbers, value, grads: list) -> bytes:
         """The result lines, from columns: orjson writes each column as one JSON array, whose items
         are then filled into the template -- one % for the whole chunk, no Python loop over the points."""
-        np = _numpy()
+        np = load_numpy()
         dumps, option = orjson.dumps, orjson.OPT_SERIALIZE_NUMPY
         numbers = np.arange(numbers.start, numbers.stop) if isinstance(numbers, range) else list(numbers)
         fields = [dumps(numbers, option=option)[1:-1].split(b",")]
@@ -250,7 +251,7 @@ class Batch:
         the scalar path, which says where."""
         from ..core.autodiff import forward
 
-        np = _numpy()
+        np = load_numpy()
         inputs = {name: np.asarray(column, dtype=float) for name, column in zip(self.names, columns)}
         inputs.update((name, np.full(n, value)) for name, value in self.constants.items())
         return forward(self.graph, inputs)
@@ -278,7 +279,7 @@ class Batch:
         return b"".join(results)
 
     def _count_kinks(self, ev, numbers: list, n: int) -> None:
-        np = _numpy()
+        np = load_numpy()
         g, hit = self.graph, np.zeros(n, dtype=bool)
         for i, _ in ev.warnings:
             hit |= np.broadcast_to(g.ops[i].kink(*(ev.values[a] for a in g.args[i])), (n,))
@@ -326,7 +327,7 @@ class Batch:
             return None
         if set(map(len, rows)) != {k} or not all(set(map(type, column)) <= _NUMBER_TYPES for column in columns):
             return None  # an unknown input; a value that is no number (true and false are none either)
-        np = _numpy()
+        np = load_numpy()
         columns = np.array(columns, dtype=float).reshape(k, n)
         return columns if np.isfinite(columns).all() else None  # orjson reads no inf: to be sure
 
@@ -423,7 +424,7 @@ class Batch:
             except orjson.JSONDecodeError:  # 1_0, .5, +1, 1e999, an empty field: float() decides below
                 rows = None
             if rows is not None and len(rows) == len(lines) and set(map(len, rows)) == {k}:
-                np = _numpy()
+                np = load_numpy()
                 table = np.array(rows, dtype=float).reshape(len(rows), k)
                 if not (table == 0).any() or not _NEGATIVE_ZERO.search(text):  # JSON reads -0 as the integer 0
                     return np.ascontiguousarray(table.T[self.order])
@@ -631,19 +632,13 @@ class _Progress:
 
 # --- small helpers ---------------------------------------------------------------------------------------
 
-def _numpy():
-    from ..core.autodiff import _numpy
-
-    return _numpy()
-
-
 _NUMBER_TYPES = {int, float}
 _CSV_NUMBER_BYTES = b"0123456789.eE+-, \t\n"  # a CSV chunk of JSON numbers has no other byte
 _NEGATIVE_ZERO = re.compile(rb"-0(?![0-9.eE])")
 
 
 def _finite_column(column: list) -> bool:
-    np = _numpy()
+    np = load_numpy()
     return bool(np.isfinite(np.array(column, dtype=float)).all())
 
 

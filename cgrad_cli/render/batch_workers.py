@@ -224,9 +224,9 @@ class Pool:
 
 def _tasks(head: bytes, step: int):
     """(bytes, number of lines) of the block's lines, `step` lines at a time."""
-    from ..core.autodiff import _numpy
+    from ..core.ops import load_numpy
 
-    np = _numpy()
+    np = load_numpy()
     ends = np.flatnonzero(np.frombuffer(head, dtype=np.uint8) == 10) + 1  # faster than bytes.count, and says where
     count, begin, view = len(ends), 0, memoryview(head)
     for j in range(0, count, step):

@@ -17,17 +17,10 @@ import math
 from ..symbolic.explain import Explanation, Target, count_json, count_text, definition, local_formula
 from ..symbolic.latex import LatexNames, tex_number
 from ..symbolic.notation import LATEX
-from ..core.show import number
+from ..core.show import number as num
 from ..symbolic.text import Sym
 
 _ATOM = 100
-
-
-def num(x: float) -> str:
-    """A number as the working shows it (symbolic.number, and inf/nan spelled out)."""
-    if not math.isfinite(x):
-        return "nan" if x != x else ("inf" if x > 0 else "-inf")
-    return number(x)
 
 
 def _as_factor(text: str, prec: int) -> str:

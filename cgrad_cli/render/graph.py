@@ -22,7 +22,7 @@ import re
 
 from ..core.autodiff import Evaluation
 from ..core.ops import shape_text
-from ..core.show import brief, number, show
+from ..core.show import brief, d_label as _d, show
 from ..symbolic.text import rule_text
 
 TEXT_WIDTH = 32  # an unnamed node's source text is shortened to this many characters in a label
@@ -148,16 +148,6 @@ def jacobian_text(ev: Evaluation, parent: int, k: int) -> str | None:
     return (f"∂{p}/∂{c}: " if p and c else "") + what
 
 
-def _d(label: str, limit: int = 12) -> str | None:
-    """`c`, `(a+b)`: a label fit for ∂ notation, or None when it is too long to read there.
-
-    A name is always short enough up to 12 characters; source text up to `limit`.
-    """
-    if label.isidentifier():
-        return label if len(label) <= 12 else None
-    return f"({label})" if len(label) <= limit else None
-
-
 def edges(ev: Evaluation, nodes):
     """(argument, node, label) for every drawn edge; the label is None for a constant argument."""
     for i in nodes:
@@ -229,10 +219,6 @@ def inputs_text(ev: Evaluation, limit: int = 6) -> str:
 def legend(ev: Evaluation) -> str:
     out = _out_name(ev) or "output"
     return f"node: op = value, ∂{out}/∂node · edge: local derivative ∂node/∂argument"
-
-
-def count_paths(paths: float) -> str:
-    return number(paths) if paths < 1e15 else f"{paths:.3g}"
 
 
 # --- Graphviz DOT -----------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from itertools import product
 
 from ..core.autodiff import CONVENTIONS
 from ..core.jacobian import LAYOUT, Jacobians
-from ..core.show import number
+from ..core.ops import load_numpy
+from ..core.show import d_label as _d, number
 
 LAYOUT_NOTE = ("rows: output index, columns: input index — the layout torch and JAX use; "
                "SymPy's jacobian puts the input's index first")
@@ -41,7 +42,7 @@ def render(r: Jacobians):
     from rich.console import Group
     from rich.text import Text
 
-    out = _d(r.output_name)
+    out = _d(r.output_name, None)
     n = r.sweeps
     parts = [Text(f"{out} = " + _value(r.value, f"{out} = ")),
              Text(f"reverse mode: {n} backward sweep{'s' if n != 1 else ''}, one per element of {out} "
@@ -56,18 +57,11 @@ def render(r: Jacobians):
     return Group(*parts)
 
 
-def _d(label: str) -> str:
-    """A label fit for ∂ notation: a name as it is, an expression in parentheses."""
-    return label if label.replace("_", "").isalnum() else f"({label})"
-
-
 def _value(value, prefix: str) -> str:
     """The output's value, 6 significant digits; an array's later rows indented under its first."""
     if not value.shape:
         return number(float(value))
-    import numpy as np
-
-    return np.array2string(value, separator=", ", prefix=prefix,
+    return load_numpy().array2string(value, separator=", ", prefix=prefix,
                            formatter={"float_kind": lambda x: number(float(x))})
 
 

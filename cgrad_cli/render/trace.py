@@ -8,16 +8,9 @@ lists every node, flat, as render_json does.
 from __future__ import annotations
 
 from ..core.forward_mode import Trace
-from ..core.show import number
+from ..core.show import d_label as _d, number
 
 LIMIT = 200
-
-
-def _d(label: str, limit: int = 12) -> str | None:
-    """`∂c`, `∂(a+b)`: a label fit for ∂ notation, or None when it is too long to read there."""
-    if len(label) > limit:
-        return None
-    return label if label.replace("_", "").replace(".", "").isalnum() else f"({label})"
 
 
 def _out(tr: Trace) -> str:

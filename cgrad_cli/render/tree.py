@@ -22,19 +22,12 @@ from ..core.autodiff import Evaluation
 from ..core.autodiff import call_text, use_places
 from ..core.ops import shape_text
 from .json import extended, shared_uses
-from ..core.show import number, show
+from ..core.show import d_label as _d, number, show
 from ..symbolic.jacobians import closed_forms, tensor_edge_text
 from ..symbolic.text import rule_text
 
 MAX_NODES = 400
 MAX_TERMS = 12  # uses of a shared input listed one by one; past that, a count
-
-
-def _d(label: str, limit: int = 12) -> str | None:
-    """`∂c`, `∂(a+b)`: a label fit for ∂ notation, or None when it is too long to read there."""
-    if len(label) > limit:
-        return None
-    return label if label.replace("_", "").replace(".", "").isalnum() else f"({label})"
 
 
 def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool, closed: dict | None = None) -> Text:

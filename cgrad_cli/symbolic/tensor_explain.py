@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from ..core.autodiff import Evaluation, _numpy, use_places
+from ..core.autodiff import Evaluation, use_places
+from ..core.ops import load_numpy
 from ..core.ops import Jac
 from .explain import Labels, path_edges
 from .jacobians import cross_entropy, has_jacobian, local_jacobian
@@ -183,7 +184,7 @@ def _factor(ev: Evaluation, labels: Labels, parent: int, k: int, show_elements: 
 def local_matrix(ev: Evaluation, parent: int, k: int):
     """The local Jacobian ∂parent/∂arg_k in full, laid out parent.shape + arg.shape: one VJP per element
     of the parent, seeded with that element's one-hot (row i of the Jacobian is e_iᵀ J)."""
-    np = _numpy()
+    np = load_numpy()
     out = tuple(ev.shapes[parent])
     arg = tuple(ev.shapes[ev.graph.args[parent][k]])
     full = np.zeros(out + arg)
