@@ -76,6 +76,10 @@ Every time is the median of several runs, taken with time.perf_counter.
    on a 200-student class of a 5-problem assignment (over a quarter of the answers wrong, and diagnosed), wall
    and CPU seconds of the whole process.  Target: < 10 s.
 
+9. Explain (benchmarks/explain_bench.py): `cgrad explain` (text and --json) on the classifier 784 -> 100 -> 10,
+   the whole process, beside `cgrad eval --json` on the same inputs; wall and CPU seconds and the load
+   average.  Target: < 1 s.
+
 Garbage collection is left as the library leaves it: gc stays enabled in this
 script, and the library switches it off inside its own calls where it wants.
 """
@@ -102,7 +106,7 @@ from cgrad_cli import backward, forward, parse
 from cgrad_cli.core.autodiff import check_inputs
 
 X0 = 0.3
-SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch", "grading")
+SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch", "grading", "explain")
 ONE_SHOT = ["eval", "e=(a+b)*(b+1)", "--a", "2", "--b", "1"]
 
 
@@ -610,10 +614,12 @@ def main():
     tensor_figures = tensors(opts.quick) if "tensors" in run else {}
     batch_figures = external("batch_bench", 7, "batch evaluation", opts.quick) if "batch" in run else {}
     grading_figures = external("grading_bench", 8, "grading", opts.quick) if "grading" in run else {}
+    explain_figures = external("explain_bench", 9, "explain", opts.quick) if "explain" in run else {}
     targets = summary(ms, figures, tensor_figures, batch_figures)
     if opts.json:
         print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "symbolic": sym,
                           "tensors": tensor_figures, "batch": batch_figures, "grading": grading_figures,
+                          "explain": explain_figures,
                           "targets": targets}, indent=2))
 
 

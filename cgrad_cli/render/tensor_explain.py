@@ -350,9 +350,11 @@ def document(ex: TensorExplanation) -> dict:
                              "shape": list(f.shape), "kind": f.jac.kind, "structure": w.structure(f),
                              "formula": f.jac.formula, "vjp": f.jac.vjp,
                              "value": None if f.full is None else _json(f.full)} for f in p.factors],
-                "steps": [{"node": ex.labels.name(s.node), "node_id": s.node, "g": _json(s.g), "known": s.known}
+                "steps": [{"node": ex.labels.name(s.node), "node_id": s.node,
+                           "g": _json(s.g) if _small(s.g, ex.show_elements) else None, "known": s.known}
                           for s in p.steps],
-                "contribution": _json(p.contribution),
+                "contribution": _json(p.contribution) if _small(p.contribution, ex.show_elements) or
+                len(t.paths) > 1 else None,
             } for p in t.paths],
             "uses": [{"node": u.user, "argument": u.k, "place": u.place, "share": _json(u.share)} for u in t.uses],
         })
