@@ -136,6 +136,9 @@ def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: b
     for name in wrt:
         g, target = graph, output
         for step in range(order):
+            if step and name not in g.named:  # the last derivative does not mention name: every further one is 0
+                d = Exprs(order=list(graph.inputs)).num(0.0)
+                break
             d = derivatives(g, [name], output=target, keep=keep)[name]
             if step + 1 < order:
                 g, target = as_program({"d_": d}, g), "d_"

@@ -127,3 +127,15 @@ def test_differentiate_is_the_library_behind_diff():
     d = differentiate(parse("y = relu(x)^3"), order=2, point={"x": 0.0})
     assert (d.output, d.order, d.values, text(d.formulas["x"])) == ("y", 2, {"x": 0.0}, "6*relu(x)*step(x)^2")
     assert d.warnings and "relu" in d.warnings[0][1]
+
+
+def test_a_derivative_that_vanishes_identically_is_zero_everywhere():
+    """Regression: once the N-th derivative no longer mentions the input, the next pass lost it
+    (`--wrt: the program has no name 'c'`); every further derivative is 0, at any point."""
+    for program, name, order, point in [("e = c^5", "c", 6, {"c": 1.5}), ("e = x^3 + x", "x", 4, {"x": -2.0}),
+                                        ("e = x^0.0", "x", 2, {"x": 2.0}), ("e = c^5*d", "d", 3, {"c": 1.5, "d": 2.0})]:
+        d = differentiate(parse(program), [name], order, point=point)
+        assert d.values == {name: 0.0}, program
+    assert differentiate(parse("e = c^5"), ["c"], 5, point={"c": 1.5}).values == {"c": 120.0}
+    out = run("diff", "e = c^5", "--order", "6", "--at", "c=1.5")
+    assert out.exit_code == 0 and out.stdout == "∂⁶e/∂c⁶ = 0 = 0\n"

@@ -174,3 +174,4 @@ def test_interning_makes_equal_formulas_identical():
     assert (x + y) * 2 is 2 * (y + x)
     assert x * x is m.pow(x, 2) and x / x is m.num(1)
     assert text(x + x + y - 2 * x) == "y"
+
