@@ -215,7 +215,8 @@ def breakdown(chunks: int = 50) -> dict:
     import numpy as np
 
     from cgrad_cli.core.autodiff import backward
-    from cgrad_cli.render.batch import Batch, _gc_off
+    from cgrad_cli.core.graph import gc_paused
+    from cgrad_cli.render.batch import Batch
     from cgrad_cli.core.parsing import parse
 
     graph = parse(LECTURE)
@@ -227,7 +228,7 @@ def breakdown(chunks: int = 50) -> dict:
     for _ in range(3):
         decode = sweep = fmt = 0.0
         for lines in data:
-            with _gc_off():  # as run() does for each chunk
+            with gc_paused(freeze=False):  # as run() does for each chunk
                 t0 = time.process_time()
                 columns = batch._fast_ndjson(lines)
                 t1 = time.process_time()

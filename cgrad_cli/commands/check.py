@@ -30,7 +30,7 @@ from .common import console, load, program_command
 @click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
               help="Gradescope's visibility of the tests; overrides the assignment's visibility.")
 def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, as_json, answers, junit, gradescope,
-            markdown, hide_key, visibility, debug):
+            markdown, hide_key, visibility):
     """Check expected values and derivatives of PROGRAM against cgrad's,
     at the point given by --NAME VALUE (a number, or a JSON array).
 

@@ -60,7 +60,8 @@ def program_command(name: str, failed: str | None = None, **kwargs):
                          help='Input values from a JSON object, e.g. {"a": 2, "x": [1, 2]} (- for stdin).'),
         ]):
             f = option(f)
-        f = click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")(f)
+        f = click.option("--debug", is_flag=True, expose_value=False,  # cli.py reads it from the raw arguments
+                         help="Show the Python traceback of an error.")(f)
         f = budget_options(f)
         settings = {"ignore_unknown_options": True, "allow_interspersed_args": True}
         return click.command(name, cls=ProgramCommand, context_settings=settings, epilog=exit_codes(failed),

@@ -29,7 +29,7 @@ def parse_at(text: str | None) -> dict:
 @output_option
 @click.option("--latex", is_flag=True, help="Print LaTeX.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: each derivative's text, LaTeX and value.")
-def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex, as_json, debug):
+def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex, as_json):
     """Print the derivative of PROGRAM's output as a formula in its inputs.
 
     The reverse-mode sweep runs over the program's graph and builds the

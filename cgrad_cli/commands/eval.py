@@ -20,7 +20,7 @@ from .common import console, load, names, output_option, program_command
                    "Prints one JSON line per point as it goes (schema: cgrad_cli/schemas/).")
 @click.option("--batch-format", type=click.Choice(["ndjson", "csv"]),
               help="The --batch FILE's format [default: by extension (.csv), else by its first character].")
-def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, batch_format, debug):
+def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, batch_format):
     """Evaluate PROGRAM forward, differentiate it in reverse mode, and show
     every node's value, local derivatives and gradient.
 

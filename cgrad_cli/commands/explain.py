@@ -22,8 +22,7 @@ from .common import console, load, names, output_option, program_command
               help="Print Markdown (formulas in code spans, paths in a table).")
 @click.option("--latex", "as_latex", is_flag=True, help="Print a LaTeX align* environment (needs amsmath).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def command(words, file, sets, inputs_file, wrt, output, max_terms, show_elements, as_markdown, as_latex, as_json,
-            debug):
+def command(words, file, sets, inputs_file, wrt, output, max_terms, show_elements, as_markdown, as_latex, as_json):
     """Write out the chain rule as the lecture does: for each input, every
     path from the output down to it, the product of the local derivatives
     along each path, and the sum over the paths -- in symbols and in numbers.

@@ -20,7 +20,7 @@ EXIT_MISMATCH = 1
 @click.option("--atol", default=1e-8, show_default=True, type=click.FloatRange(0), metavar="A",
               help="Absolute tolerance.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_json, debug):
+def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_json):
     """Check PROGRAM's reverse-mode gradient against central finite
     differences, for every element of every input.
 

@@ -26,7 +26,7 @@ SLOW = 3000  # nodes: beyond this, warn that Graphviz's layout can take a long t
                    "FILE.html is one self-contained page to explore; .mmd is Mermaid; anything else DOT.")
 @click.option("--wrt", metavar="A,B", help="Mark these names in the figure and list their gradients.")
 @output_option
-def command(words, file, sets, inputs_file, fmt, out, wrt, output, debug):
+def command(words, file, sets, inputs_file, fmt, out, wrt, output):
     """Draw PROGRAM's computational graph like a lecture figure: every node
     with its op, value and gradient ∂output/∂node, every edge (argument ->
     the node using it) with its local derivative ∂node/∂argument.  A node

@@ -12,7 +12,7 @@ from .common import console, load, names, output_option, program_command
 @click.option("--wrt", metavar="X,Y", help="Only these inputs (default: every input).")
 @output_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
-def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
+def command(words, file, sets, inputs_file, wrt, output, as_json):
     """Print the Hessian of PROGRAM's output (the matrix of second
     derivatives) at the point given by its inputs.
 

@@ -12,7 +12,7 @@ from .common import console, load, names, output_option, program_command
 @click.option("--wrt", metavar="A,B", help="Jacobians with respect to these names only (default: every input).")
 @output_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
-def command(words, file, sets, inputs_file, wrt, output, as_json, debug):
+def command(words, file, sets, inputs_file, wrt, output, as_json):
     """Print the Jacobian of PROGRAM's output with respect to each input:
     ∂y[i]/∂z[j] for every element, by reverse mode (one backward sweep per
     element of the output, each giving one row).

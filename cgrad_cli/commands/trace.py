@@ -14,7 +14,7 @@ from .common import console, load, names, output_option, program_command
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every node.")
 @click.option("--limit", default=200, show_default=True, metavar="N", type=click.IntRange(1),
               help="Show at most N rows of the table (the first and last nodes of the tape).")
-def command(words, file, sets, inputs_file, wrt, output, as_json, limit, debug):
+def command(words, file, sets, inputs_file, wrt, output, as_json, limit):
     """Show the two modes of automatic differentiation side by side over
     PROGRAM's tape (its nodes in evaluation order, the Wengert list).
 
