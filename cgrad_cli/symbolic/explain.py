@@ -30,7 +30,7 @@ from ..core.autodiff import Evaluation
 from ..core.graph import Graph
 from ..core.ops import apply
 from .notation import TEXT, Notation
-from .text import Sym, namespace
+from .text import Sym, local_formula, namespace  # noqa: F401 (local_formula: also read from here)
 
 MAX_TERMS = 64  # write out at most this many path terms per derivative; above it, the factored form
 LABEL_WIDTH = 24  # an unnamed intermediate whose source text is longer gets a name (v1, v2, ...)
@@ -119,31 +119,6 @@ class Labels:
         return self._entry(i)[0] == "generated"
 
 
-def local_formula(ev: Evaluation, parent: int, k: int, atom, nota: Notation = TEXT) -> Sym | float | None:
-    """∂parent/∂arg_k as a formula over the labels `atom(node)` (a Sym), e.g. Sym('d') for ∂(c*d)/∂c.
-
-    The op's own derivative rule run over text in the notation of the atoms (text.namespace); None
-    where a rule cannot be shown as a formula.  A literal argument stands as its value (`2*x`), `pi`
-    as itself.
-    """
-    g = ev.graph
-    names, argss = g.names, g.args
-    xs = []
-    for a in argss[parent]:
-        if names[a] is None and not argss[a]:  # a literal
-            text = g.text(a)
-            xs.append(g.consts[a] if _is_number(text) else Sym(*nota.literal(text), nota))
-        else:
-            xs.append(atom(a))
-    try:
-        formula = g.ops[parent].partials[k](namespace(nota), atom(parent), *xs)
-    except Exception:  # a rule that cannot be shown as text is shown as its value
-        return None
-    if isinstance(formula, Sym) or (isinstance(formula, float) and math.isfinite(formula)):
-        return formula
-    return None
-
-
 def definition(graph: Graph, i: int, atom, nota: Notation = TEXT) -> Sym:
     """Node i's operation over its arguments' labels, e.g. Sym('sin(v1)') or Sym('a + b', 10): the op
     applied in the rules' namespace over text (an op with no scalar form, by its syntax)."""
@@ -157,14 +132,6 @@ def definition(graph: Graph, i: int, atom, nota: Notation = TEXT) -> Sym:
     if len(xs) == 1:
         return Sym(op.syntax.format(xs[0]._wrap(prec + 1)), prec, nota)
     return Sym(op.syntax.format(*(x._wrap(prec if k == 0 else prec + 1) for k, x in enumerate(xs))), prec, nota)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 class Factor(NamedTuple):

@@ -9,6 +9,9 @@ constant folding) to keep the text readable.
 """
 from __future__ import annotations
 
+import math
+
+from ..core.autodiff import Evaluation
 from ..core.ops import OPS, _Namespace
 from .notation import ATOM, TEXT, Notation
 
@@ -140,23 +143,46 @@ def namespace(nota: Notation = TEXT) -> _Namespace:
 SYMBOLIC = namespace(TEXT)
 
 
+def local_formula(ev: Evaluation, parent: int, k: int, atom, nota: Notation = TEXT) -> Sym | float | None:
+    """∂parent/∂arg_k as a formula over the labels `atom(node)` (a Sym), e.g. Sym('d') for ∂(c*d)/∂c.
+
+    The op's own derivative rule run over text in the notation of the atoms (text.namespace); None
+    where a rule cannot be shown as a formula.  A literal argument stands as its value (`2*x`), `pi`
+    as itself.
+    """
+    g = ev.graph
+    names, argss = g.names, g.args
+    xs = []
+    for a in argss[parent]:
+        if names[a] is None and not argss[a]:  # a literal
+            text = g.text(a)
+            xs.append(g.consts[a] if _is_number(text) else Sym(*nota.literal(text), nota))
+        else:
+            xs.append(atom(a))
+    try:
+        formula = g.ops[parent].partials[k](namespace(nota), atom(parent), *xs)
+    except Exception:  # a rule that cannot be shown as text is shown as its value
+        return None
+    if isinstance(formula, Sym) or (isinstance(formula, float) and math.isfinite(formula)):
+        return formula
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def rule_text(ev, parent: int, k: int) -> str | None:
     """The local derivative ∂parent/∂arg_k as a formula in the graph's names: `d` for ∂(c*d)/∂c.
 
-    The op's own derivative rule, run over text.  A named node enters as its
-    name; an unnamed one as its source text with the binding strength of its
-    op, so ∂((y - t)^2)/∂(y - t) reads `2*(y - t)`; an unnamed literal as its
-    number.  None when the rule is just a number (nothing to add to the value).
+    local_formula over the nodes' labels: a named node enters as its name, an unnamed one as its
+    source text with the binding strength of its op, so ∂((y - t)^2)/∂(y - t) reads `2*(y - t)`.
+    None when the rule is just a number (nothing to add to the value).
     """
     g = ev.graph
-
-    def sym(i: int):
-        if g.ops[i].name == "const" and g.names[i] is None:
-            return ev.values[i]
-        return Sym(g.label(i, 24), g.ops[i].precedence if g.names[i] is None else ATOM)
-
-    try:
-        formula = g.ops[parent].partials[k](SYMBOLIC, sym(parent), *(sym(a) for a in g.args[parent]))
-    except Exception:  # a rule that cannot be shown as text is simply not shown
-        return None
+    formula = local_formula(ev, parent, k, lambda i: Sym(g.label(i, 24), ATOM if g.names[i] else g.ops[i].precedence))
     return formula.text if isinstance(formula, Sym) else None
