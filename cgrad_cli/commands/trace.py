@@ -22,17 +22,20 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, limit):
     mode: one sweep up the tape per input) and its adjoint ∂out/∂node (reverse
     mode: one sweep down the tape per output).  Both use the same local
     derivative rules and give the same gradient; the footer counts the sweeps
-    each mode needed.
+    each mode needed.  On a tensor program a tangent ∂node/∂x is an array
+    shaped node.shape + x.shape (all of x's directions in one sweep), printed
+    in full up to 12 numbers, else by shape and range.
 
     \b
     Examples:
       cgrad trace "c = a+b; d = b+1; e = c*d" --a 2 --b 1
       cgrad trace "e=(a+b)*(b+1)" --a 2 --b 1 --wrt b
       cgrad trace "y = sin(x)*x" --x 0.5 --json | jq .gradients
+      cgrad trace "C = sum(sigmoid(W @ x))" --W '[[1,2],[0,1]]' --x '[1,-1]'
     """
     from ..core.forward_mode import trace
 
-    graph, inputs = load(words, file, sets, inputs_file, scalar_only="trace")
+    graph, inputs = load(words, file, sets, inputs_file)
     tr = trace(graph, inputs, output=output, wrt=names(wrt))
     for _, message in tr.evaluation.warnings:
         click.echo("warning: " + message, err=True)

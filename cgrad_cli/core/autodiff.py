@@ -104,6 +104,21 @@ class Evaluation:
             return _unbroadcast(share, xs[k]) if self.shapes is not None else share
         return None
 
+    def local_matrix(self, j: int, k: int):
+        """The local Jacobian ∂node_j/∂arg_k in full, laid out node.shape + arg.shape: one VJP per element of
+        node j, seeded with that element's one-hot (row i of the Jacobian is e_iᵀ J)."""
+        np = load_numpy()
+        out = tuple(np.shape(self.values[j]))
+        full = np.zeros(out + tuple(np.shape(self.values[self.graph.args[j][k]])))
+        for i in np.ndindex(out):
+            seed = 1.0
+            if out:
+                seed = np.zeros(out)
+                seed[i] = 1.0
+            row = self.pull(j, k, seed)
+            full[i] = 0.0 if row is None else row
+        return full
+
     def _m(self):
         return array_namespace() if self.shapes is not None else NUMERIC
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import math
 
 from .autodiff import Evaluation, _domain_error, backward, forward, output_node, wrt_nodes
-from ..errors import MathDomainError
+from ..errors import InputError, MathDomainError
 from .graph import Graph, gc_paused
-from .ops import NUMERIC
+from .ops import NUMERIC, array_namespace, load_numpy, shape_text
 
 
 def tangents(graph: Graph, values: list, wrt_node: int) -> list:
@@ -72,6 +72,58 @@ def tangents(graph: Graph, values: list, wrt_node: int) -> list:
     return t
 
 
+TANGENT_LIMIT = 10 ** 7  # numbers a tensor trace may hold in one node's tangent (node.size × x.size)
+
+
+def tensor_tangents(ev: Evaluation, wrt_node: int) -> list:
+    """Forward mode over arrays: ∂node/∂x for every node, each shaped node.shape + x.shape (x = wrt_node),
+    in one sweep up the tape carrying all of x's directions at once.
+
+    tangent(node) = Σ_k ∂node/∂arg_k · tangent(arg_k): an elementwise op multiplies by its local
+    derivative (its Jacobian is diagonal: the same rules as backward), a tensor op by its local
+    Jacobian, built from its vector-Jacobian rule one output element at a time (Evaluation.local_matrix).
+    """
+    np = load_numpy()
+    graph, v = ev.graph, ev.values
+    ops, argss = graph.ops, graph.args
+    xshape = tuple(np.shape(v[wrt_node]))
+    t: list = [None] * len(graph)
+    t[wrt_node] = np.eye(max(1, math.prod(xshape))).reshape(xshape + xshape)
+    m = array_namespace()
+    i = wrt_node
+    try:
+        with np.errstate(all="raise", under="ignore"):
+            for i in range(wrt_node + 1, len(graph)):
+                args = argss[i]
+                if not any(t[a] is not None for a in args):
+                    continue
+                shape = tuple(np.shape(v[i]))
+                if math.prod(shape + xshape) > TANGENT_LIMIT:
+                    raise InputError(f"forward mode would hold {math.prod(shape + xshape)} numbers in "
+                                     f"∂node/∂{graph.label(wrt_node)} at {graph.text(i, 48)}, more than "
+                                     f"{TANGENT_LIMIT}", hint="trace a smaller input with --wrt, or use cgrad "
+                                                               "eval (reverse mode) or cgrad jacobian")
+                total = np.zeros(shape + xshape)
+                xs = [v[a] for a in args]
+                for k, a in enumerate(args):
+                    if t[a] is None or (ops[i].indices is not None and k >= ops[i].indices):
+                        continue
+                    if ops[i].vjp is not None:
+                        total = total + np.tensordot(ev.local_matrix(i, k), t[a], axes=np.ndim(v[a]))
+                    else:
+                        rules = ops[i].partials
+                        d = np.asarray(rules[k](m, v[i], *xs), dtype=float)
+                        lift = (slice(None),) * len(shape) + (None,) * len(xshape)
+                        ta = t[a].reshape((1,) * (len(shape) - np.ndim(v[a])) + t[a].shape)
+                        total = total + np.broadcast_to(d, shape)[lift] * ta
+                t[i] = total
+    except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
+        if isinstance(e, InputError):
+            raise
+        raise _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(wrt_node)}") from None
+    return [np.zeros(tuple(np.shape(x)) + xshape) if tan is None else tan for x, tan in zip(v, t)]
+
+
 def _tangent_error(graph: Graph, v: list, dep: list, i: int, e: Exception) -> MathDomainError:
     """Which of node i's local derivatives failed, said in the user's terms (as backward says it)."""
     op, args = graph.ops[i], graph.args[i]
@@ -104,6 +156,15 @@ class Trace:
     def adjoints(self) -> list:
         return self.evaluation.grads
 
+    @property
+    def tensor(self) -> bool:
+        """Values, tangents and adjoints are arrays (a tangent shaped node.shape + input.shape)."""
+        return self.evaluation.shapes is not None
+
+    def adjoint(self, i: int):
+        """∂out/∂node, shaped like the node."""
+        return self.evaluation.grad(i) if self.tensor else self.evaluation.grads[i]
+
     def forward_gradients(self) -> dict:
         """{name: ∂out/∂name} read off the output's tangent in each forward sweep."""
         out = self.evaluation.output
@@ -116,6 +177,9 @@ class Trace:
     def agreement(self) -> dict:
         """{name: do both modes give the same ∂out/∂name, up to rounding?}"""
         fw, rv = self.forward_gradients(), self.reverse_gradients()
+        if self.tensor:
+            np = load_numpy()
+            return {name: bool(np.allclose(fw[name], rv[name], rtol=1e-9, atol=1e-12)) for name in self.wrt}
         return {name: agree(fw[name], rv[name]) for name in self.wrt}
 
     @property
@@ -136,4 +200,11 @@ def trace(graph: Graph, inputs: dict, output: str | None = None, wrt=None) -> Tr
     wrt_nodes(graph, names)
     values = forward(graph, inputs)
     ev = backward(graph, values, out)
+    if ev.shapes is not None:
+        if not ev.differentiated:
+            name = graph.label(out)
+            raise InputError(f"cgrad trace needs a scalar output for its reverse sweep: {name} is a "
+                             f"{shape_text(ev.shapes[out])}", hint=f"reduce it (sum({name})), or use cgrad "
+                                                                   "jacobian PROGRAM --wrt NAME for its Jacobian")
+        return Trace(ev, names, {name: tensor_tangents(ev, graph.named[name]) for name in names})
     return Trace(ev, names, {name: tangents(graph, values, graph.named[name]) for name in names})

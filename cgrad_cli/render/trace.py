@@ -8,7 +8,9 @@ lists every node, flat, as render_json does.
 from __future__ import annotations
 
 from ..core.forward_mode import Trace
-from ..core.show import d_label as _d, number
+from ..core.autodiff import to_json
+from ..core.ops import shape_text
+from ..core.show import d_label as _d, number, show
 
 LIMIT = 200
 
@@ -43,6 +45,8 @@ def table(tr: Trace, limit: int = LIMIT):
     t.add_column("id", justify="right", style="dim")
     t.add_column("node")  # wraps on a narrow terminal; one line when piped
     t.add_column("op", style="dim")
+    if tr.tensor:
+        t.add_column("shape", justify="right", style="dim")
     t.add_column("value", justify="right")
     for name in tr.wrt:
         t.add_column(f"tangent\n∂node/∂{_d(name, 60) or name}", justify="right", style="yellow")
@@ -71,9 +75,12 @@ def cut_note(tr: Trace, limit: int = LIMIT):
 
 def _row(tr: Trace, i: int) -> list:
     g, ev = tr.graph, tr.evaluation
-    cells = [str(i), node_text(tr, i), g.ops[i].name, number(ev.values[i])]
-    cells += [number(tr.tangents[name][i]) for name in tr.wrt]
-    cells.append(number(ev.grads[i]))
+    cells = [str(i), node_text(tr, i), g.ops[i].name]
+    if tr.tensor:
+        cells.append(shape_text(ev.shapes[i]))
+    cells.append(show(ev.values[i]))
+    cells += [show(tr.tangents[name][i]) for name in tr.wrt]
+    cells.append(show(tr.adjoint(i)))
     if i == ev.output:
         cells[1] = f"[bold]{_escape(cells[1])}[/bold]"
     else:
@@ -109,7 +116,7 @@ def footer(tr: Trace):
     grads.add_column("agree", justify="right")
     fw, rv, ok = tr.forward_gradients(), tr.reverse_gradients(), tr.agreement()
     for name in tr.wrt:
-        grads.add_row(f"∂{out}/∂{_d(name, 60) or name}", number(fw[name]), number(rv[name]),
+        grads.add_row(f"∂{out}/∂{_d(name, 60) or name}", show(fw[name]), show(rv[name]),
                       "✓" if ok[name] else "[bold red]✗[/]")
     parts.append(grads)
     if n > 1:
@@ -132,10 +139,11 @@ def render(tr: Trace, limit: int = LIMIT):
 
 def document(tr: Trace) -> dict:
     g, ev = tr.graph, tr.evaluation
-    values, grads, tangents, wrt = ev.values, ev.grads, tr.tangents, tr.wrt
+    values, tangents, wrt = ev.values, tr.tangents, tr.wrt
     nodes = [{
-        "id": i, "name": name, "text": g.text(i, 48), "op": op.name, "inputs": list(args), "value": values[i],
-        "tangents": {x: tangents[x][i] for x in wrt}, "adjoint": grads[i],
+        "id": i, "name": name, "text": g.text(i, 48), "op": op.name, "inputs": list(args),
+        **({"shape": list(ev.shapes[i])} if tr.tensor else {}), "value": to_json(values[i]),
+        "tangents": {x: to_json(tangents[x][i]) for x in wrt}, "adjoint": to_json(tr.adjoint(i)),
     } for i, (op, args, name) in enumerate(zip(g.ops, g.args, g.names))]
     from .json import header, kink_warnings
 
@@ -143,10 +151,11 @@ def document(tr: Trace) -> dict:
         **header("trace"),
         "output": ev.output_name,
         "output_node": ev.output,
-        "value": ev.value,
+        "value": to_json(ev.value),
         "wrt": list(wrt),
         "sweeps": tr.sweeps,
-        "gradients": {"forward": tr.forward_gradients(), "reverse": tr.reverse_gradients()},
+        "gradients": {mode: {name: to_json(x) for name, x in grads.items()}
+                      for mode, grads in (("forward", tr.forward_gradients()), ("reverse", tr.reverse_gradients()))},
         "agree": tr.agree,
         "warnings": kink_warnings(ev.warnings),
         "source": g.source,

@@ -20,7 +20,6 @@ import math
 from typing import NamedTuple
 
 from ..core.autodiff import Evaluation, use_places
-from ..core.ops import load_numpy
 from ..core.ops import Jac
 from .explain import Labels, path_edges
 from .jacobians import cross_entropy, has_jacobian, local_jacobian
@@ -177,25 +176,8 @@ def _factor(ev: Evaluation, labels: Labels, parent: int, k: int, show_elements: 
     child = ev.graph.args[parent][k]
     shape = tuple(ev.shapes[parent]) + tuple(ev.shapes[child])
     jac = local_jacobian(ev, parent, k, labels.sym)
-    full = local_matrix(ev, parent, k) if math.prod(shape) <= show_elements else None
+    full = ev.local_matrix(parent, k) if math.prod(shape) <= show_elements else None
     return Factor(parent, k, child, shape, jac, full)
-
-
-def local_matrix(ev: Evaluation, parent: int, k: int):
-    """The local Jacobian ∂parent/∂arg_k in full, laid out parent.shape + arg.shape: one VJP per element
-    of the parent, seeded with that element's one-hot (row i of the Jacobian is e_iᵀ J)."""
-    np = load_numpy()
-    out = tuple(ev.shapes[parent])
-    arg = tuple(ev.shapes[ev.graph.args[parent][k]])
-    full = np.zeros(out + arg)
-    for i in np.ndindex(out):
-        seed = 1.0
-        if out:
-            seed = np.zeros(out)
-            seed[i] = 1.0
-        row = ev.pull(parent, k, seed)
-        full[i] = 0.0 if row is None else row
-    return full
 
 
 def _path(ev: Evaluation, nodes: tuple, factors: tuple) -> Path:

@@ -4,7 +4,7 @@ For every tensor op's examples in the op table and elementwise ops over arrays, 
 description claims must hold of the numbers: the identity is I, a diagonal one has zeros off its
 diagonal, `the matrix itself: W` equals W's value, a selection holds one 1 per row, a permutation
 one per row and column, a tensor has 3 axes or more.  The full Jacobian comes from one VJP per
-output element (tensor_explain.local_matrix) and is checked against finite differences here too.
+output element (Evaluation.local_matrix) and is checked against finite differences here too.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from cgrad_cli.core.autodiff import backward, forward
 from cgrad_cli.core.ops import OPS
 from cgrad_cli.symbolic.explain import Labels
 from cgrad_cli.symbolic.jacobians import KIND_WORDS, has_jacobian, local_jacobian, words
-from cgrad_cli.symbolic.tensor_explain import local_matrix
 
 ELEMENTWISE = [("sin(x)", {"x": (3,)}), ("x*y", {"x": (3,), "y": (3,)}), ("x*s", {"x": (3,), "s": ()}),
                ("sigmoid(z)", {"z": (2, 2)}), ("x + y", {"x": (2,), "y": (2,)}), ("x - y", {"x": (2,), "y": (2,)})]
@@ -62,7 +61,7 @@ def test_description_matches_the_jacobian(name, program, shapes):
             if not has_jacobian(ev, parent, k) or graph.ops[parent].name in ("input", "const"):
                 continue
             jac = local_jacobian(ev, parent, k, labels.sym)
-            full = local_matrix(ev, parent, k)
+            full = ev.local_matrix(parent, k)
             shape = np.shape(ev.values[parent]) + np.shape(ev.values[a])
             assert jac.kind in KIND_WORDS and full.shape == shape
             assert words(jac, shape)
