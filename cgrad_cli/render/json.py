@@ -8,8 +8,8 @@ byte-identical output.
 A program with tensors gives arrays as nested lists (numpy's tolist()), a
 "shape" on every node, and, when the output is not a scalar, its value with
 null gradients and a "note" saying what to do instead.  A program with tensors
-or user-function calls also gets "uses": the contributions of each use of a
-shared input, which add up to its gradient.
+or user-function calls, or with an input used more than once, also gets "uses":
+the contributions of each use of a shared input, which add up to its gradient.
 """
 from __future__ import annotations
 
@@ -134,9 +134,10 @@ def document(ev: Evaluation, wrt=None) -> dict:
         doc["note"] = non_scalar_note(ev)
     doc["inputs"] = {name: to_json(values[i]) for name, i in g.inputs.items()}
     doc["gradients"] = {name: to_json(grad) for name, grad in ev.gradients(wrt).items()} if differentiated else None
-    if more:
+    shared = shared_uses(ev)
+    if more or shared:  # a scalar program gets it when an input is used more than once (an RNN step by step)
         doc["uses"] = {name: [{"node": j, "in": g.label(j), "call": call_text(g, j), "contribution": to_json(share)}
-                              for j, _, share in uses] for name, uses in shared_uses(ev).items()}
+                              for j, _, share in uses] for name, uses in shared.items()}
     doc.update({
         "paths": {name: _count(counts[i]) for name, i in g.inputs.items()},
         "warnings": kink_warnings(ev.warnings),

@@ -72,7 +72,11 @@ def _label(source, node, width=48):
 def check_consistent(doc):
     """What the schema cannot say: the cross-references inside a document hold."""
     nodes = doc["nodes"]
-    assert list(doc) == KEYS
+    assert [k for k in doc if k != "uses"] == KEYS
+    if "uses" in doc:  # an input used more than once: one contribution per use, adding up to its gradient
+        assert list(doc).index("uses") == KEYS.index("gradients") + 1 and doc["uses"]
+        for name, uses in doc["uses"].items():
+            assert len(uses) >= 2 and sum(u["contribution"] for u in uses) == pytest.approx(doc["gradients"][name])
     for i, node in enumerate(nodes):
         assert list(node) == NODE_KEYS
         assert node["id"] == i

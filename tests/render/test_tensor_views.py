@@ -317,7 +317,10 @@ def test_big_arrays_are_summarised():
 
 def test_scalar_programs_keep_their_output():
     doc = eval_json("c = a+b; d = b+1; e = c*d", {"a": 2, "b": 1})
-    assert "uses" not in doc and "note" not in doc and all("shape" not in n for n in doc["nodes"])
+    assert "note" not in doc and all("shape" not in n for n in doc["nodes"])
+    # b is used twice (a+b, b+1): its uses and their contributions, as for a weight shared through a function
+    assert [(u["in"], u["contribution"]) for u in doc["uses"]["b"]] == [("c", 2), ("d", 3)]
+    assert "uses" not in eval_json("y = a*b", {"a": 2, "b": 1})  # nothing used twice: the document is as it was
     out = eval_text("c = a+b; d = b+1; e = c*d", {"a": 2, "b": 1}).stdout
     assert "Σ" not in out and "shape" not in out
 
