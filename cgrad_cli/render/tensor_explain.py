@@ -14,7 +14,7 @@ from ..core.ops import shape_text
 from ..core.show import number, show
 from ..symbolic.explain import definition
 from ..symbolic.jacobians import words
-from ..symbolic.latex import LatexNames, text_mode
+from ..symbolic.latex import LatexNames, tex_number, text_mode
 from ..symbolic.tensor_explain import TensorExplanation, Target
 
 _ATOM = 100
@@ -246,26 +246,18 @@ def markdown(ex: TensorExplanation) -> str:
 
 # --- LaTeX -----------------------------------------------------------------------------------------
 
-def _tex_number(x: float) -> str:
-    text = number(x)
-    if "e" in text:
-        mantissa, _, exponent = text.partition("e")
-        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
-    return text
-
-
 def tex_value(value, limit: int) -> str:
     """A value in LaTeX: a number, a bmatrix (a vector as a row), a 3-D array as its slices; past
     `limit` elements, its shape in words."""
     shape = getattr(value, "shape", ())
     if not shape:
-        return _tex_number(float(value))
+        return tex_number(number(float(value)))
     if value.size > limit:
         return text_mode(show(value))
     if len(shape) == 1:
-        return "\\begin{bmatrix} " + " & ".join(_tex_number(float(x)) for x in value) + " \\end{bmatrix}"
+        return "\\begin{bmatrix} " + " & ".join(tex_number(number(float(x))) for x in value) + " \\end{bmatrix}"
     if len(shape) == 2:
-        rows = [" & ".join(_tex_number(float(x)) for x in row) for row in value]
+        rows = [" & ".join(tex_number(number(float(x))) for x in row) for row in value]
         return "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}"
     return ",\\ ".join(f"[{i}]: {tex_value(value[i], limit)}" for i in range(shape[0]))
 

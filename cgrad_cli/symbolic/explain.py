@@ -220,23 +220,29 @@ class Explanation(NamedTuple):
 FLOAT_LIMIT = 2 ** 1024  # the first integer float64 cannot hold: path counts saturate here
 
 
-def count_paths(ev: Evaluation) -> list:
+def count_paths(ev: Evaluation, cap: int = FLOAT_LIMIT, carries=None) -> list:
     """Number of paths from the output down to each node, counting only edges with a local derivative
-    (an edge into a constant argument carries none): the number of terms of each chain rule.
+    (an edge into a constant argument carries none), or the edges `carries(ev, parent, k)` accepts
+    (a tensor op's, whose Jacobian is not kept in ev.local): the number of terms of each chain rule.
 
-    Exact Python integers below FLOAT_LIMIT; a count that reaches it stays at FLOAT_LIMIT (so a
-    10^5-step doubling chain does not add 10^5-bit integers 10^5 times: see log10_paths).
+    Exact Python integers below `cap`; a count that reaches it stays at `cap` (so a 10^5-step
+    doubling chain does not add 10^5-bit integers 10^5 times: see log10_paths).
     """
-    out, argss, local, cap = ev.output, ev.graph.args, ev.local, FLOAT_LIMIT
+    out, argss, local = ev.output, ev.graph.args, ev.local
     count = [0] * (out + 1)
     count[out] = 1
     for i in range(out, -1, -1):
-        c, ls = count[i], local[i]
-        if c and ls is not None:
-            for a, d in zip(argss[i], ls):
-                if d is not None:
-                    n = count[a] + c
-                    count[a] = n if n < cap else cap
+        c, args = count[i], argss[i]
+        if not c:
+            continue
+        if carries is None:
+            ls = local[i]
+            edges = () if ls is None else [a for a, d in zip(args, ls) if d is not None]
+        else:
+            edges = [a for k, a in enumerate(args) if carries(ev, i, k)]
+        for a in edges:
+            n = count[a] + c
+            count[a] = n if n < cap else cap
     return count
 
 

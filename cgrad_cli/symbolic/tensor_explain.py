@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from ..core.autodiff import Evaluation, use_places
 from ..core.ops import Jac
-from .explain import Labels, path_edges
+from .explain import Labels, count_paths, path_edges
 from .jacobians import cross_entropy, has_jacobian, local_jacobian
 
 SHOW_ELEMENTS = 36  # a local Jacobian with at most this many elements is printed in full
@@ -109,7 +109,7 @@ def explain_tensors(ev: Evaluation, wrt=None, show_elements: int = SHOW_ELEMENTS
     """Explain ∂output/∂name for each name in `wrt`, default every input a gradient reaches."""
     g = ev.graph
     labels = labels or Labels(g)
-    count = _count_paths(ev, max_paths + 1)
+    count = count_paths(ev, max_paths + 1, has_jacobian)
     if wrt is None:
         wrt = [name for name, i in g.inputs.items() if i < len(count) and count[i]]
     targets = []
@@ -122,20 +122,6 @@ def explain_tensors(ev: Evaluation, wrt=None, show_elements: int = SHOW_ELEMENTS
         uses = [Use(j, k, place, share) for (j, k, share), place in zip(uses, places)] if len(uses) > 1 else []
         targets.append(Target(name, t, tuple(ev.shapes[t]), ev.grad(t), n, paths if n else [], uses))
     return TensorExplanation(ev, labels, show_elements, max_paths, targets)
-
-
-def _count_paths(ev: Evaluation, cap: int) -> list:
-    """Paths from the output down to each node along edges that carry a gradient, capped at `cap`."""
-    out, argss = ev.output, ev.graph.args
-    count = [0] * (out + 1)
-    count[out] = 1
-    for i in range(out, -1, -1):
-        c = count[i]
-        if c:
-            for k, a in enumerate(argss[i]):
-                if has_jacobian(ev, i, k):
-                    count[a] = min(count[a] + c, cap)
-    return count
 
 
 def _paths(ev: Evaluation, labels: Labels, t: int, count: list, show_elements: int) -> list:
