@@ -32,24 +32,18 @@ def grid(value, limit: int = GRID) -> dict | str:
     shape = getattr(value, "shape", ())
     if not shape:
         return number(float(value))
+    import numpy as np
+
     from ..core.ops import shape_text
 
     matrix = value.reshape(1, -1) if len(shape) == 1 else value.reshape(-1, shape[-1])
     rows, cols = matrix.shape
-    labels = [""] if len(shape) == 1 else [",".join(map(str, _index(r, shape[:-1]))) for r in range(min(rows, limit))]
+    labels = [""] if len(shape) == 1 else [",".join(map(str, np.unravel_index(r, shape[:-1])))
+                                           for r in range(min(rows, limit))]
     return {"shape": shape_text(shape),
             "columns": [str(c) for c in range(min(cols, limit))],
             "rows": [[label] + [number(float(x)) for x in matrix[r, :limit]] for r, label in enumerate(labels)],
             "cut": rows > limit or cols > limit}
-
-
-def _index(r: int, lead: tuple) -> tuple:
-    """The leading indices of row r of an array flattened to its last axis."""
-    out = []
-    for size in reversed(lead):
-        r, k = divmod(r, size)
-        out.append(k)
-    return tuple(reversed(out))
 
 
 def data(ev: Evaluation, wrt=None) -> dict:

@@ -22,7 +22,7 @@ from ..core.autodiff import Evaluation
 from ..core.autodiff import call_text, use_places
 from ..core.ops import shape_text
 from .json import extended, shared_uses
-from ..core.show import d_label as _d, number, show
+from ..core.show import brief, d_label as _d, number, show
 from ..symbolic.jacobians import closed_forms, tensor_edge_text
 from ..symbolic.text import rule_text
 
@@ -30,50 +30,103 @@ MAX_NODES = 400
 MAX_TERMS = 12  # uses of a shared input listed one by one; past that, a count
 
 
-def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool, closed: dict | None = None) -> Text:
+WIDTH = 80  # a row longer than this (with the tree's guides) goes on under its node, so a terminal never wraps it
+
+
+def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool, shared: frozenset,
+           level: int = 0, closed: dict | None = None) -> Text:
+    """One row: `c = a+b  add = 3   edge ∂e/∂c = d = 2   grad ∂e/∂c = 2`, the same words in every row.
+
+    `edge` is the local derivative ∂parent/∂node on the edge up to the parent; `grad` the gradient
+    ∂out/∂node, accumulated over every path; under a node with several users, `(2 via c)` is the share
+    that arrives through this parent.  An array is shown by its shape (grids follow the tree).
+    """
     g = ev.graph
     op, name = g.ops[i], g.names[i]
-    shape = ev.shapes[i] if ev.shapes is not None else ()
     text = Text()
     if name is not None and op.name != "input":  # `c = a + b`: the name, then its source text
         text.append(name, "bold cyan")
-        text.append(" = " + g.text(i, 60))
+        text.append(" = " + g.text(i, 40))
     else:
-        text.append(g.label(i), "bold cyan" if op.name == "input" else "")
+        text.append(g.label(i, 40), "bold cyan" if op.name == "input" else "")
     if seen:
         text.append("  ↑ shown above", "dim")
     else:
-        text.append(f"  {op.name}" + (f" {shape_text(shape)}" if shape else ""), "dim")
-        text.append("  = ")
-        text.append(show(ev.values[i]), "bold")
+        value = ev.values[i]
+        text.append(f"  {op.name}", "dim")
+        text.append(" = " if not getattr(value, "shape", ()) else ": ")
+        text.append(brief(value), "bold")
     # A tensor op (matmul, softmax, ...) has no local derivative to show: its Jacobian is not elementwise.
     if parent is not None and ev.local[parent] is not None and ev.local[parent][k] is not None:
-        local = show(ev.local[parent][k])
+        local = ev.local[parent][k]
         p, c = _d(g.label(parent)), _d(g.label(i))
-        text.append(f"   ∂{p}/∂{c} = " if p and c else "   local ", "yellow")
+        text.append("   edge ", "yellow")
+        text.append(f"∂{p}/∂{c} = " if p and c else "", "yellow")
         rule = rule_text(ev, parent, k)
-        if rule is not None and rule != local:
-            text.append(f"{rule} = ", "yellow")
-        text.append(local, "bold yellow")
+        if getattr(local, "shape", ()):  # an elementwise op: the diagonal of its Jacobian, by its rule
+            text.append(f"{rule}, elementwise" if rule is not None else "elementwise", "bold yellow")
+        else:
+            if rule is not None and rule != show(local):
+                text.append(f"{rule} = ", "yellow")
+            text.append(show(local), "bold yellow")
     elif parent is not None and (jacobian := tensor_edge_text(ev, parent, k)) is not None:
         p, c = _d(g.label(parent)), _d(g.label(i))
-        text.append(f"   ∂{p}/∂{c}: " if p and c else "   local: ", "yellow")
-        text.append(jacobian, "yellow")
+        text.append("   edge ", "yellow")
+        text.append((f"∂{p}/∂{c}: " if p and c else "") + jacobian, "yellow")
     if not seen and g.needs_grad[i] and ev.differentiated:
         out, c = _d(g.label(ev.output)), _d(g.label(i))
-        text.append(f"   ∂{out}/∂{c} = " if out and c else "   grad ", "green")
+        grad = ev.grad(i)
+        text.append("   grad ", "green")
+        if out and c:
+            text.append(f"∂{out}/∂{c}" + (" = " if not getattr(grad, "shape", ()) else ": "), "green")
         if closed and i in closed:  # ∂C/∂z2 = y − onehot(r), where a student looks for it
-            text.append(closed[i] + " = ", "green")
-        text.append(show(ev.grad(i)), "bold green")
+            text.append(closed[i] + (", " if getattr(grad, "shape", ()) else " = "), "green")
+        text.append(brief(grad), "bold green")
+        if parent is not None and i in shared:
+            share = ev.pull(parent, k, ev.grads[parent])
+            if share is not None and not getattr(share, "shape", ()):
+                text.append(f" ({show(share)} via {g.label(parent, 12)})", "green")
     if i in g.calls:
         text.append(f"   ⟵ {call_text(g, i)}", "dim")
-    return text
+    return _fold(text, WIDTH - 4 * level)
+
+
+def _fold(text: Text, width: int) -> Text:
+    """A row too wide for `width` columns: each `   edge`, `   grad`, `   ⟵` part on a line of its own,
+    indented under the node (Rich draws the tree's guides beside the lines that follow)."""
+    if text.cell_len <= width:
+        return text
+    plain, cuts = text.plain, []
+    for word in ("   edge ", "   grad ", "   ⟵ "):
+        at = plain.find(word)
+        if at > 0:
+            cuts.append(at)
+    cuts.sort()
+    if cuts and len(plain) - cuts[0] - 1 <= width:  # the node, then all the rest on one line, if it fits
+        cuts = cuts[:1]
+    out, start = Text(), 0
+    for at in cuts:
+        out.append_text(text[start:at])
+        out.append("\n  ")
+        start = at + 3
+    out.append_text(text[start:])
+    return out
+
+
+def _shared(ev: Evaluation) -> frozenset:
+    """Nodes with more than one user on the output's subgraph: their gradient is a sum of shares."""
+    users: dict = {}
+    for j in range(ev.output + 1):
+        if ev.reached[j]:
+            for a in set(ev.graph.args[j]):
+                users[a] = users.get(a, 0) + 1
+    return frozenset(a for a, n in users.items() if n > 1)
 
 
 def tree(ev: Evaluation, depth: int = 12, max_nodes: int = MAX_NODES) -> Tree:
     g = ev.graph
-    closed = closed_forms(ev)
-    root = Tree(_label(ev, ev.output, None, 0, False, closed), guide_style="dim")
+    shared, closed = _shared(ev), closed_forms(ev)
+    root = Tree(_label(ev, ev.output, None, 0, False, shared, 0, closed), guide_style="dim")
     seen = {ev.output}
     shown, cut = 1, 0
     stack = [(ev.output, root, 0)]
@@ -88,7 +141,7 @@ def tree(ev: Evaluation, depth: int = 12, max_nodes: int = MAX_NODES) -> Tree:
         children = []
         for k, a in enumerate(args):
             again = a in seen and bool(g.args[a])  # leaves are cheap to repeat; subgraphs are not
-            child = branch.add(_label(ev, a, i, k, again, closed))
+            child = branch.add(_label(ev, a, i, k, again, shared, level + 1, closed))
             shown += 1
             if not again:
                 seen.add(a)
@@ -100,14 +153,66 @@ def tree(ev: Evaluation, depth: int = 12, max_nodes: int = MAX_NODES) -> Tree:
     return root
 
 
+GRID = 8  # a grid shows at most this many rows and columns; its heading gives the shape
+
+
+def grids(ev: Evaluation) -> list:
+    """Every array the tree shows by its shape, as labelled grids: value and gradient, as `cgrad
+    jacobian` prints its tables (indices on the rows and columns, cut past GRID, the shape said)."""
+    g, out = ev.graph, _d(ev.graph.label(ev.output)) or "output"
+    import numpy as np
+
+    parts = []
+    for i in range(ev.output + 1):
+        value = ev.values[i]
+        if not (ev.reached[i] and getattr(value, "shape", ())):
+            continue
+        label = g.label(i, 24)
+        grad = ev.grad(i) if g.needs_grad[i] and ev.differentiated else None
+        c = _d(label, 24)
+        gname = f"∂{out}/∂{c}" if c else "grad"
+        shape = value.shape
+        cut = any(n > GRID for n in shape[-2:]) or len(shape) > 2
+        head = Text()
+        head.append(label, "bold cyan")
+        head.append(f"  {shape_text(shape)}" + (f", the first {GRID} rows and columns" if cut else ""), "dim")
+        parts += [Text(), head]
+        if len(shape) == 1:
+            t = _grid_table([f"[{j}]" for j in range(min(shape[0], GRID))], "")
+            t.add_row("value", *(number(float(x)) for x in value[:GRID]))
+            if grad is not None:
+                t.add_row(gname, *(number(float(x)) for x in grad[:GRID]), style="green")
+            parts.append(t)
+            continue
+        for what, array, style in (("value", value, ""), (gname, grad, "green")):
+            if array is None:
+                continue
+            if what != "value":
+                parts.append(Text())
+            rows = array.reshape(-1, shape[-1])
+            t = _grid_table([f"[…,{j}]" if len(shape) > 2 else f"[:,{j}]" for j in range(min(shape[-1], GRID))],
+                            what)
+            for r, row in enumerate(rows[:GRID]):
+                index = ",".join(map(str, np.unravel_index(r, shape[:-1])))
+                t.add_row(f"[{index},:]", *(number(float(x)) for x in row[:GRID]), style=style)
+            parts.append(t)
+    return parts
+
+
+def _grid_table(columns: list, corner: str) -> Table:
+    t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
+    t.add_column(corner, style="bold")
+    for label in columns:
+        t.add_column(label, justify="right")
+    return t
+
+
 def inputs_table(ev: Evaluation, wrt=None) -> Table:
     g = ev.graph
     out = _d(g.label(ev.output), 60) or "output"
-    tensor, counts = ev.shapes is not None, ev.paths
+    counts = ev.paths
     table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
     table.add_column("input")
-    if tensor:
-        table.add_column("shape", justify="right")
     table.add_column("value", justify="right")
     if ev.differentiated:
         table.add_column(f"∂{out}/∂input", justify="right", style="green")
@@ -116,8 +221,7 @@ def inputs_table(ev: Evaluation, wrt=None) -> Table:
     for name, grad in names.items():
         i = g.named[name]
         count = counts[i]
-        row = [name] + ([shape_text(ev.shapes[i])] if tensor else []) + [show(ev.values[i])]
-        row += [show(grad)] if ev.differentiated else []
+        row = [name, brief(ev.values[i])] + ([brief(grad)] if ev.differentiated else [])  # arrays: grids below
         table.add_row(*row, number(count) if count < 1e15 else f"{count:.3g}")
     return table
 
@@ -164,20 +268,19 @@ def shared(ev: Evaluation) -> list:
 
 
 def legend(ev: Evaluation) -> Text:
-    out = _d(ev.graph.label(ev.output), 60) or "output"
-    if ev.shapes is None:
-        return Text(f"node  op  = value   ∂parent/∂node (local derivative on the edge)   "
-                    f"∂{out}/∂node (gradient)", "dim")
-    text = "node  op shape  = value   ∂parent/∂node (local derivative; a tensor op's Jacobian in words)"
-    if ev.differentiated:
-        text += f"   ∂{out}/∂node (gradient, shaped like the node)"
-    return Text(text, "dim")
+    """One line: what `edge` and `grad` stand for in every row."""
+    out = _d(ev.graph.label(ev.output), 12) or "output"
+    if not ev.differentiated:
+        return Text("edge = ∂parent/∂node, the local derivative", "dim")
+    return Text(f"edge = ∂parent/∂node, local · grad = ∂{out}/∂node, in all (k via p: p's share)", "dim")
 
 
 def render(ev: Evaluation, wrt=None, depth: int = 12) -> Group:
     parts = [legend(ev), tree(ev, depth), Text()]
     if ev.graph.inputs or wrt:
         parts.append(inputs_table(ev, wrt))
+    if ev.shapes is not None:
+        parts += grids(ev)
     if extended(ev):
         uses = shared(ev)
         if uses:

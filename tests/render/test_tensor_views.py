@@ -50,6 +50,24 @@ def eval_json(program: str, inputs: dict, *extra) -> dict:
     return doc
 
 
+def grid(out: str, label: str) -> dict:
+    """The grid printed after the tree under `label`'s heading: {row label: [cells]} (the first
+    table only, the column header row under the key 'columns')."""
+    lines = out.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith(label + "  ") and "=" not in line
+                 and lines[k + 1].startswith((" ", "value", "∂", "grad")))  # a heading, not the inputs' row
+    rows = {}
+    for n, line in enumerate(lines[start + 1:]):
+        if not line.strip() or (n and line.startswith(label + "  ")):
+            break
+        cells = line.split()
+        if n == 0:
+            rows["columns"] = cells
+        else:
+            rows.setdefault(cells[0], cells[1:])
+    return rows
+
+
 def eval_text(program: str, inputs: dict, *extra, env=None):
     result = invoke(program, *inputs_args(inputs), *extra, env=env)
     assert result.exit_code == 0, (result.stdout, result.stderr)
@@ -149,14 +167,18 @@ def test_classifier_output_is_byte_identical_across_runs():
 
 def test_classifier_tree():
     out = eval_text(CLASSIFIER, CLASSIFIER_INPUTS).stdout
-    assert "softmax 2-vector" in out and "matmul 3-vector" in out and "sigmoid 3-vector" in out
-    assert "W1  input 3×2  = [[0.5, -0.25], [0.75, 0.5], [-1, 0.25]]" in out
+    assert "softmax: 2-vector" in out and "matmul: 3-vector" in out and "sigmoid: 3-vector" in out
+    assert "W1  input: 3×2" in out  # a node shows an array by its shape; its grid follows the tree
+    assert grid(out, "W1") == {"columns": ["value", "[:,0]", "[:,1]"], "[0,:]": ["0.5", "-0.25"],
+                               "[1,:]": ["0.75", "0.5"], "[2,:]": ["-1", "0.25"]}
     _, y, dz2, grads = classifier_backprop(**CLASSIFIER_INPUTS)
-    assert f"∂C/∂z2 = y − onehot(r) = [{fmt(dz2[0])}, {fmt(dz2[1])}]" in out
-    assert "∂a1/∂z1 = a1*(1 - a1) = [" in out  # an elementwise op's local derivative, as a rule and an array
+    assert grid(out, "z2")["∂C/∂z2"] == [fmt(dz2[0]), fmt(dz2[1])]
+    assert "grad ∂C/∂z2: y − onehot(r), 2-vector" in out  # the closed form, where a student looks for it
+    assert "∂a1/∂z1 = a1*(1 - a1), elementwise" in out  # an elementwise op's local derivative, by its rule
     assert "∂y/∂z2: diag(y) − y yᵀ (full)" in out and "∂z2/∂(W2 @ a1) = 1" in out  # softmax: its Jacobian in words
     row = next(line for line in out.splitlines() if line.startswith("b2 "))
-    assert row.split()[:2] == ["b2", "2-vector"] and row.rstrip().endswith(f"{fmt(grads['b2'])}      1")
+    assert row.split() == ["b2", "2-vector", "2-vector", "1"]
+    assert grid(out, "b2")["∂C/∂b2"] == [fmt(x) for x in grads["b2"]]
     assert "\x1b" not in out
 
 
@@ -229,8 +251,9 @@ def test_rnn_tree_shows_calls_and_the_sum_over_uses():
     out = eval_text(RNN, RNN_INPUTS, "--depth", "30").stdout
     for call in CALLS:
         assert f"⟵ {call}" in out
-    assert "h2 = tanh(Wh @ h + Wx @ x)  tanh 2-vector  = [" in out
-    assert "Wh  input 2×2  = [[0.5, -0.3], [0.2, 0.4]]" in out
+    assert "h2 = tanh(Wh @ h + Wx @ x)  tanh: 2-vector" in out
+    assert grid(out, "Wh") == {"columns": ["value", "[:,0]", "[:,1]"], "[0,:]": ["0.5", "-0.3"],
+                               "[1,:]": ["0.2", "0.4"]}
     _, steps, grads = rnn_backprop(**RNN_INPUTS)
     section = out[out.index("∂C/∂Wh = Σ over 3 uses:"):]
     lines = section.splitlines()[1:5]
@@ -278,8 +301,8 @@ def test_vector_output_json_has_values_no_gradients_and_a_note():
 
 def test_vector_output_text_has_values_and_a_note_on_stderr():
     result = eval_text(*VECTOR)
-    assert "softmax 2-vector  = [0.5, 0.5]" in result.stdout
-    assert "∂y/∂node" not in result.stdout and "∂y/∂W =" not in result.stdout  # no gradients: y is not a scalar
+    assert "softmax: 2-vector" in result.stdout and grid(result.stdout, "y")["value"] == ["0.5", "0.5"]
+    assert "∂y/∂node" not in result.stdout and "∂y/∂W" not in result.stdout  # no gradients: y is not a scalar
     assert result.stderr == ("note: the output y is a 2-vector, not a scalar: there is no single gradient. Use cgrad "
                              "jacobian PROGRAM --wrt NAME for the Jacobian, or reduce it (sum(y), y[0]).\n")
     matrix = eval_text("Y = W * 2", {"W": [[1, 2], [3, 4]]})
@@ -289,7 +312,10 @@ def test_vector_output_text_has_values_and_a_note_on_stderr():
 def test_the_command_that_used_to_crash():
     args = ("y = softmax(W @ x)[r]", {"W": [[1, 2], [3, 4]], "x": [1, -1], "r": 1})
     out = eval_text(*args).stdout
-    assert "y = softmax(W @ x)[r]  getitem  = 0.5" in out and "∂y/∂W = [[-0.25, 0.25], [0.25, -0.25]]" in out
+    assert "y = softmax(W @ x)[r]  getitem = 0.5" in out
+    gradient = out[out.index("\n∂y/∂W "):].splitlines()  # W's gradient grid, after its value grid
+    assert [line.split() for line in gradient[1:4]] == [["∂y/∂W", "[:,0]", "[:,1]"], ["[0,:]", "-0.25", "0.25"],
+                                                        ["[1,:]", "0.25", "-0.25"]]
     doc = eval_json(*args)
     assert doc["value"] == 0.5 and doc["gradients"]["W"] == [[-0.25, 0.25], [0.25, -0.25]]
     assert doc["gradients"]["x"] == [0.5, 0.5] and doc["gradients"]["r"] == 0
@@ -310,9 +336,11 @@ def test_big_arrays_are_summarised():
     W = (np.arange(26.0).reshape(2, 13) / 10).tolist()
     x = [1.0] * 13
     out = eval_text("C = sum(W @ x)", {"W": W, "x": x}).stdout
-    assert "W  input 2×13  = 2×13 array (min 0, max 2.5)" in out
-    assert "∂C/∂W = 2×13 array (min 1, max 1)" in out
-    assert "x  input 13-vector  = 13-vector (min 1, max 1)" in out
+    assert "W  input: 2×13   edge ∂(W @ x)/∂W: g ⊗ x (outer)   grad ∂C/∂W: 2×13" in out
+    assert "x  input: 13-vector" in out
+    assert "W  2×13, the first 8 rows and columns" in out  # the grid is cut, and says so
+    assert grid(out, "W")["columns"] == ["value"] + [f"[:,{j}]" for j in range(8)]
+    assert grid(out, "x")["value"] == ["1"] * 8
 
 
 def test_scalar_programs_keep_their_output():

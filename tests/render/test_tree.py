@@ -30,3 +30,20 @@ def test_a_shared_subgraph_is_drawn_once():
 def test_deep_graphs_are_cut_with_a_note():
     out = draw("y = " + "sin(" * 50 + "x" + ")" * 50, {"x": 0.1}, depth=5)
     assert "cut at depth 5" in out and len(out.splitlines()) < 20
+
+
+def test_local_and_accumulated_are_told_apart_and_a_shared_node_shows_its_shares():
+    out = draw("c = a+b; d = b+1; e = c*d", {"a": 2, "b": 1}).splitlines()
+    assert out[0].startswith("edge = ∂parent/∂node, local · grad = ∂e/∂node") and len(out[0]) <= 80
+    assert out[2] == "├── c = a+b  add = 3   edge ∂e/∂c = d = 2   grad ∂e/∂c = 2"
+    assert out[4] == "│   └── b  input = 1   edge ∂c/∂b = 1   grad ∂e/∂b = 5 (2 via c)"
+    assert out[6] == "    ├── b  input = 1   edge ∂d/∂b = 1   grad ∂e/∂b = 5 (3 via d)"
+
+
+def test_a_long_row_goes_on_under_its_node_within_80_columns():
+    out = draw("z = w1*x1 + w2*x2 + b; y = sigmoid(z); L = (y - t)^2",
+               {"x1": 1, "x2": 2, "w1": 0.5, "w2": -0.25, "b": 0, "t": 1}).splitlines()
+    assert max(map(len, out)) <= 80
+    k = out.index("│   │   └── z = w1*x1 + w2*x2 + b  add = 0")
+    assert out[k + 1] == "│   │         edge ∂y/∂z = y*(1 - y) = 0.25   grad ∂L/∂z = -0.25"
+    assert "│   │       ├── w1*x1 + w2*x2  add = 0   edge 1   grad -0.25" in out  # the same words, unnamed

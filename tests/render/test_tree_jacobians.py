@@ -20,8 +20,10 @@ def test_classifier_tree_edges():
     out = CliRunner().invoke(cli, ["eval", *CLASSIFIER], prog_name="cgrad").stdout
     for said in ["∂(y[r])/∂y: onehot(r) (a one-hot row)", "∂y/∂z2: diag(y) − y yᵀ (full)",
                  "∂(W2 @ a1)/∂W2: g ⊗ a1 (outer)", "∂(W2 @ a1)/∂a1: W2 (the matrix itself)",
-                 "∂C/∂z2 = y − onehot(r) = [0.301244, -0.510034, 0.208791]"]:
+                 "grad ∂C/∂z2: y − onehot(r), 3-vector"]:
         assert said in out, said
+    grid = out[out.index("\nz2  3-vector"):].splitlines()  # the values follow the tree, as grids
+    assert grid[4].split() == ["∂C/∂z2", "0.301244", "-0.510034", "0.208791"]
 
 
 def test_closed_form_only_where_it_holds():
