@@ -109,7 +109,7 @@ def data(ev: Evaluation, wrt=None) -> dict:
         step = steps.get(i)
         if step is not None and step.uses:
             node["step"] = render_explain.step_equation(ex, step)
-            node["parts"] = [render_explain.num(u.product) for u in step.uses]
+            node["parts"] = [number(u.product) for u in step.uses]
             node["shares"] = render_explain.use_texts(ex, step)
         if i in workings:
             node["working"] = workings[i]
