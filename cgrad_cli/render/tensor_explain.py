@@ -34,8 +34,10 @@ def value_lines(value, limit: int) -> list:
     aligned, a 3-D array as its slices [0], [1], ...; past `limit` elements, its shape and range."""
     shape = getattr(value, "shape", ())
     if len(shape) <= 1 or not _small(value, limit):
-        return [show(value) if _small(value, 12) or not _small(value, limit) else
-                "[" + ", ".join(number(float(x)) for x in value) + "]"]
+        text = show(value) if _small(value, 12) or not _small(value, limit) else None
+        if text is not None and (len(shape) == 0 or len(text) <= WIDTH - 8 or not _small(value, limit)):
+            return [text]
+        return wrap("[", [number(float(x)) for x in value], ", ", WIDTH - 8, " ", "]")
     if len(shape) == 2:
         cells = [[number(float(x)) for x in row] for row in value]
         widths = [max(len(row[j]) for row in cells) for j in range(shape[1])]
@@ -48,6 +50,23 @@ def value_lines(value, limit: int) -> list:
         sub = value_lines(value[i], limit)
         out += [f"[{i}] " + sub[0]] + ["    " + line for line in sub[1:]]
     return out
+
+
+WIDTH = 80  # the text output fits an 80-column terminal: long chains and vectors wrap at their separators
+
+
+def wrap(head: str, parts: list, sep: str, width: int, indent: str, tail: str = "") -> list:
+    """`head` then `parts` joined by `sep`, as lines of at most `width` characters where the parts allow,
+    continuation lines starting with `indent`; a part is never cut."""
+    lines, line = [], head
+    for n, part in enumerate(parts):
+        piece = part + (sep.rstrip() if n < len(parts) - 1 else tail)
+        if line.strip() and len(line) + len(piece) > width and line != head:
+            lines.append(line.rstrip())
+            line = indent
+        line += piece + (" " if n < len(parts) - 1 and sep.endswith(" ") else "")
+    lines.append(line.rstrip())
+    return lines
 
 
 class _Words:
@@ -88,10 +107,11 @@ class _Words:
 
     def header(self) -> str:
         ev = self.ev
-        at = ", ".join(f"{name} = {show(ev.values[i])}" if _small(ev.values[i], 12) and
-                       len(getattr(ev.values[i], "shape", ())) < 2 else f"{name}: {shape_text(ev.shapes[i])}"
-                       for name, i in self.g.inputs.items())
-        return f"{self.labels.d(ev.output)} = {show(ev.value)}" + (f" at {at}" if at else "")
+        at = [f"{name} = {show(ev.values[i])}" if _small(ev.values[i], 12) and len(show(ev.values[i])) <= 40 and
+              len(getattr(ev.values[i], "shape", ())) < 2 else f"{name}: {shape_text(ev.shapes[i])}"
+              for name, i in self.g.inputs.items()]
+        head = f"{self.labels.d(ev.output)} = {show(ev.value)}" + (" at " if at else "")
+        return wrap(head, at, ", ", WIDTH, "  ") if at else [head]
 
     def where(self) -> list:
         return [(self.labels.name(i), definition(self.g, i, self.labels.sym).text) for i in self.ex.where()]
@@ -102,7 +122,7 @@ class _Words:
 def lines(ex: TensorExplanation) -> list:
     """The text output as lines of (text, style) segments (render.explain.plain / rich print them)."""
     w, limit = _Words(ex), ex.show_elements
-    out = [[(w.header(), "bold")]]
+    out = [[(line, "bold")] for line in w.header()]
     for n, (name, text) in enumerate(w.where()):
         out.append([("where " if n == 0 else "      ", "dim"), (name, "bold cyan"), (" = " + text, "")])
     for t in ex.targets:
@@ -129,7 +149,10 @@ def _path_lines(w: _Words, t: Target, path, n: int, described: dict, limit: int)
     out.append([("  " + w.route(path), "cyan")])
     if not path.factors:
         return out + [[("  " + w.d(w.ev.output, t.node) + " = 1", "")]]
-    out.append([("  " + w.d(w.ev.output, t.node) + " = ", "bold"), (w.chain(path), "")])
+    lhs = "  " + w.d(w.ev.output, t.node) + " = "
+    chain = wrap(lhs, [w.d(f.parent, f.child) for f in path.factors], " · ", WIDTH, " " * len(lhs))
+    out.append([(lhs, "bold"), (chain[0][len(lhs):], "")])
+    out += [[(line, "")] for line in chain[1:]]
     out.append([("  Jacobians (output.shape + input.shape):", "dim")])
     width = max(len(w.d(f.parent, f.child)) for f in path.factors)
     for f in path.factors:
@@ -147,8 +170,8 @@ def _path_lines(w: _Words, t: Target, path, n: int, described: dict, limit: int)
         else:
             out.append(head + [(text, "yellow")])
             out += [[("      " + line, "")] for line in value_lines(f.full, limit)]
-    out.append([(f"  reverse mode: g = ∂{w.labels.d(w.ev.output)}/∂node after each vector-Jacobian product, "
-                 f"from g = 1 at {w.labels.name(path.nodes[0])}:", "dim")])
+    out.append([(f"  reverse mode: g = ∂{w.labels.d(w.ev.output)}/∂node after each vector-Jacobian product "
+                 f"(g = 1 at {w.labels.name(path.nodes[0])}):", "dim")])
     same = _shared_prefix(t, n)
     if same:
         out.append([(f"    g_{w.node(path.steps[1].node)} … g_{w.node(path.steps[same].node)}", "bold"),
@@ -156,7 +179,7 @@ def _path_lines(w: _Words, t: Target, path, n: int, described: dict, limit: int)
     for f, step in list(zip(path.factors, path.steps[1:]))[same:]:
         values = value_lines(step.g, limit)
         head = [(f"    g_{w.node(step.node)} = ", "bold"), (w.vjp(step, f) + " =", "")]
-        if len(values) == 1:
+        if len(values) == 1 and sum(len(text) for text, _ in head) + 1 + len(values[0]) <= WIDTH:
             out.append(head + [(" " + values[0], "green")])
         else:
             out.append(head)
@@ -196,9 +219,9 @@ def _sum_lines(w: _Words, t: Target, limit: int) -> list:
                 out.append([(f"      ({u.place})", "dim")])
         out.append([("    = ", ""), (total[0], "bold green")] if len(total) == 1 else [("    =", "")])
     else:
-        out.append([(f"  {lhs} = ", "bold"), (total[0], "bold green")] if len(total) == 1 else
-                   [(f"  {lhs} =", "bold")])
-    out += [[("      " + line, "bold green")] for line in total] if len(total) > 1 else []
+        inline = len(total) == 1 and len(lhs) + 5 + len(total[0]) <= WIDTH
+        out.append([(f"  {lhs} = ", "bold"), (total[0], "bold green")] if inline else [(f"  {lhs} =", "bold")])
+    out += [[("      " + line, "bold green")] for line in total] if len(total) > 1 or not t.uses and not inline else []
     out.append([("  (the gradient cgrad eval reports)", "dim")])
     return out
 
@@ -208,7 +231,7 @@ def _sum_lines(w: _Words, t: Target, limit: int) -> list:
 def markdown(ex: TensorExplanation) -> str:
     """Markdown: formulas in code spans, one table of the Jacobians and one of the reverse sweep per path."""
     w, limit = _Words(ex), ex.show_elements
-    out = [f"`{w.header()}`"]
+    out = [f"`{' '.join(w.header())}`"]
     if w.where():
         out += ["", "where"] + [f"- `{name} = {text}`" for name, text in w.where()]
     for t in ex.targets:
@@ -275,7 +298,7 @@ def latex(ex: TensorExplanation) -> str:
     def frac(top: int, node: int) -> str:
         return f"\\frac{{\\partial {label(top)}}}{{\\partial {label(node)}}}"
 
-    rows = [f"% cgrad explain: {_ascii(w.header())}"]
+    rows = [f"% cgrad explain: {_ascii(' '.join(w.header()))}"]
     rows += [f"{names(name)} &= {text_mode(text)} \\\\" for name, text in w.where()]
     for t in ex.targets:
         lhs = frac(ev.output, t.node)

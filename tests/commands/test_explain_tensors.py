@@ -74,3 +74,10 @@ def test_errors():
     assert "no name 'q'" in result.stderr
     result = run("explain", "C = sum(W @ x)", "--W", "[[1,2],[3,4]]", "--x", "[1,2,3]", code=2)
     assert "shapes do not fit" in result.stderr
+
+
+def test_text_fits_80_columns():
+    for args in (RNN, ["-f", str(ROOT / "examples" / "classifier.cg"), "--inputs",
+                       str(ROOT / "examples" / "classifier.inputs.json")]):
+        out = run("explain", *args).stdout
+        assert max(map(len, out.splitlines())) <= 80
