@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..core.forward_mode import Trace
 from ..core.autodiff import to_json
 from ..core.ops import shape_text
-from ..core.show import d_label as _d, number, show
+from ..core.show import d_label as _d, show
 
 LIMIT = 200
 

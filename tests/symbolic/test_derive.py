@@ -1,4 +1,5 @@
-"""Symbolic derivatives (derive.py, expr.py, render_expr.py) against SymPy and against reverse mode."""
+"""Symbolic derivatives (derive.py, expr.py, notation.py) against SymPy and against reverse mode; the
+library behind `cgrad diff` and `cgrad hessian` against finite differences."""
 import math
 import random
 
@@ -6,7 +7,7 @@ import pytest
 from samples import random_program
 
 from cgrad_cli import evaluate, parse
-from cgrad_cli.symbolic.derive import as_program, derivatives, value_at
+from cgrad_cli.symbolic.derive import as_program, derivatives, differentiate, hessian, value_at
 from cgrad_cli.symbolic.expr import Exprs, postorder, size
 from cgrad_cli.core.ops import OPS
 from cgrad_cli.symbolic.notation import latex, text, to_program
@@ -175,3 +176,47 @@ def test_interning_makes_equal_formulas_identical():
     assert x * x is m.pow(x, 2) and x / x is m.num(1)
     assert text(x + x + y - 2 * x) == "y"
 
+
+# --- hessian and differentiate: the library of cgrad hessian and cgrad diff -----------------------------------
+
+def finite_difference_hessian(program, point, h=1e-4):
+    """Central differences of the reverse-mode gradient: an independent check."""
+    g = parse(program)
+    names = list(g.inputs)
+    rows = []
+    for a in names:
+        up, down = dict(point), dict(point)
+        up[a] += h
+        down[a] -= h
+        gu, gd = evaluate(g, up).gradients(), evaluate(g, down).gradients()
+        rows.append([(gu[b] - gd[b]) / (2 * h) for b in names])
+    return rows
+
+
+@pytest.mark.parametrize("program, point", [
+    ("f = x^2*y + y^3", {"x": 1.0, "y": 2.0}),
+    ("e = (a+b)*(b+1)", {"a": 2.0, "b": 1.0}),
+    ("f = sin(x*y) + exp(x - y^2) + log(1 + x^2)", {"x": 0.3, "y": -0.7}),
+    ("h1 = tanh(w*h0 + x1); h2 = tanh(w*h1 + x2)", {"w": 0.5, "h0": 1.0, "x1": 0.2, "x2": -0.1}),
+])
+def test_hessian_matches_finite_differences_and_is_symmetric(program, point):
+    g = parse(program)
+    h = hessian(g, point, list(g.inputs)).rows
+    expected = finite_difference_hessian(program, point)
+    for i, row in enumerate(h):
+        assert row == pytest.approx(expected[i], rel=1e-6, abs=1e-7)
+        for j, value in enumerate(row):
+            assert value == pytest.approx(h[j][i], rel=1e-12, abs=1e-14)
+
+
+def test_hessian_of_the_lecture():
+    g = parse("e=(a+b)*(b+1)")
+    h = hessian(g, {"a": 2, "b": 1})
+    assert (h.output, h.wrt, h.rows, h.warnings) == ("e", ["a", "b"], [[0.0, 1.0], [1.0, 2.0]], [])
+    assert math.isclose(hessian(g, {"a": 2, "b": 1}, ["b"]).rows[0][0], 2.0)
+
+
+def test_differentiate_is_the_library_behind_diff():
+    d = differentiate(parse("y = relu(x)^3"), order=2, point={"x": 0.0})
+    assert (d.output, d.order, d.values, text(d.formulas["x"])) == ("y", 2, {"x": 0.0}, "6*relu(x)*step(x)^2")
+    assert d.warnings and "relu" in d.warnings[0][1]
