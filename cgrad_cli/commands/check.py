@@ -50,6 +50,14 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
     remain the check fails, saying so.  So a formula right at one point only
     fails.
 
+    A wrong answer is diagnosed: cgrad computes from the graph the number
+    each common mistake gives (a path missing or counted twice, a use of a
+    shared weight left out, a wrong local-derivative rule, another convention
+    at a kink, the chain stopped early, another input's derivative, a node's
+    value, the sign, a factor 2, a transposed matrix, ...).  One mistake that
+    explains the answer is named with the right step; several are listed as
+    "could be", most likely first (README: "Why an answer is wrong").
+
     \b
     Examples:
       cgrad check "e=(a+b)*(b+1)" --a 2 --b 1 --expect e=6 --expect de/da=2 --expect de/db=5

@@ -345,6 +345,12 @@ def check(graph: Graph, at: dict, expectations: list, rtol: float = RTOL, atol: 
             if x.answer.is_formula and points > 0 and others is None:
                 others = [_try_point(graph, p) for p in random_points(graph, at, points, seed)]
             result.diagnosis = diagnose(here, x, expected, others if x.answer.is_formula else None, rtol, atol)
+            if x.quantity.wrt is not None and result.note:
+                from .diagnose import kinks_on_way
+
+                kinks = kinks_on_way(here, x.quantity)
+                if kinks:  # the kink is likely why: say which, and what cgrad takes there
+                    result.note += "; the point is at a kink: " + "; ".join(kinks)
         report.results.append(result)
     return report
 

@@ -481,6 +481,20 @@ def _at_kink(at: _At, i: int) -> bool:
     return op.kink is not None and _any(op.kink(*(at.values[a] for a in at.graph.args[i])))
 
 
+def kinks_on_way(point, quantity) -> list:
+    """The kinks a derivative's chain passes through at this point, each as `relu(x): cgrad uses relu'(0) = 0
+    (PyTorch and JAX)`: why an answer following another convention differs."""
+    at = _At(point, quantity)
+    g, out = at.graph, []
+    for i in at.on_way():
+        if _at_kink(at, i):
+            others = [f"with {what}: {_show(at.resweep({i: _replaced(g.ops[i], rules)}))}"
+                      for what, rules in KINKS.get(g.ops[i].name, ())]
+            out.append(f"{g.text(i, 32)}: cgrad uses {g.ops[i].convention}" +
+                       (f" ({'; '.join(others)})" if others else ""))
+    return out
+
+
 def _any(hit) -> bool:
     return bool(hit.any()) if hasattr(hit, "any") else bool(hit)
 

@@ -207,3 +207,11 @@ def test_the_diagnosis_in_the_table_and_the_json():
     r = CliRunner().invoke(cli, ["check", LECTURE, "--a", "2", "--b", "1", "--expect", "de/db=8"], prog_name="cgrad",
                            env={"NO_COLOR": "1"})
     assert "why: the path e → d → b counted twice" in r.stdout and "right: ∂e/∂b = " in r.stdout
+
+
+def test_a_failing_check_at_a_kink_names_the_kink_and_the_other_conventions_value():
+    r = result("y = relu(x)*3", {"x": 0.0}, "dy/dx = 7")
+    assert r.diagnosis is None  # 7 is no convention's value ...
+    assert "the point is at a kink: relu(x): cgrad uses relu'(0) = 0" in r.note  # ... but the kink is named
+    assert "(with relu′(0) = 1: 3)" in r.note
+    assert "kink" not in result("y = relu(x)*3", {"x": 1.0}, "dy/dx = 7").note
