@@ -3,7 +3,8 @@
     python benchmarks/bench.py            # the full run (several minutes)
     python benchmarks/bench.py --quick    # smoke run: small N, few repeats
     python benchmarks/bench.py --json     # also print every figure as JSON
-    python benchmarks/bench.py --only tensors   # one section (latency, scaling, symbolic, tensors, batch, grading)
+    python benchmarks/bench.py --only tensors   # one section (latency, scaling, symbolic, tensors, batch, grading,
+                                                #  budgets)
 
 Every time is the median of several runs, taken with time.perf_counter.
 
@@ -80,6 +81,9 @@ Every time is the median of several runs, taken with time.perf_counter.
    the whole process, beside `cgrad eval --json` on the same inputs; wall and CPU seconds and the load
    average.  Target: < 1 s.
 
+10. Budgets (benchmarks/budget_bench.py): inputs refused for their size -- the inlining bomb and
+    onehot(1, 10**10) -- time to the refusal beyond start-up and peak memory; bytes a node of a flat program.
+
 Garbage collection is left as the library leaves it: gc stays enabled in this
 script, and the library switches it off inside its own calls where it wants.
 """
@@ -106,7 +110,7 @@ from cgrad_cli import backward, forward, parse
 from cgrad_cli.core.autodiff import check_inputs
 
 X0 = 0.3
-SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch", "grading", "explain")
+SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch", "grading", "explain", "budgets")
 ONE_SHOT = ["eval", "e=(a+b)*(b+1)", "--a", "2", "--b", "1"]
 
 
@@ -615,16 +619,18 @@ def main():
     batch_figures = external("batch_bench", 7, "batch evaluation", opts.quick) if "batch" in run else {}
     grading_figures = external("grading_bench", 8, "grading", opts.quick) if "grading" in run else {}
     explain_figures = external("explain_bench", 9, "explain", opts.quick) if "explain" in run else {}
+    budget_figures = external("budget_bench", 10, "budgets", opts.quick) if "budgets" in run else {}
     targets = summary(ms, figures, tensor_figures, batch_figures)
     if opts.json:
         print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "symbolic": sym,
                           "tensors": tensor_figures, "batch": batch_figures, "grading": grading_figures,
-                          "explain": explain_figures,
+                          "explain": explain_figures, "budgets": budget_figures,
                           "targets": targets}, indent=2))
 
 
 def external(module: str, number: int, title: str, quick: bool) -> dict:
-    """A section kept in its own script beside this one (7. batch_bench.py, 8. grading_bench.py): its figures,
+    """A section kept in its own script beside this one (7. batch_bench.py, 8. grading_bench.py,
+    10. budget_bench.py): its figures,
     printed under its docstring's first line."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     script = __import__(module)

@@ -51,6 +51,10 @@ class _Cgrad(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
+        if hasattr(sys.stdout, "reconfigure"):
+            # Text from argv can hold lone surrogates (bytes that were not UTF-8), a student's JSON too: they
+            # are written as \udcff escapes (which JSON reads back as the same string), never an encoding error.
+            sys.stdout.reconfigure(errors="backslashreplace")
         try:
             try:
                 return super().invoke(ctx)

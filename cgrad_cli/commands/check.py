@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import InputError
-from .common import console, load, program_command
+from .common import console, load, program_command, refuse_overwriting, write_output
 
 
 
@@ -131,6 +131,9 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
 
     if expects:
         raise InputError("--expect works with a program; an assignment file holds its own expectations")
+    files, skipped = answer_files(answers) if answers is not None and os.path.isdir(answers) else ([answers], [])
+    refuse_overwriting({"--junit": junit_file, "--gradescope": gradescope_file, "--markdown": markdown_file},
+                       [path, *files])
     assignment = load_assignment(path)
     if hide_key is not None:
         assignment.hide_key = hide_key
@@ -138,25 +141,30 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
     if class_run:
         if gradescope_file:
             raise InputError("--gradescope grades one student: give --answers FILE")
-        grades = [grade_file(assignment, f) for f in answer_files(answers)]
+        for entry, what in skipped:
+            click.echo(f"warning: skipped {entry}: {what}, not a regular file", err=True)
+        grades = [grade_file(assignment, f) for f in files]
         if not grades:
             raise InputError(f"no .toml or .json answer files in {answers}")
     elif markdown_file:
         raise InputError("--markdown reports on a class: give --answers DIR")
     elif answers is not None:
-        if not os.path.isfile(answers):
+        if not os.path.exists(answers):
             raise InputError(f"no such answers file or folder: {answers}")
+        if not os.path.isfile(answers):
+            raise InputError(f"answers {answers} is not a regular file (a FIFO, a device or a socket is not read)")
         grades = [grade_file(assignment, answers)]
     else:
         grades = [grade_key(assignment)]
     summary = summarize(grades) if class_run else None
     copied = copies(assignment, grades) if class_run else []
     if junit_file:
-        _write(junit_file, junit(grades, assignment.title))
+        write_output(junit_file, junit(grades, assignment.title).encode("utf-8"))
     if gradescope_file:  # written for a malformed file too: Gradescope shows the student why they got 0
-        _write(gradescope_file, dumps(gradescope(grades[0], visibility or assignment.visibility)) + "\n")
+        doc = gradescope(grades[0], visibility or assignment.visibility)
+        write_output(gradescope_file, (dumps(doc) + "\n").encode("utf-8", "backslashreplace"))
     if markdown_file:
-        _write(markdown_file, markdown(assignment, grades, summary))
+        write_output(markdown_file, markdown(assignment, grades, summary).encode("utf-8", "backslashreplace"))
     if not class_run and grades[0].error:  # one student's malformed file is a plain error (a class run carries on)
         from ..grading.assignment import read_answers
 
@@ -175,11 +183,3 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
         raise click.exceptions.Exit(2)
     if not class_run and not grades[0].passed:
         raise click.exceptions.Exit(1)
-
-
-def _write(path, text):
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as e:
-        raise InputError(f"cannot write {path}: {e.strerror}") from None

@@ -69,19 +69,27 @@ def program_command(name: str, failed: str | None = None, **kwargs):
     return decorate
 
 
-def budget_options(f):
-    """--max-nodes N and --max-elements N: the size budgets (core/budget.py) in force while the command runs."""
+BUDGET_HELP = {
+    "nodes": "Refuse a program whose graph would have more than N nodes (function calls counted before they "
+             "are copied), or checks that would evaluate more (--points times the graph).",
+    "elements": "Refuse a program whose arrays would hold more than N elements in all (counted from their "
+                "shapes before any is made), Jacobians included.",
+    "formula": "Stop symbolic work (diff, --order, hessian) past N formula nodes.",
+    "drawn": "Refuse to lay out more than N nodes with Graphviz (-o FILE.svg or FILE.png): it takes minutes.",
+}
+
+
+def budget_options(f, kinds=("nodes", "elements", "formula")):
+    """--max-nodes N, --max-elements N, --max-formula N: the size budgets (core/budget.py) in force while
+    the command runs (restored after, for callers that run several commands in one process)."""
     @functools.wraps(f)
-    def run(*args, max_nodes, max_elements, **kwargs):
-        with budget.limits(nodes=max_nodes, elements=max_elements):
+    def run(*args, **kwargs):
+        with budget.limits(**{kind: kwargs.pop("max_" + kind) for kind in kinds}):
             return f(*args, **kwargs)
 
-    for kind, what in (("elements", "Refuse a program whose arrays would hold more elements than N in all "
-                                    "(counted from their shapes before any is made)."),
-                       ("nodes", "Refuse a program whose graph would have more nodes than N (function calls "
-                                 "counted before they are copied), and symbolic work past N formula nodes.")):
+    for kind in reversed(kinds):
         run = click.option(budget.OPTION[kind], "max_" + kind, default=budget.DEFAULTS[kind], show_default=True,
-                           metavar="N", type=click.IntRange(1), help=what)(run)
+                           metavar="N", type=click.IntRange(1), help=BUDGET_HELP[kind])(run)
     return run
 
 
@@ -280,3 +288,70 @@ def read_inputs_file(path: str) -> dict:
                              f"not {value!r}")
         data[name] = number(name, repr(value))
     return data
+
+
+def refuse_overwriting(outputs: dict, inputs) -> None:
+    """Exit 2, before anything is written, when an output file (option -> path) is one of the command's
+    input files (through a symlink or `..` too), or two outputs are one file: `--junit alice.json` must not
+    replace the answers it grades."""
+    import os
+
+    def identity(path):
+        try:
+            st = os.stat(path)
+            return st.st_dev, st.st_ino
+        except OSError:  # not there yet: its resolved path is what it will be
+            return os.path.realpath(path)
+
+    taken = {identity(path): f"the input {path}" for path in inputs if path and path != "-"}
+    for option, path in outputs.items():
+        if not path or path == "-":
+            continue
+        key = identity(path)
+        if key in taken:
+            raise InputError(f"{option} {path} would overwrite {taken[key]}",
+                             hint=f"give {option} a file of its own")
+        taken[key] = f"the {option} file {path}"
+
+
+def write_output(path: str, data: bytes) -> None:
+    """`data` to the file `path`, whole or not at all: written beside it, then renamed over it, so an
+    interrupted run or a full disk never leaves a half-written report (and a reader never sees one)."""
+    import errno
+    import os
+    import tempfile
+
+    from ..errors import OutputError
+
+    def cannot(e: OSError):  # a full disk is an output error (74); a path that cannot be, a usage one (2)
+        kind = OutputError if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG) else InputError
+        return kind(f"cannot write {path}: {e.strerror or e}")
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InputError(f"cannot write {path}: it is a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cgrad-", suffix=".tmp")
+    except OSError as e:
+        raise cannot(e) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise cannot(e) from None
+        raise
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

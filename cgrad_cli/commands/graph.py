@@ -1,6 +1,7 @@
 """`cgrad graph`: the computational graph drawn like a lecture figure (DOT, Mermaid, SVG, PNG or HTML)."""
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -8,17 +9,18 @@ import sys
 
 import click
 
+from ..core import budget
 from ..errors import CgradError, InputError
-from .common import load, names, output_option, program_command
+from .common import budget_options, load, names, output_option, program_command, refuse_overwriting, write_output
 
 IMAGES = (".svg", ".png")
 BY_EXTENSION = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot",
                 ".gv": "dot"}
 INSTALL = "install Graphviz: apt-get install graphviz (Debian, Ubuntu) or brew install graphviz (macOS)"
-SLOW = 3000  # nodes: beyond this, warn that Graphviz's layout can take a long time
 
 
 @program_command("graph")
+@functools.partial(budget_options, kinds=("drawn",))
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid", "html"]), default=None,
               help="What to print: Graphviz DOT (the default), a Mermaid flowchart, or the HTML page.")
 @click.option("-o", "--out", "out", metavar="FILE",
@@ -63,6 +65,7 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
                          hint=f"{INSTALL}; or write DOT text, which needs nothing: --format dot (the default) "
                               "prints it, -o FILE.dot writes it")
 
+    refuse_overwriting({"-o": out}, [file, inputs_file])
     graph, inputs = load(words, file, sets, inputs_file)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
@@ -70,7 +73,9 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
         click.echo("warning: " + message, err=True)
 
     if ext in IMAGES:
-        _warn_if_slow(ev)
+        budget.check("drawn", sum(ev.reached), f"drawing {out} (Graphviz's layout)",
+                     hint="raise the budget with --max-drawn N (the layout can take minutes), or write the DOT "
+                          "text, which takes no layout: -o FILE.dot")
         write(out, draw(exe, render_graph.dot(ev, wrt_names), ext[1:]))
         return
     if fmt == "html":
@@ -82,13 +87,6 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
     else:
         text = render_graph.dot(ev, wrt_names)
     write(out, text.encode("utf-8"))
-
-
-def _warn_if_slow(ev) -> None:
-    n = sum(ev.reached)
-    if n > SLOW:
-        click.echo(f"warning: Graphviz lays out {n} nodes slowly (it can take minutes); --format dot writes "
-                   "the DOT text at once", err=True)
 
 
 def draw(exe: str, source: str, fmt: str) -> bytes:
@@ -107,14 +105,10 @@ def draw(exe: str, source: str, fmt: str) -> bytes:
 
 
 def write(out: str | None, data: bytes) -> None:
-    """`data` to the file `out`, or to stdout (no file or `-`)."""
+    """`data` to the file `out` (whole, or not at all), or to stdout (no file or `-`)."""
     if out is None or out == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    try:
-        with open(out, "wb") as f:
-            f.write(data)
-    except OSError as e:
-        raise InputError(f"cannot write {out}: {e.strerror or e}") from None
+    write_output(out, data)

@@ -307,7 +307,8 @@ def infer_shapes(graph: Graph, values: list) -> list:
                 shapes.append(rule(*[shapes[a] for a in args], **graph.params.get(i, _NO_PARAMS)))
             except ShapeMismatch as e:
                 raise _shape_error(graph, shapes, i, e) from None
-        elements += math.prod(shapes[i])
+        if shapes[i]:
+            elements += math.prod(shapes[i])
         if elements > room:  # the arrays the forward pass would make, counted before it makes one
             raise _too_many_elements(graph, shapes, i, elements)
     graph.cache["shapes"] = leaves, shapes
@@ -315,11 +316,8 @@ def infer_shapes(graph: Graph, values: list) -> list:
 
 
 def _too_many_elements(graph: Graph, shapes: list, i: int, elements: int):
-    shape = shapes[i]
-    what = (f"{graph.text(i, 48)}{_call(graph, i)}, a {shape_text(shape)} array" if shape
-            else f"the program up to {graph.text(i, 48)}")
-    if math.prod(shape) < elements:
-        what += ", with the arrays before it,"
+    alone = math.prod(shapes[i]) > budget.LIMITS.elements
+    what = f"{graph.text(i, 48)}{_call(graph, i)} ({shape_text(shapes[i])}{'' if alone else ', with the arrays before it'})"
     return budget.too_large("elements", elements, what, source=graph.source, span=graph.spans[i], op=graph.ops[i].name)
 
 

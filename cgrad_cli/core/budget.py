@@ -12,17 +12,18 @@ from contextlib import contextmanager
 from ..errors import TooLargeError
 
 # Defaults: 10^7 nodes is about 3-5 GB of tape at the ~300-500 bytes a node costs (README: Limits);
-# 10^8 elements is 800 MB of float64.
-DEFAULTS = {"nodes": 10_000_000, "elements": 100_000_000}
-OPTION = {"nodes": "--max-nodes", "elements": "--max-elements"}
+# 10^8 elements is 800 MB of float64; 20 000 formula nodes is a few seconds of symbolic work (diff --order);
+# Graphviz lays out 3 000 nodes in seconds, 50 000 in many minutes.
+DEFAULTS = {"nodes": 10_000_000, "elements": 100_000_000, "formula": 20_000, "drawn": 3_000}
+OPTION = {"nodes": "--max-nodes", "elements": "--max-elements", "formula": "--max-formula", "drawn": "--max-drawn"}
+UNIT = {"nodes": "nodes", "elements": "elements", "formula": "formula nodes", "drawn": "nodes"}
 
 
 class _Limits:
     """The budgets in force (the command's options, or the defaults)."""
 
     def __init__(self):
-        self.nodes = DEFAULTS["nodes"]
-        self.elements = DEFAULTS["elements"]
+        vars(self).update(DEFAULTS)
 
 
 LIMITS = _Limits()
@@ -50,15 +51,19 @@ def figure(n: int) -> str:
 
 
 def check(kind: str, size: int, what: str, **where) -> None:
-    """Refuse `what` if it would need more than the `kind` budget ("nodes" or "elements")."""
+    """Refuse `what` if it would need more than the `kind` budget (a key of DEFAULTS)."""
     if size > getattr(LIMITS, kind):
         raise too_large(kind, size, what, **where)
 
 
-def too_large(kind: str, size: int, what: str, *, source: str | None = None, span=None, **details) -> TooLargeError:
-    """The one wording of a refused size: what, the size it would reach, the budget, the option."""
-    limit = getattr(LIMITS, kind)
-    return TooLargeError(f"too large: {what} would need {figure(size)} {kind}, over the budget of "
-                         f"{figure(limit)} {kind}", source=source, span=span,
-                         hint=f"raise the budget with {OPTION[kind]} N, if the machine has the memory",
-                         budget=OPTION[kind], size=size if size < 2 ** 53 else float(size), limit=limit, **details)
+def too_large(kind: str, size: int | None, what: str, *, source: str | None = None, span=None,
+              hint: str | None = None, **details) -> TooLargeError:
+    """The one wording of a refused size: what, the size it needs (None: more than the budget, for work
+    stopped as it crossed it), the budget and the option that raises it."""
+    limit, unit = getattr(LIMITS, kind), UNIT[kind]
+    needs = figure(size) if size is not None else "more than " + figure(limit)
+    return TooLargeError(f"too large: {what} needs {needs} {unit}; the budget is {figure(limit)} {unit}",
+                         source=source, span=span,
+                         hint=hint or f"raise the budget with {OPTION[kind]} N, if the machine has the memory",
+                         budget=OPTION[kind], size=(limit + 1 if size is None else size if size < 2 ** 53
+                                                     else float(size)), limit=limit, **details)

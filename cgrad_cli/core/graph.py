@@ -49,7 +49,7 @@ class Graph:
     def add(self, op: Op, args: tuple[int, ...], start: int, end: int, params: dict | None = None) -> int:
         i, needs = len(self.ops), self.needs_grad
         if i >= self.room:
-            raise budget.too_large("nodes", i + 1, "the program up to here", source=self.source, span=(start, end))
+            raise budget.too_large("nodes", None, "the program", source=self.source, span=(start, end))
         self.ops.append(op)
         self.args.append(args)
         self.names.append(None)

@@ -7,9 +7,12 @@ Each Jacobian is laid out output.shape + input.shape, as torch and JAX do.
 """
 from __future__ import annotations
 
+import math
+
+from . import budget
 from .autodiff import backward, forward, output_node, wrt_nodes
-from .ops import load_numpy
 from .graph import Graph
+from .ops import load_numpy, shape_text
 
 LAYOUT = "output.shape + input.shape (torch, JAX); SymPy puts the input index first"
 
@@ -49,6 +52,9 @@ def jacobian(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
     values = forward(graph, inputs)
     shapes = {name: np.shape(values[i]) for name, i in nodes.items()}
     value = np.asarray(values[out], dtype=float)
+    budget.check("elements", value.size * sum(math.prod(s) for s in shapes.values()),
+                 f"the Jacobian of {graph.label(out)} (a {shape_text(value.shape)} output) "
+                 f"with respect to {', '.join(shapes)}")
     jac = {name: np.zeros(value.shape + shapes[name]) for name in nodes}
     warnings = None
     for k in np.ndindex(value.shape):  # () once for a scalar output

@@ -154,6 +154,7 @@ def _read_data(path: str) -> tuple[dict, str]:
         raise AssignmentError(f"cannot read it: {e.strerror}", file=path) from None
     except UnicodeDecodeError:
         raise AssignmentError("not UTF-8 text", file=path) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark (Windows Notepad) is no part of the text
     if path.endswith(".json"):
         try:
             data = json.loads(text)
@@ -203,6 +204,11 @@ def line_of(text: str, *keys: str) -> int | None:
 
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value) -> bool:
+    """A number that is not nan or ±inf (TOML writes them `nan`, `inf`): a score or tolerance must be one."""
+    return _number(value) and value == value and abs(value) != float("inf")
 
 
 def load_assignment(path: str) -> Assignment:
@@ -295,8 +301,8 @@ def load_assignment(path: str) -> Assignment:
                 fail(f"{quantity.label} is asked twice", "problems", pid, "expect", key)
             quantities[quantity] = (key, answer)
         score = p.get("score", 1)
-        if not _number(score) or score < 0:
-            fail("score must be a number >= 0", "problems", pid, "score")
+        if not _finite(score) or score < 0:
+            fail(f"score must be a finite number >= 0, not {score!r}", "problems", pid, "score")
         problem = Problem(pid, str(p.get("title", pid)), graph,
                           [_inputs({k: v for k, v in s.items() if not isinstance(v, dict)}) for s in sets],
                           quantities, float(score), _tol(p, "rtol", rtol, fail, "problems", pid),
@@ -352,8 +358,8 @@ def _key(k: str) -> str:
 
 def _tol(table: dict, name: str, default: float, fail, *keys) -> float:
     value = table.get(name, default)
-    if not _number(value) or value < 0:
-        fail(f"{name} must be a number >= 0", *keys, name)
+    if not _finite(value) or value < 0:
+        fail(f"{name} must be a finite number >= 0, not {value!r}", *keys, name)
     return float(value)
 
 
@@ -578,9 +584,30 @@ def grade_file(assignment: Assignment, path: str) -> Grade:
     return grade(assignment, answers, path, name, text)
 
 
-def answer_files(folder: str) -> list:
-    return sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                  if f.endswith((".toml", ".json")) and not f.startswith("."))
+def answer_files(folder: str) -> tuple[list, list]:
+    """The answer files in `folder` (.toml and .json), and (path, what it is) for each entry so named that
+    is skipped: only regular files are read, as a FIFO or a device would hang the run or read garbage."""
+    import stat
+
+    files, skipped = [], []
+    for f in sorted(os.listdir(folder)):
+        if not f.endswith((".toml", ".json")) or f.startswith("."):
+            continue
+        path = os.path.join(folder, f)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            skipped.append((path, "a broken link"))
+            continue
+        if stat.S_ISREG(mode):
+            files.append(path)
+        else:
+            skipped.append((path, _KINDS.get(stat.S_IFMT(mode), "not a regular file")))
+    return files, skipped
+
+
+_KINDS = {0o010000: "a FIFO", 0o020000: "a character device", 0o060000: "a block device", 0o140000: "a socket",
+          0o040000: "a folder"}
 
 
 # --- output documents ---------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ..errors import CgradError, EXIT_USAGE, MathDomainError, excerpt, suggest
+from ..core import budget
 from ..core.graph import Graph
 from ..core.show import number
 from .points import ATOL, RTOL, _Point, _shape, close, compare, index_inputs, index_text, shape_words, \
@@ -291,6 +292,10 @@ def check(graph: Graph, at: dict, expectations: list, rtol: float = RTOL, atol: 
     there simply fails, and so does an answer of the wrong shape.  A derivative of an OUT that is not a
     scalar at `at` is an ExpectationError (exit 2).
     """
+    if any(x.answer.is_formula for x in expectations):  # each formula: the program and it at every point
+        budget.check("nodes", (points + 1) * len(graph) * len(expectations),
+                     f"checking at {points} random points", hint="lower --points, or raise the budget with "
+                     "--max-nodes N (the nodes evaluated in all: points × program × expectations)")
     report = Report(graph, dict(at), rtol, atol, points, seed)
     here = _Point(graph, at)
     for x in expectations:

@@ -295,8 +295,11 @@ class Batch:
         self.failed += 1
         if self.first_error is None:
             self.first_error = (n, e.message)
-        return orjson.dumps({"line": n, "error": e.to_json()["error"]},
-                            option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
+        doc = {"line": n, "error": e.to_json()["error"]}
+        try:
+            return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # a lone surrogate from the line ("\ud800") in the message: written as an escape
+            return (json.dumps(doc, default=_plain, separators=(",", ":")) + "\n").encode()
 
     # --- NDJSON ------------------------------------------------------------------------------------------
 
@@ -339,6 +342,8 @@ class Batch:
             return InputError("the line is not UTF-8 text")
         except json.JSONDecodeError as e:
             return InputError(f"the line is not valid JSON: {e.msg} at column {e.colno}")
+        except RecursionError:  # [[[[…]]]] 50 000 deep: this line's error, the run goes on
+            return InputError("the line is nested too deep: a point's values are numbers")
         if not isinstance(point, dict):
             return InputError(f"a line must hold a JSON object such as {self._example()}, not {_kind(point)}")
         return self._point(point)
@@ -642,11 +647,15 @@ def _finite_column(column: list) -> bool:
     return bool(np.isfinite(np.array(column, dtype=float)).all())
 
 
+def _plain(value):
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
 def _jsonable(value) -> bool:
     try:
         json.dumps(value, allow_nan=False)
         return True
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 

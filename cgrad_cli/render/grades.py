@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from ..grading.assignment import Assignment, Grade
 from .json import header, integral, warning
@@ -102,9 +103,22 @@ def gradescope(g: Grade, visibility: str = "visible") -> dict:
                        "output": i.output, "visibility": visibility} for i in g.items]}
 
 
+# What XML 1.0 cannot hold, even escaped: control characters (NUL, ESC, ...), lone surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def junit(grades: list, title: str) -> str:
-    """JUnit XML: one testsuite per student, one testcase per quantity (classname = the problem)."""
-    from xml.sax.saxutils import quoteattr, escape
+    """JUnit XML: one testsuite per student, one testcase per quantity (classname = the problem).
+
+    Every string may come from a student's file (`"]]></failure><x>"`, NUL, ESC, `&`): each is escaped,
+    and the characters XML cannot hold are dropped, so any answers file yields a well-formed report."""
+    from xml.sax.saxutils import escape as escape_text, quoteattr as quote
+
+    def escape(text):
+        return escape_text(_NOT_XML.sub("", text))
+
+    def quoteattr(text):
+        return quote(_NOT_XML.sub("", text), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            f'<testsuites name={quoteattr(title)} tests="{sum(len(g.items) for g in grades)}" '

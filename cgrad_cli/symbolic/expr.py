@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 from ..errors import MathDomainError
+from ..core import budget
 from ..core.ops import OPS, choose
 
 NUM, VAR, ADD, MUL, POW, FN = "num", "var", "add", "mul", "pow", "fn"
@@ -77,6 +78,7 @@ class Exprs:
 
     def __init__(self, order=()):
         self._interned: dict = {}
+        self.room = budget.LIMITS.formula  # formula nodes this space may hold (--max-formula)
         self.order = {name: k for k, name in enumerate(order)}
         self.where = choose
         for name, op in OPS.items():
@@ -89,6 +91,8 @@ class Exprs:
         key = (kind, data)
         e = self._interned.get(key)
         if e is None:
+            if len(self._interned) >= self.room:  # diff --order 6, a hessian of a long chain: stopped here
+                raise budget.too_large("formula", None, "the derivative")
             e = self._interned[key] = Expr(kind, data, len(self._interned), self)
         return e
 

@@ -1,0 +1,105 @@
+"""cgrad budgets benchmark: inputs refused for their size, how fast and in how little memory; bytes a node.
+
+    python benchmarks/budget_bench.py            # 7 runs each; a flat program of 10^6 terms
+    python benchmarks/budget_bench.py --quick    # 3 runs; 10^5 terms
+
+Two inputs past a budget, each a whole `cgrad eval` process (the console script beside sys.executable):
+the inlining bomb (31 lines: f0(x) = x*x, f_i(x) = f_{i-1}(f_{i-1}(x)), y = f30(a): 2^30 nodes, refused by
+--max-nodes from the bodies' counts) and `y = sum(onehot(1, 10**10))` (refused by --max-elements from its
+shape).  Timed: the median wall time, and the same beyond start-up (the lecture's --json call, run in the
+same rounds, so load on the machine hits all three alike); the peak resident memory is the process's own
+(ru_maxrss from wait4).  Targets: under 0.2 s beyond start-up, under 100 MB.
+
+Then what a node costs: a flat program `y = x+x+...` of N terms parsed and evaluated in a fresh process,
+(peak RSS - RSS before) / nodes, after the parse and after the evaluation.  Target: <= 200 bytes a node
+(so that the 10 MB program of issue 15, 5 million nodes, fits in 2 GB).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BOMB = "\n".join(["f0(x)=x*x"] + [f"f{i}(x)=f{i - 1}(f{i - 1}(x))" for i in range(1, 31)] + ["y=f30(a)"])
+LECTURE = ["eval", "e=(a+b)*(b+1)", "--a", "2", "--b", "1", "--json"]
+NODE_COST = """
+import json, resource, time
+from cgrad_cli.core.autodiff import evaluate
+from cgrad_cli.core.parsing import parse
+source = "y=" + "+".join(["x"] * {n})
+rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before, t = rss(), time.perf_counter()
+graph = parse(source)
+parsed, t_parse = rss(), time.perf_counter() - t
+evaluate(graph, {{"x": 1.0}})
+print(json.dumps({{"nodes": len(graph), "parse_bytes": parsed - before, "eval_bytes": rss() - before,
+                  "parse_s": t_parse}}))
+"""
+
+
+def cgrad_command() -> list:
+    script = Path(sys.executable).with_name("cgrad")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cgrad_cli"]
+
+
+def process(cmd: list) -> tuple:
+    """(seconds, exit status, peak resident MB) of one process: its own peak, from wait4."""
+    t = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    return time.perf_counter() - t, os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024
+
+
+def run(quick: bool = False) -> dict:
+    cgrad = cgrad_command()
+    cases = {"bomb": cgrad + ["eval", BOMB, "--a", "1"], "onehot": cgrad + ["eval", "y = sum(onehot(1, 10000000000))"],
+             "start-up": cgrad + LECTURE}
+    repeats = 3 if quick else 7
+    runs = {name: [] for name in cases}
+    for _ in range(repeats):  # in turn within each round: drift hits them alike
+        for name, cmd in cases.items():
+            runs[name].append(process(cmd))
+    base = statistics.median(r[0] for r in runs["start-up"])
+    figures = {"runs": repeats}
+    for name, rs in runs.items():
+        t = statistics.median(r[0] for r in rs)
+        figures[name] = {"exit": rs[0][1], "seconds": t, "beyond_startup_s": t - base,
+                         "peak_mb": max(r[2] for r in rs)}
+    n = 100_000 if quick else 1_000_000
+    done = subprocess.run([sys.executable, "-c", NODE_COST.format(n=n)], capture_output=True, text=True, check=True)
+    figures["flat"] = {"terms": n, **json.loads(done.stdout)}
+    return figures
+
+
+def report(f: dict) -> str:
+    lines = [f"   whole `cgrad eval` processes, median of {f['runs']}:"]
+    for name, title in (("bomb", "inlining bomb (2^30 nodes)"), ("onehot", "sum(onehot(1, 10**10))"),
+                        ("start-up", "start-up: the lecture, --json")):
+        c = f[name]
+        lines.append(f"   {title:32} exit {c['exit']}  {1e3 * c['seconds']:6.0f} ms  "
+                     f"({1e3 * c['beyond_startup_s']:5.0f} ms beyond start-up)  peak {c['peak_mb']:4.0f} MB")
+    flat = f["flat"]
+    lines.append(f"   flat program y = x+x+... of {flat['terms']} terms ({flat['nodes']} nodes): parse "
+                 f"{flat['parse_s']:.1f} s; {flat['parse_bytes'] / flat['nodes']:.0f} bytes a node after parsing, "
+                 f"{flat['eval_bytes'] / flat['nodes']:.0f} after evaluating (target <= 200)")
+    return "\n".join(lines)
+
+
+def main():
+    cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    cli.add_argument("--quick", action="store_true", help="3 runs, 10^5 terms")
+    cli.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    opts = cli.parse_args()
+    figures = run(opts.quick)
+    print(report(figures))
+    if opts.json:
+        print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Inputs a hostile user would try (issue 15's table): each ends in one clear message and a documented exit
+code, fast and in little memory -- never exit 70, never a traceback, never the machine's memory.
+
+Where the process's own file descriptors matter (a closed stdout, /dev/full, signals), the real `cgrad`
+runs in a subprocess under a 2 GB address-space limit; elsewhere commands run in-process.
+"""
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from cgrad_cli.cli import cli
+
+BOMB = "\n".join(["f0(x)=x*x"] + [f"f{i}(x)=f{i - 1}(f{i - 1}(x))" for i in range(1, 31)] + ["y=f30(a)"])
+DEEP = "[" * 50_000 + "1" + "]" * 50_000
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def cgrad(*args, limit=2 * 10 ** 9, timeout=60, **kw):
+    """The real command in its own process, its address space limited (as `prlimit --as`)."""
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return subprocess.run([sys.executable, "-m", "cgrad_cli", *args], preexec_fn=cap, capture_output=True,
+                          timeout=timeout, **kw)
+
+
+def too_large(result, budget: str):
+    assert result.exit_code == 4, result.stderr
+    assert result.stderr.startswith("error: ") and "too large: " in result.stderr and "Traceback" not in result.stderr
+    assert f"raise the budget with {budget} N" in result.stderr or budget in result.stderr
+
+
+@pytest.mark.parametrize("command", ["eval", "diff", "explain", "graph", "trace", "check"])
+def test_function_call_bomb_is_refused_by_every_command(command, tmp_path):
+    path = tmp_path / "bomb.cg"
+    path.write_text(BOMB)
+    extra = ["--expect", "y=1"] if command == "check" else []
+    start = time.perf_counter()
+    result = run(command, "-f", str(path), "--a", "1", *extra)
+    assert time.perf_counter() - start < 2
+    too_large(result, "--max-nodes")
+    assert "the call f30(a) needs 1 073 741 825 nodes" in result.stderr
+
+
+def test_function_call_bomb_json_error_names_budget_and_size(tmp_path):
+    result = run("eval", BOMB, "--a", "1", "--json")
+    doc = json.loads(result.stderr.splitlines()[-1])["error"]
+    assert doc["kind"] == "too large" and doc["exit_code"] == 4
+    assert doc["budget"] == "--max-nodes" and doc["size"] == 2 ** 30 + 1 and doc["limit"] == 10 ** 7
+    assert (doc["line"], doc["column"]) == (32, 3)
+
+
+def test_function_call_bomb_in_a_real_process_stays_small():
+    done = cgrad("eval", BOMB, "--a", "1", limit=300 * 2 ** 20)
+    assert done.returncode == 4 and b"too large" in done.stderr
+
+
+@pytest.mark.parametrize("program", ["y = sum(onehot(1, 10000000000))",
+                                     "y = sum(outer(onehot(1, 100000), onehot(2, 100000)))"])
+def test_huge_tensor_is_refused_from_its_shape(program):
+    too_large(run("eval", program), "--max-elements")
+    assert run("eval", program, "--max-elements", "20000000000").exit_code in (0, 4)  # tried, or out of memory
+
+
+def test_huge_jacobian_is_refused_before_its_matrix():
+    x = "[" + ",".join(["1"] * 20000) + "]"
+    result = run("jacobian", "y = x*2", "--x", x)
+    too_large(result, "--max-elements")
+    assert "the Jacobian of y (a 20000-vector output) with respect to x needs 400 000 000 elements" in result.stderr
+
+
+def test_large_inputs_file_is_read_into_arrays_within_memory(tmp_path):
+    path = tmp_path / "W.json"
+    path.write_text(json.dumps({"W": [[(i * 7 + j) % 10 / 10 for j in range(1000)] for i in range(1000)]}))
+    done = cgrad("eval", "y = sum(W*W)", "--inputs", str(path), "--json", limit=1024 * 2 ** 20)
+    assert done.returncode == 0, done.stderr[-300:]
+    assert json.loads(done.stdout)["value"] == pytest.approx(sum(((i * 7 + j) % 10 / 10) ** 2
+                                                                 for i in range(1000) for j in range(1000)))
+
+
+def test_flat_program_past_the_node_budget_is_refused_where_it_crosses():
+    result = run("eval", "y = " + "+".join(["x"] * 1000), "--x", "1", "--max-nodes", "500")
+    too_large(result, "--max-nodes")
+    assert "the program needs more than 500 nodes" in result.stderr and "^" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["option", "inputs", "batch"])
+def test_deeply_nested_array_is_an_input_error(where, tmp_path):
+    if where == "option":
+        result = run("eval", "y = x", "--x", DEEP)
+    elif where == "inputs":
+        (tmp_path / "in.json").write_text('{"x": ' + DEEP + "}")
+        result = run("eval", "y = x", "--inputs", str(tmp_path / "in.json"))
+    else:
+        (tmp_path / "p.jsonl").write_text('{"x": 1}\n{"x": ' + DEEP + '}\n{"x": 3}\n')
+        result = run("eval", "y = x*2", "--batch", str(tmp_path / "p.jsonl"))
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [line.get("value") for line in lines] == [2, None, 6]  # one error line, the stream goes on
+        assert result.exit_code == 1 and "nested too deep" in lines[1]["error"]["message"]
+        return
+    assert result.exit_code == 2 and "nested too deep: arrays have at most 8 axes" in result.stderr
+
+
+def test_batch_line_with_a_lone_surrogate_is_one_error_line(tmp_path):
+    (tmp_path / "p.jsonl").write_text('{"x": "\\ud800"}\n{"x": 2}\n')
+    result = run("eval", "y = x*2", "--batch", str(tmp_path / "p.jsonl"))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 1 and lines[0]["error"]["kind"] == "input" and lines[1]["value"] == 4
+
+
+def test_check_with_a_hundred_million_points_is_refused_at_once():
+    start = time.perf_counter()
+    result = run("check", "y=x*x", "--x", "1", "--expect", "dy/dx = 2*x", "--points", "100000000")
+    assert time.perf_counter() - start < 2
+    too_large(result, "--max-nodes")
+    assert "checking at 100000000 random points needs 200 000 002 nodes" in result.stderr
+
+
+def test_diff_to_a_high_order_stops_at_the_formula_budget(tmp_path):
+    path = tmp_path / "chain24.cg"
+    path.write_text("\n".join(f"x{i + 1} = x{i}*sin(x{i})" for i in range(24)))
+    result = run("diff", "-f", str(path), "--order", "6", "--max-formula", "3000")
+    too_large(result, "--max-formula")
+    assert "the derivative needs more than 3 000 formula nodes" in result.stderr
+
+
+def test_laying_out_a_huge_graph_with_graphviz_is_refused(tmp_path):
+    program = "\n".join(f"x{i + 1} = sin(x{i})" for i in range(60))
+    result = run("graph", program, "--x0", "1", "-o", str(tmp_path / "g.svg"), "--max-drawn", "50")
+    if "needs Graphviz" in result.stderr:
+        pytest.skip("Graphviz's dot is not installed")
+    too_large(result, "--max-drawn")
+    assert "drawing" in result.stderr and "needs 61 nodes; the budget is 50 nodes" in result.stderr
+
+
+@pytest.mark.parametrize("extra", [["--json"], [], ["--batch", "-"]])
+def test_closed_stdout_is_an_output_error(extra):
+    done = subprocess.run([sys.executable, "-m", "cgrad_cli", "eval", "y = x*2",
+                           *(["--x", "1"] if "--batch" not in extra else []), *extra],
+                          input=b'{"x": 1}\n', preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, timeout=60)
+    assert done.returncode == 74 and b"cannot write the output" in done.stderr and b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("extra", [["--json"], [], ["--batch", "-"]])
+def test_full_disk_is_an_output_error(extra):
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([sys.executable, "-m", "cgrad_cli", "eval", "y = x*2",
+                               *(["--x", "1"] if "--batch" not in extra else []), *extra],
+                              input=b'{"x": 1}\n', stdout=full, stderr=subprocess.PIPE, timeout=60)
+    assert done.returncode == 74 and b"No space left on device" in done.stderr
+    assert b"Traceback" not in done.stderr and b"Exception ignored" not in done.stderr
+
+
+def test_reader_leaving_early_ends_quietly():
+    program = "\n".join(f"x{i + 1} = sin(x{i})" for i in range(3000))
+    done = subprocess.run(f'{sys.executable} -m cgrad_cli trace "$P" --x0 1 | head -1', shell=True,
+                          env={**os.environ, "P": program}, capture_output=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == b"" and done.stdout.count(b"\n") == 1
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_batch_interrupted_ends_with_its_signal_code_and_no_worker_left(sig, code, tmp_path):
+    path = tmp_path / "points.jsonl"
+    path.write_bytes(b'{"a": 2, "b": 1}\n' * 3_000_000)
+    env = {**os.environ, "CGRAD_BATCH_WORKERS": "2"}
+    process = subprocess.Popen([sys.executable, "-m", "cgrad_cli", "eval", "e=(a+b)*(b+1)", "--batch", str(path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    time.sleep(2.5)
+    children = _children(process.pid)
+    process.send_signal(sig)
+    stderr = process.communicate(timeout=60)[1]
+    assert process.returncode in (code, -sig), stderr[-500:]
+    assert b"Traceback" not in stderr
+    time.sleep(1)
+    assert not [pid for pid in children if _alive(pid)]
+
+
+def _children(pid: int) -> list:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("path, message", [("/dev/zero", "not a text file"), ("/dev/urandom", "not UTF-8")])
+def test_endless_device_as_a_file_ends_at_once(path, message):
+    for args in (["eval", "-f", path], ["eval", "y = x", "--inputs", path]):
+        start = time.perf_counter()
+        result = run(*args)
+        assert time.perf_counter() - start < 1
+        assert result.exit_code == 2 and message in result.stderr
+
+
+def test_program_file_saved_by_notepad_reads_as_python_reads_source(tmp_path):
+    path = tmp_path / "win.cg"
+    path.write_bytes(b"\xef\xbb\xbfc = a+b\r\nd = b+1\r\ne = c*d\r\n")
+    result = run("eval", "-f", str(path), "--a", "2", "--b", "1", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["value"] == 6
+    path.write_bytes(b"\xef\xbb\xbfc = a+b\r\nd = 2x\r\n")
+    result = run("eval", "-f", str(path), "--a", "2")
+    assert result.exit_code == 2 and result.stderr.startswith("error: line 2, column 6: unexpected 'x'")
+
+
+def test_exit_codes_four_and_seventy_four_are_documented():
+    help_text = run("--help").stdout
+    assert "4  too large" in help_text and "74 the output cannot be written" in help_text
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md"), encoding="utf-8").read()
+    assert "| 4 | too large" in readme and "| 74 | the output cannot be written" in readme
+
+
+def test_genuine_out_of_memory_says_so_with_the_size():
+    done = cgrad("eval", "y = sum(onehot(1, 3000000000))", "--max-elements", "10000000000", "--json",
+                 limit=1024 * 2 ** 20)
+    assert done.returncode == 4, done.stderr[-500:]
+    doc = json.loads(done.stderr.splitlines()[-1])["error"]
+    assert doc["kind"] == "too large" and doc["exit_code"] == 4
+    assert "out of memory (an array of shape (3000000000,) needs 22.4 GiB)" in doc["message"]
+
+
+def test_out_of_memory_in_python_itself_says_so_with_the_memory_used():
+    done = cgrad("eval", BOMB, "--a", "1", "--max-nodes", "10000000000", limit=400 * 2 ** 20, timeout=120)
+    assert done.returncode == 4, done.stderr[-500:]
+    assert b"too large: out of memory (after using " in done.stderr and b"Traceback" not in done.stderr
