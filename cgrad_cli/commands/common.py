@@ -212,12 +212,22 @@ def parse_json(text: str, what: str):
     import orjson
 
     try:
-        data = orjson.loads(text)
+        return orjson.loads(text)
     except orjson.JSONDecodeError as e:
         if "depth" in str(e) or "recursion" in str(e):
             raise InputError(f"{what} is nested too deep: arrays have at most {MAX_RANK} axes") from None
+        if "memory" not in str(e):
+            raise InputError(f"{what} is not valid JSON: {e}") from None
+    # orjson reserves memory by the text's length, which a limit on address space (ulimit -v) can refuse for
+    # a large file: the standard library then reads it, in about the memory of the lists it makes
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputError(f"{what} is nested too deep: arrays have at most {MAX_RANK} axes") from None
+    except ValueError as e:
         raise InputError(f"{what} is not valid JSON: {e}") from None
-    return data
 
 
 def depth_of(value, what: str) -> int:
