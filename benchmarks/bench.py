@@ -630,8 +630,7 @@ def main():
 
 def external(module: str, number: int, title: str, quick: bool) -> dict:
     """A section kept in its own script beside this one (7. batch_bench.py, 8. grading_bench.py,
-    10. budget_bench.py): its figures,
-    printed under its docstring's first line."""
+    9. explain_bench.py, 10. budget_bench.py): its figures, printed under its docstring's first line."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     script = __import__(module)
     print(f"{number}. {title}: " + script.__doc__.strip().splitlines()[0])
