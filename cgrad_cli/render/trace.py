@@ -11,6 +11,7 @@ from ..core.forward_mode import Trace
 from ..core.autodiff import to_json
 from ..core.ops import shape_text
 from ..core.show import d_label as _d, show
+from .width import WIDTH, prose
 
 LIMIT = 200
 
@@ -32,34 +33,82 @@ def legend(tr: Trace):
     from rich.text import Text
 
     out = _out(tr)
-    return Text(f"the tape in order · tangent ∂node/∂x: forward mode, one sweep up the tape per input x · "
-                f"adjoint ∂{out}/∂node: reverse mode, one sweep down it per output", "dim")
+    return Text(f"tape order · tangent ∂/∂x: ∂node/∂x, forward mode (one sweep up the tape per x)\n"
+                f"adjoint ∂{out}/∂node: reverse mode (one sweep down the tape per output)", "dim")
 
 
-def table(tr: Trace, limit: int = LIMIT):
+def tables(tr: Trace, limit: int = LIMIT) -> list:
+    """The tape as one table, or split when its columns would not fit WIDTH: the first table has the
+    value, as many tangent columns as fit and the adjoint; each next one repeats id and node and takes
+    the next tangent columns.  A number is never cut: each column is as wide as its widest cell."""
+    g = tr.graph
+    n = len(g)
+    rows = list(range(n)) if n <= limit else [*range((limit + 1) // 2), None, *range(n - limit // 2, n)]
+    cells = [_row(tr, i) if i is not None else None for i in rows]
+    k0 = 4 if tr.tensor else 3  # id, node, op, (shape): the columns before the value
+    tangents = list(range(k0 + 1, k0 + 1 + len(tr.wrt)))
+
+    def width(col: int, header: str) -> int:
+        return max([len(header)] + [len(_plain(c[col])) for c in cells if c is not None])
+
+    heads = _heads(tr)
+    node_w = min(width(1, "node"), 24)  # the node's text wraps in its column; numbers never do
+    fixed = sum(width(c, heads[c]) + 2 for c in range(len(heads)) if c not in tangents and c != 1) + node_w
+    groups, group, used = [], [], fixed
+    for c in tangents:
+        w = width(c, heads[c]) + 2
+        if group and used + w > WIDTH:
+            groups.append(group)
+            group, used = [], width(0, "id") + 2 + node_w + 2
+        group.append(c)
+        used += w
+    groups.append(group)
+    out = []
+    for n_group, group in enumerate(groups):
+        columns = [c for c in range(len(heads)) if c in group or (not n_group and c not in tangents) or c < 2]
+        out.append(_table(tr, heads, columns, cells, node_w))
+    return out
+
+
+def _heads(tr: Trace) -> list:
+    out = _out(tr)
+    heads = ["id", "node", "op"] + (["shape"] if tr.tensor else []) + ["value"]
+    heads += [f"∂/∂{_d(name, 60) or name}" for name in tr.wrt]
+    return heads + [f"∂{out}/∂node"]
+
+
+def _table(tr: Trace, heads: list, columns: list, cells: list, node_w: int):
     from rich.table import Table
 
-    g = tr.graph
-    out = _out(tr)
+    k0 = 4 if tr.tensor else 3
     t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
-    t.add_column("id", justify="right", style="dim")
-    t.add_column("node")  # wraps on a narrow terminal; one line when piped
-    t.add_column("op", style="dim")
-    if tr.tensor:
-        t.add_column("shape", justify="right", style="dim")
-    t.add_column("value", justify="right")
-    for name in tr.wrt:
-        t.add_column(f"tangent\n∂node/∂{_d(name, 60) or name}", justify="right", style="yellow")
-    t.add_column(f"adjoint\n∂{out}/∂node", justify="right", style="green")
-    n = len(g)
-    head, tail = (n, 0) if n <= limit else ((limit + 1) // 2, limit // 2)
-    for i in range(head):
-        t.add_row(*_row(tr, i))
-    if head < n:
-        t.add_row(*["⋮"] * len(t.columns), style="dim")
-        for i in range(n - tail, n):
-            t.add_row(*_row(tr, i))
+    for c in columns:
+        head = heads[c]
+        if c == 0:
+            t.add_column(head, justify="right", style="dim", no_wrap=True)
+        elif c == 1:
+            t.add_column(head, max_width=node_w)
+        elif c < k0 + 1 and c != k0:
+            t.add_column(head, style="dim", no_wrap=True)
+        elif c == k0:
+            t.add_column(head, justify="right", no_wrap=True)
+        elif c == len(heads) - 1:
+            t.add_column("adjoint\n" + head, justify="right", style="green", no_wrap=True)
+        else:
+            t.add_column(("tangent\n" if c == k0 + 1 or c == columns[2] else "\n") + head, justify="right",
+                         style="yellow", no_wrap=True)
+    for row in cells:
+        if row is None:
+            t.add_row(*["⋮"] * len(columns), style="dim")
+        else:
+            t.add_row(*(row[c] for c in columns))
     return t
+
+
+def _plain(cell: str) -> str:
+    from rich.text import Text
+
+    return Text.from_markup(cell).plain
 
 
 def cut_note(tr: Trace, limit: int = LIMIT):
@@ -69,8 +118,8 @@ def cut_note(tr: Trace, limit: int = LIMIT):
     n = len(tr.graph)
     if n <= limit:
         return None
-    return Text(f"(the tape has {n} nodes; the table shows the first {(limit + 1) // 2} and the last {limit // 2}: "
-                "--limit N shows more, --json every node)", "dim italic")
+    return Text(prose(f"(the tape has {n} nodes; the table shows the first {(limit + 1) // 2} and the last "
+                      f"{limit // 2}: --limit N shows more, --json every node)"), "dim italic")
 
 
 def _row(tr: Trace, i: int) -> list:
@@ -104,8 +153,9 @@ def footer(tr: Trace):
     kind = "input" if all(name in tr.graph.inputs for name in tr.wrt) else "variable"
     parts = [Text.assemble(
         ("sweeps: ", "bold"),
-        f"forward mode {n} (one up the tape per {kind}" + (": " + ", ".join(tr.wrt) if tr.wrt else "") + "), "
-        f"reverse mode {sweeps['reverse']} (one down the tape per output: {tr.graph.label(tr.evaluation.output)})")]
+        prose(f"forward mode {n}, one up the tape per {kind}" + (" (" + ", ".join(tr.wrt) + ")" if tr.wrt else "")
+              + f"; reverse mode {sweeps['reverse']}, one down the tape per output "
+                f"({tr.graph.label(tr.evaluation.output)})", WIDTH - 8, " " * 8))]
     if not tr.wrt:
         parts.append(Text("the program has no inputs: there is nothing to differentiate", "dim"))
         return parts
@@ -125,7 +175,7 @@ def footer(tr: Trace):
     else:
         why = (f"one {kind} and one output: one sweep each; reverse mode wins with many {kind}s, "
                "forward mode with many outputs")
-    parts.append(Text(why, "dim"))
+    parts.append(Text(prose(why), "dim"))
     return parts
 
 
@@ -134,7 +184,10 @@ def render(tr: Trace, limit: int = LIMIT):
     from rich.text import Text
 
     note = cut_note(tr, limit)
-    return Group(legend(tr), table(tr, limit), *([note] if note else []), Text(), *footer(tr))
+    parts = [legend(tr)]
+    for n, t in enumerate(tables(tr, limit)):
+        parts += [Text()] * bool(n) + [t]
+    return Group(*parts, *([note] if note else []), Text(), *footer(tr))
 
 
 def document(tr: Trace) -> dict:
