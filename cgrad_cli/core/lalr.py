@@ -22,6 +22,7 @@ and UnexpectedToken would: parsing.py words them.
 from __future__ import annotations
 
 import re
+import sys
 from operator import itemgetter
 
 from ._tables import END_STATE, IGNORE, KEPT, RULES, STATES, TERMINALS
@@ -42,10 +43,12 @@ class ParseError(Exception):
 
 
 def _lexer(names) -> re.Pattern:
-    """Ignored terminals skipped (atomically: a lookahead, then a back-reference), then one of `names`."""
+    """Ignored terminals skipped, then one of `names`.  The skip never gives back what it took (a possessive
+    repeat; before Python 3.11 a lookahead and a back-reference): else `a # note` would read `e` as a name."""
     skip = "|".join(pattern for name, pattern in TERMINALS if name in IGNORE)
     groups = "|".join(f"(?P<{name}>{pattern})" for name, pattern in TERMINALS if name in names)
-    return re.compile(f"(?=((?:{skip})*))\\1(?:{groups})")
+    atomic = f"(?:{skip})*+" if sys.version_info >= (3, 11) else f"(?=((?:{skip})*))\\1"
+    return re.compile(f"{atomic}(?:{groups})")
 
 
 _SKIP = re.compile("(?:%s)*" % "|".join(pattern for name, pattern in TERMINALS if name in IGNORE))
@@ -95,24 +98,28 @@ def _select(select):
 _PLANS: dict = {}
 
 
-def _plans(builder) -> list:
-    """Each rule as (origin, length, callback or None, expand1, child filter, passes its one child through?)."""
+def _plans(builder) -> tuple:
+    """The rules as the loop reduces them, the builder's methods bound: {~rule: origin} for a ?rule's one
+    child passing through (no call, the value stays), [(origin, length, callback or None, expand1, child
+    filter)] for the others."""
     key = id(builder)
     if key not in _PLANS:
-        plans = []
-        for origin, size, name, expand1, select in RULES:
+        units, plans = {}, []
+        for k, (origin, size, name, expand1, select) in enumerate(RULES):
+            if expand1 and size == 1 and select is None:
+                units[~k] = origin
             callback = getattr(builder, name, None)
-            if callback is None and not origin.startswith("_") and not (expand1 and size == 1 and select is None):
+            if callback is None and not origin.startswith("_") and ~k not in units:
                 raise TypeError(f"the parser's builder has no method {name!r} for the grammar rule {origin}")
-            plans.append((origin, size, callback, expand1, _select(select), expand1 and size == 1 and select is None))
-        _PLANS[key] = plans
+            plans.append((origin, size, callback, expand1, _select(select)))
+        _PLANS[key] = units, plans
     return _PLANS[key]
 
 
 def parse(text: str, builder):
     """Parse `text`, calling the builder's method for each rule reduced; returns what `start` returns."""
-    plans, states = _plans(builder), STATES
-    stack, values = [0], []
+    units, plans = _plans(builder)
+    states, stack, values = STATES, [0], []
     state, pos, end, kept = 0, 0, len(text), _KEPT
     match, previous = _LEX.match, None
     while True:
@@ -120,10 +127,12 @@ def parse(text: str, builder):
         if m is not None:
             kind = m.lastgroup
             start, pos = m.span(kind)
-            if kind not in states[state]:
+            action = states[state].get(kind)
+            if action is None:
                 m = _contextual(text, state, m, previous)
                 kind = m.lastgroup
                 start, pos = m.span(kind)
+                action = states[state][kind]
             token = (text[start:pos], start, pos) if kind in kept else None
             previous = m
         else:
@@ -131,38 +140,40 @@ def parse(text: str, builder):
             if start < end:  # no terminal matches here
                 raise ParseError(start, expected=_terminals(state))
             kind = END
-        while True:  # reduce until the token can be shifted
+            action = states[state].get(END)
+            if action is None:
+                raise _unexpected(text, kind, start, pos, state)
+        while action < 0:  # reduce until the token can be shifted
+            origin = units.get(action)
+            if origin is not None:  # a ?rule's one child passes through
+                state = stack[-1] = states[stack[-2]][origin]
+            else:
+                origin, size, callback, expand1, select = plans[~action]
+                if size:
+                    children = values[-size:]
+                    del values[-size:]
+                    del stack[-size:]
+                else:
+                    children = []
+                if select is not None:
+                    children = select(children)
+                if expand1 and len(children) == 1:
+                    value = children[0]
+                elif callback is not None:
+                    value = callback(children)
+                else:  # an inlined _rule: its parent splices its children
+                    value = children
+                values.append(value)
+                state = states[stack[-1]][origin]
+                stack.append(state)
+                if state == END_STATE and kind is END:
+                    return value
             action = states[state].get(kind)
             if action is None:
                 raise _unexpected(text, kind, start, pos, state)
-            if action >= 0:
-                stack.append(action)
-                values.append(token)
-                state = action
-                break
-            origin, size, callback, expand1, select, unit = plans[~action]
-            if unit:  # ?rule: its one child passes through
-                state = stack[-1] = states[stack[-2]][origin]
-                continue
-            if size:
-                children = values[-size:]
-                del values[-size:]
-                del stack[-size:]
-            else:
-                children = []
-            if select is not None:
-                children = select(children)
-            if expand1 and len(children) == 1:
-                value = children[0]
-            elif callback is not None:
-                value = callback(children)
-            else:  # an inlined _rule: its parent splices its children
-                value = children
-            values.append(value)
-            state = states[stack[-1]][origin]
-            stack.append(state)
-            if state == END_STATE and kind is END:
-                return value
+        stack.append(action)
+        values.append(token)
+        state = action
 
 
 def _contextual(text: str, state: int, m: re.Match, previous: re.Match | None) -> re.Match:
