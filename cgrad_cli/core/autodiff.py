@@ -14,7 +14,8 @@ from functools import partial
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from . import budget
 from .graph import Graph, gc_paused
-from .ops import NUMERIC, BadIndex, Scatter, ShapeMismatch, array_namespace, load_numpy, shape_text
+from .ops import (CONSTANT_RULES, NUMERIC, PRODUCT_RULES, BadIndex, Scatter, ShapeMismatch, array_namespace,
+                  load_numpy, shape_text)
 from .show import show
 
 _NO_PARAMS: dict = {}
@@ -413,67 +414,31 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
     tensor = graph.tensor or hasattr(values[out], "shape")  # arrays in the program, or given as inputs
     shapes = [getattr(x, "shape", ()) for x in values] if tensor else None
-    g, local, reached = [0.0] * n, [None] * n, [False] * n
+    reached = [False] * n
     reached[out] = True
     if seed is None and tensor and shapes[out]:  # no gradient of a vector: eval says to use jacobian
         for i in range(out, -1, -1):
             if reached[i]:
                 for a in argss[i]:
                     reached[a] = True
-        return Evaluation(graph, out, v, None, local, reached, [], shapes)
-    g[out] = 1.0 if seed is None else seed
-    m, fit, numerics = (array_namespace(), _unbroadcast, load_numpy().errstate(all="raise", under="ignore")) \
-        if tensor else (NUMERIC, None, nullcontext())
-    params = graph.params
+        return Evaluation(graph, out, v, None, [None] * n, reached, [], shapes)
     i = out
     silenced = False  # did a rule that branches run (over arrays, m.where silences numpy's errors)?
     try:
-        with gc_paused(), numerics:
-            for i in range(out, -1, -1):
-                args = argss[i]
-                if not args or not reached[i]:
-                    continue
-                op, gi, o = ops[i], g[i], v[i]
-                if op.vjp is not None:  # a tensor op: its vector-Jacobian product gives each argument's share
-                    if gi.__class__ is float and not gi:  # nothing flowed back here (an index, a constant)
-                        shares = [None] * len(args)
-                    else:
-                        shares = op.vjp(m, gi, o, *[v[a] for a in args], **params.get(i, _NO_PARAMS))
-                    for a, share in zip(args, shares):
-                        reached[a] = True
-                        if share is not None and needs[a]:
-                            _add_into(g, a, share, gi)
-                    continue
-                rules = op.partials
-                silenced = silenced or op.branches
-                if len(args) == 2:  # the common case, spelled out: this loop is the hot path
-                    a, b = args
-                    x, y = v[a], v[b]
-                    da = rules[0](m, o, x, y) if needs[a] else None
-                    db = rules[1](m, o, x, y) if needs[b] else None
-                    local[i] = (da, db)
-                    reached[a] = reached[b] = True
-                    if fit is None:
-                        if da is not None:
-                            g[a] += gi * da
-                        if db is not None:
-                            g[b] += gi * db
-                    else:
-                        if da is not None:
-                            _add_into(g, a, fit(gi * da, x), gi)
-                        if db is not None:
-                            _add_into(g, b, fit(gi * db, y), gi)
-                else:
-                    xs = [v[a] for a in args]
-                    ls = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(rules, args))
-                    local[i] = ls
-                    for a, d, x in zip(args, ls, xs):
-                        reached[a] = True
-                        if d is not None:
-                            if fit is None:
-                                g[a] += gi * d
-                            else:
-                                _add_into(g, a, fit(gi * d, x), gi)
+        with gc_paused():
+            if tensor:
+                g, local = [0.0] * n, [None] * n
+                g[out] = 1.0 if seed is None else seed
+                with load_numpy().errstate(all="raise", under="ignore"):
+                    for i in range(out, -1, -1):
+                        if argss[i] and reached[i]:
+                            silenced = _array_step(graph, v, g, local, reached, i) or silenced
+            else:
+                g = _scalar_sweep(graph, v, out, reached, 1.0 if seed is None else seed)
+                local = LocalDerivatives(graph, v, reached)
+    except _SweepError as e:
+        i = e.node
+        raise _derivative_error(graph, v, i, e.error) from None
     except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
         raise _derivative_error(graph, v, i, e) from None
     # Over arrays numpy raises on overflow, divide and invalid, so a gradient can only be inf or nan if a
@@ -486,6 +451,141 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     warnings = [(i, _kink_warning(graph, i)) for i in graph.kinks
                 if reached[i] and needs[i] and _any(ops[i].kink(*(v[a] for a in argss[i])))]
     return Evaluation(graph, out, v, g, local, reached, warnings, shapes)
+
+
+def _array_step(graph: Graph, v: list, g: list, local: list, reached: list, i: int) -> bool:
+    """Node i's share of the sweep over arrays; True if its rules branch (m.where silences numpy's errors)."""
+    op, args, needs, gi, o = graph.ops[i], graph.args[i], graph.needs_grad, g[i], v[i]
+    if op.vjp is not None:  # a tensor op: its vector-Jacobian product gives each argument's share
+        if gi.__class__ is float and not gi:  # nothing flowed back here (an index, a constant)
+            shares = [None] * len(args)
+        else:
+            shares = op.vjp(array_namespace(), gi, o, *[v[a] for a in args], **graph.params.get(i, _NO_PARAMS))
+        for a, share in zip(args, shares):
+            reached[a] = True
+            if share is not None and needs[a]:
+                _add_into(g, a, share, gi)
+        return False
+    m, xs = array_namespace(), [v[a] for a in args]
+    ls = local[i] = tuple(rule(m, o, *xs) if needs[a] else None for rule, a in zip(op.partials, args))
+    for a, d, x in zip(args, ls, xs):
+        reached[a] = True
+        if d is not None:
+            _add_into(g, a, _unbroadcast(gi * d, x), gi)
+    return op.branches
+
+
+class _SweepError(Exception):
+    def __init__(self, node: int, error: Exception):
+        self.node, self.error = node, error
+
+
+# What the scalar sweep does at a node, chosen once per graph from the op's rules (ops.py).
+_CONSTANTS, _PRODUCT, _BINARY, _UNARY, _NARY = range(5)
+
+
+def _sweep_code(graph: Graph) -> list:
+    """Per computed node, from the last down: (node, kind, a, b, into a, into b, rule a, rule b).
+
+    The rules are bound once here, not looked up per sweep: a constant local derivative (add, sub, neg,
+    copy) is its number, x*y's pair reads the other argument, other ops call their rules.  An argument
+    that depends on no input gets no rule (None), and what a fused kind would add to its gradient goes
+    into a spare slot (`into` = len(graph)) instead, so constants keep a gradient of 0.
+    """
+    known = graph.cache.get("sweep")
+    if known is not None and known[0] is graph.ops:  # made for this op list (a copy may swap rules: diagnose)
+        return known[1]
+    spare, needs, code = len(graph), graph.needs_grad, []
+    for i in range(len(graph) - 1, -1, -1):
+        op, args = graph.ops[i], graph.args[i]
+        if not args:
+            continue
+        rules = tuple(rule if needs[a] else None for rule, a in zip(op.partials, args))
+        if len(args) == 2:
+            a, b = args
+            into = (a if needs[a] else spare, b if needs[b] else spare)
+            if all(rule in CONSTANT_RULES for rule in op.partials):
+                code.append((i, _CONSTANTS, a, b, *into, *(CONSTANT_RULES[rule] for rule in op.partials)))
+            elif op.partials == PRODUCT_RULES:
+                code.append((i, _PRODUCT, a, b, *into, None, None))
+            else:
+                code.append((i, _BINARY, a, b, *into, *rules))
+        elif len(args) == 1:
+            a = args[0]
+            if op.partials[0] in CONSTANT_RULES:
+                code.append((i, _CONSTANTS, a, a, a if needs[a] else spare, spare, CONSTANT_RULES[op.partials[0]],
+                             0.0))
+            else:
+                code.append((i, _UNARY, a, -1, a, -1, rules[0], None))
+        else:
+            code.append((i, _NARY, args[0], args, -1, -1, rules, None))
+    graph.cache["sweep"] = graph.ops, code
+    return code
+
+
+def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -> list:
+    """The backward sweep over floats: the gradient of every node (0 off the output's subgraph)."""
+    g = [0.0] * (len(graph) + 1)  # the last: the spare slot of _sweep_code
+    g[out] = seed
+    m, i = NUMERIC, out
+    try:
+        for i, kind, a, b, ga, gb, ra, rb in _sweep_code(graph):
+            if not reached[i]:
+                continue
+            gi = g[i]
+            reached[a] = True
+            if kind == _PRODUCT:
+                reached[b] = True
+                g[ga] += gi * v[b]
+                g[gb] += gi * v[a]
+            elif kind == _CONSTANTS:
+                reached[b] = True
+                g[ga] += gi * ra
+                g[gb] += gi * rb
+            elif kind == _BINARY:
+                reached[b] = True
+                o, x, y = v[i], v[a], v[b]
+                if ra is not None:
+                    g[ga] += gi * ra(m, o, x, y)
+                if rb is not None:
+                    g[gb] += gi * rb(m, o, x, y)
+            elif kind == _UNARY:
+                if ra is not None:
+                    g[a] += gi * ra(m, v[i], v[a])
+            else:  # b, ra: all the arguments and their rules
+                xs = [v[k] for k in b]
+                for k, rule in zip(b, ra):
+                    reached[k] = True
+                    if rule is not None:
+                        g[k] += gi * rule(m, v[i], *xs)
+    except (ValueError, ZeroDivisionError, OverflowError) as e:
+        raise _SweepError(i, e) from None
+    g.pop()
+    return g
+
+
+class LocalDerivatives:
+    """ev.local of a scalar program: node i's local derivatives, one per argument (None for an argument that
+    depends on no input; None for a node off the output's subgraph or a leaf), computed when first asked for
+    with the same rules the sweep applied -- a sweep over 10^5 nodes keeps no tuple per node."""
+
+    def __init__(self, graph: Graph, values: list, reached: list):
+        self.graph, self.values, self.reached, self.known = graph, values, reached, {}
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def __getitem__(self, i: int):
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        if i not in self.known:
+            g, v = self.graph, self.values
+            op, args = g.ops[i], g.args[i]
+            self.known[i] = None if not args or not self.reached[i] or op.vjp is not None else tuple(
+                rule(NUMERIC, v[i], *[v[a] for a in args]) if g.needs_grad[a] else None
+                for rule, a in zip(op.partials, args))
+        return self.known[i]
 
 
 def _add_into(g: list, a: int, share, gi) -> None:

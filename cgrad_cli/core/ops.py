@@ -134,7 +134,15 @@ def _op(name, arity, forward, *partials, syntax=None, **kw):
     OPS[name] = Op(name, arity, forward, partials, syntax, **kw)
 
 
+# Rules the scalar backward sweep applies without calling them (autodiff._sweep_code): a constant local
+# derivative, and x*y's pair, whose derivative for one argument is the other.  Everywhere else they are
+# rules like any other.
 _ONE = lambda m, o, *a: 1.0  # noqa: E731
+_MINUS_ONE = lambda m, o, *a: -1.0  # noqa: E731
+_X = lambda m, o, x, y: x  # noqa: E731
+_Y = lambda m, o, x, y: y  # noqa: E731
+CONSTANT_RULES = {_ONE: 1.0, _MINUS_ONE: -1.0}
+PRODUCT_RULES = (_Y, _X)
 _TIE = dict(kink=lambda x, y: x == y,
             convention="a tie splits the gradient half and half (PyTorch; JAX agrees)")
 
@@ -144,12 +152,12 @@ _op("const", 0, None, syntax="{name}")
 _op("copy", 1, lambda x: x, _ONE, syntax="{0}", array=_identity)
 # Arithmetic.
 _op("add", 2, operator.add, _ONE, _ONE, syntax="{0} + {1}", precedence=10, array="add")
-_op("sub", 2, operator.sub, _ONE, lambda m, o, x, y: -1.0, syntax="{0} - {1}", precedence=10, array="subtract")
-_op("mul", 2, operator.mul, lambda m, o, x, y: y, lambda m, o, x, y: x, syntax="{0}*{1}", precedence=20,
+_op("sub", 2, operator.sub, _ONE, _MINUS_ONE, syntax="{0} - {1}", precedence=10, array="subtract")
+_op("mul", 2, operator.mul, *PRODUCT_RULES, syntax="{0}*{1}", precedence=20,
     array="multiply")
 _op("div", 2, _div, lambda m, o, x, y: 1.0 / y, lambda m, o, x, y: -o / y, syntax="{0}/{1}",
     precedence=20, domain=((-3, 3), (0.5, 3)), array="divide")
-_op("neg", 1, operator.neg, lambda m, o, x: -1.0, syntax="-{0}", precedence=30, array="negative")
+_op("neg", 1, operator.neg, _MINUS_ONE, syntax="-{0}", precedence=30, array="negative")
 # x^y: math.pow raises for 0^-1 and (-8)^(1/3) instead of returning inf or a complex number.
 # The exponent's rule (with its ln x) only runs when the exponent depends on an input.  At x = 0,
 # where y*x^(y-1) and ln x break down, x^0 and 0^y (y > 0) are constant: derivative 0, as PyTorch.
