@@ -66,30 +66,64 @@ class Copy:
     student: str
     other: str  # whose variant's key the answers match
     quantities: list  # "problem quantity" of each such answer
+    others: int = 0  # classmates whose variants have the same numbers there (named: the first by name)
 
 
-def copies(assignment, grades: list, least: int = 2) -> list:
-    """Students answering with another student's variant's numbers: `least` or more of their wrong number
-    answers (on problems drawn per student) match the correct value of the same classmate's variant, which
-    differs from their own (one match can be chance; two from the same classmate rarely are).  A variant's
-    key is the correct value of each quantity at its first input set."""
+def copies(assignment, grades: list, least: int = 2, common: float = 0.1) -> list:
+    """Students answering with a classmate's variant's numbers.
+
+    A student is flagged when `least` or more of their wrong number answers (on problems drawn per student)
+    are right for the same classmate's variant and not for their own -- one match can be chance, two from
+    the same classmate rarely are -- unless those numbers are the key of more than a `common` share of the
+    class (coarse ranges and choices give many students the same numbers: then they tell nothing).  Of
+    several classmates that match, the one matching most is named, with how many others have the same
+    numbers there; classmates matching as many but different answers name no one.  A variant's key is the
+    correct value of each quantity at its first input set.
+    """
+    from bisect import bisect_left, bisect_right
+
     from .points import _Point
 
     problems = {p.id: p for p in assignment.problems}
     read = [g for g in grades if g.error is None and g.variants]
     keys = {g.name: _keys(problems, g.variants, _Point) for g in read}
-    found = {}
+    by_value = {}  # (problem, quantity) -> sorted [(key value, student)]: the classmates near a number
     for g in read:
+        for q, v in keys[g.name].items():
+            if _scalar(v):
+                by_value.setdefault(q, []).append((v, g.name))
+    for column in by_value.values():
+        column.sort()
+    out = []
+    for g in read:
+        matches = {}  # classmate -> quantities
         for i in g.items:
-            mine = keys[g.name].get((i.problem, i.quantity))
-            if i.reason != "wrong" or not _scalar(i.got) or not _scalar(mine):
+            q = (i.problem, i.quantity)
+            mine, p = keys[g.name].get(q), problems[i.problem]
+            if i.reason != "wrong" or not _scalar(i.got) or not _scalar(mine) or q not in by_value:
                 continue
-            for h in read:
-                theirs = keys[h.name].get((i.problem, i.quantity))
-                p = problems[i.problem]
-                if h is not g and _scalar(theirs) and not _same(mine, theirs, p) and _same(i.got, theirs, p):
-                    found.setdefault((g.name, h.name), []).append(f"{i.problem} {i.quantity}")
-    return [Copy(s, o, qs) for (s, o), qs in found.items() if len(qs) >= least]
+            column, width = by_value[q], 2 * _tolerance(i.got, p)
+            near = column[bisect_left(column, (i.got - width, "")):bisect_right(column, (i.got + width, "\uffff"))]
+            for theirs, h in near:
+                if h != g.name and not _same(mine, theirs, p) and _same(i.got, theirs, p):
+                    matches.setdefault(h, []).append(f"{i.problem} {i.quantity}")
+        best = max((len(qs) for qs in matches.values()), default=0)
+        tied = sorted(h for h, qs in matches.items() if len(qs) == best)
+        if best < least or any(matches[h] != matches[tied[0]] for h in tied):
+            continue  # too few, or several classmates match different answers: no one to name
+        if len(tied) <= max(1, common * len(read)):  # those numbers are not the key of a large part of the class
+            out.append(Copy(g.name, tied[0], matches[tied[0]], len(tied) - 1))
+    return out
+
+
+def _tolerance(x: float, p) -> float:
+    """How far from `x` a value can be and still count as the same answer (the problem's precision)."""
+    tol = p.atol + p.rtol * abs(x)
+    if p.sig_figs is not None and x:
+        import math
+
+        tol = max(tol, 10 ** (math.floor(math.log10(abs(x))) - p.sig_figs + 1))
+    return tol
 
 
 def _keys(problems: dict, variants: dict, point) -> dict:
@@ -104,11 +138,13 @@ def _keys(problems: dict, variants: dict, point) -> dict:
     return out
 
 
-def _same(answer: float, value: float, p) -> bool:
+def _same(answer, value, p) -> bool:
     """Would `answer` be right if the correct value were `value` (the problem's tolerance and figures)?"""
     from .assignment import _right_to
     from .points import close
 
+    if not (_scalar(answer) and _scalar(value)):
+        return False
     return close(answer, value, p.rtol, p.atol) or (p.sig_figs is not None and _right_to(answer, value) >= p.sig_figs)
 
 

@@ -194,8 +194,9 @@ def render_class(grades: list, title: str, summary: list, copies: list = ()):
               f" · files not graded: {sum(g.error is not None for g in grades)}")
     parts = [Text(f"{title} · class summary", "dim"), t, Text(), Text(totals, "bold")]
     lines = [line for q in summary for line in summary_lines(q)]
-    lines += [f"copying? {c.student}'s answers match the key of {c.other}'s variant ({', '.join(c.quantities)})"
-              for c in copies]
+    lines += [f"copying? {c.student}'s answers match the key of {c.other}'s variant"
+              + (f" (and of {c.others} other{'s' if c.others != 1 else ''} with the same numbers)" if c.others else "")
+              + f" ({', '.join(c.quantities)})" for c in copies]
     if lines:
         parts += [Text()] + [_hanging(line) if line.startswith(" ") else Text(line, "bold") for line in lines]
     return Group(*parts)

@@ -84,7 +84,8 @@ def assignment_json(assignment: Assignment, path: str, grades: list, class_run: 
     doc["students"] = graded
     if class_run:
         doc["summary"] = summary_json(summary or [])
-        doc["copies"] = [{"student": c.student, "matches": c.other, "quantities": c.quantities} for c in copies]
+        doc["copies"] = [{"student": c.student, "matches": c.other, "others": c.others, "quantities": c.quantities}
+                         for c in copies]
     seen = []
     for g in grades:
         seen += [w for w in g.warnings if w not in seen]

@@ -82,7 +82,7 @@ def test_a_classmates_numbers_are_flagged():
     r = invoke("check", HW2, "--answers", str(ANSWERS))
     assert "copying? bob's answers match the key of alice's variant (lecture ∂e/∂a, neuron ∂y/∂w)" in r.stdout
     doc = json.loads(invoke("check", HW2, "--answers", str(ANSWERS), "--json").stdout)
-    assert doc["copies"] == [{"student": "bob", "matches": "alice", "quantities": found[0].quantities}]
+    assert doc["copies"] == [{"student": "bob", "matches": "alice", "others": 0, "quantities": found[0].quantities}]
     assert doc["students"][0]["variant"]["lecture"] == [{"a": 1.0, "b": 3.0}]
 
 
@@ -112,3 +112,23 @@ def test_one_sheet_per_student_of_a_roster(tmp_path):
     bad = write(tmp_path, "../evil\n", "bad.txt")
     assert invoke("sheet", HW2, "--students", bad, "--out", str(out)).exit_code == 2
     assert invoke("sheet", HW2).exit_code == 2 and invoke("sheet", HW2, "--students", roster).exit_code == 2
+
+
+@pytest.mark.parametrize("spec, flagged", [("{ range = [1, 9], step = 0.01 }", True), ("{ choice = [1, 2] }", False)])
+def test_a_copy_is_flagged_unless_the_numbers_are_common(tmp_path, spec, flagged):
+    hw = load_assignment(write(tmp_path, f'[problems.p]\nprogram = "y = a*a*x"\nat = {{ a = {spec}, x = 3 }}\n'
+                                         '[problems.p.expect]\n"dy/dx" = "a*a"\n"dy/da" = "2*a*x"\n'))
+    variant = {f"s{k:02d}": hw.problems[0].variant(hw.seed, f"s{k:02d}")[0]["a"] for k in range(20)}
+    source = next(s for s in sorted(variant) if variant[s] != variant["s01"])  # a classmate with other numbers
+    theirs = variant[source]
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for k in range(20):  # s01 writes the source's numbers; everyone else answers 0
+        answers = f'"dy/dx" = {theirs ** 2}\n"dy/da" = {6 * theirs}\n' if k == 1 else '"dy/dx" = 0\n"dy/da" = 0\n'
+        (folder / f"s{k:02d}.toml").write_text("[p]\n" + answers, encoding="utf-8")
+    grades = [grade_file(hw, str(f)) for f in sorted(folder.iterdir())]
+    found = [(c.student, c.other, c.others) for c in copies(hw, grades)]
+    if flagged:  # a fine range: the source's numbers are (nearly) the source's alone
+        assert found == [("s01", source, sum(a == theirs for a in variant.values()) - 1)]
+    else:  # two choices: about half the class has those numbers, so they say nothing
+        assert found == [] and sum(a == theirs for a in variant.values()) > 2
