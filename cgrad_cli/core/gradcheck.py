@@ -43,6 +43,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from . import budget
 from .autodiff import Evaluation, evaluate, forward, wrt_nodes
 from ..errors import CgradError, InputError, MathDomainError
 from .graph import Graph
@@ -224,6 +225,11 @@ def check_gradients(graph: Graph, inputs: dict, wrt=None, output: str | None = N
                          "check, only a Jacobian",
                          hint=f"reduce it to a number, e.g. sum({label}) or {label}[0] as the last statement "
                               "(or choose a scalar with --output NAME)")
+    checked = sum(getattr(ev.values[graph.inputs[name]], "size", 1) for name in names)
+    per_run = sum(math.prod(shape) for shape in ev.shapes) if ev.shapes is not None else len(graph)
+    budget.check("elements", 2 * checked * per_run, f"gradcheck ({budget.figure(2 * checked)} forward runs)",
+                 hint="check fewer inputs (--wrt), or raise the budget with --max-elements N (it counts the "
+                      "elements computed in all: two runs per element checked, each over the whole program)")
     results = [_check_input(graph, inputs, ev, name, eps, rtol, atol) for name in names]
     return GradCheck(results, ev, eps, rtol, atol)
 

@@ -125,6 +125,15 @@ def test_check_with_a_hundred_million_points_is_refused_at_once():
     assert "checking at 100000000 random points needs 200 000 002 nodes" in result.stderr
 
 
+def test_gradcheck_of_a_huge_array_is_refused_before_its_runs(tmp_path):
+    (tmp_path / "x.json").write_text(json.dumps({"x": [1.0] * 100_000}))
+    start = time.perf_counter()
+    result = run("gradcheck", "y = sum(x*x)", "--inputs", str(tmp_path / "x.json"))
+    assert time.perf_counter() - start < 5
+    too_large(result, "--max-elements")
+    assert "gradcheck (200 000 forward runs) needs 40 000 200 000 elements" in result.stderr
+
+
 def test_diff_to_a_high_order_stops_at_the_formula_budget(tmp_path):
     path = tmp_path / "chain24.cg"
     path.write_text("\n".join(f"x{i + 1} = x{i}*sin(x{i})" for i in range(24)))
