@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
 import sys
 
 import click
@@ -16,7 +15,6 @@ from .common import budget_options, load, names, output_option, program_command,
 IMAGES = (".svg", ".png")
 BY_EXTENSION = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot",
                 ".gv": "dot"}
-INSTALL = "install Graphviz: apt-get install graphviz (Debian, Ubuntu) or brew install graphviz (macOS)"
 
 
 @program_command("graph")
@@ -62,8 +60,8 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
     exe = shutil.which("dot") if ext in IMAGES else None
     if ext in IMAGES and exe is None:  # said before the program is even read
         raise CgradError(f"drawing {out} needs Graphviz's dot program, which is not installed (not on PATH)",
-                         hint=f"{INSTALL}; or write DOT text, which needs nothing: --format dot (the default) "
-                              "prints it, -o FILE.dot writes it")
+                         hint=f"{render_graph.INSTALL}; or write DOT text, which needs nothing: --format dot "
+                              "(the default) prints it, -o FILE.dot writes it")
 
     refuse_overwriting({"-o": out}, [file, inputs_file])
     graph, inputs = load(words, file, sets, inputs_file)
@@ -76,7 +74,7 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
         budget.check("drawn", sum(ev.reached), f"drawing {out} (Graphviz's layout)",
                      hint="raise the budget with --max-drawn N (the layout can take minutes), or write the DOT "
                           "text, which takes no layout: -o FILE.dot")
-        write(out, draw(exe, render_graph.dot(ev, wrt_names), ext[1:]))
+        write(out, render_graph.draw(exe, render_graph.dot(ev, wrt_names), ext[1:]))
         return
     if fmt == "html":
         from ..render import page
@@ -87,21 +85,6 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
     else:
         text = render_graph.dot(ev, wrt_names)
     write(out, text.encode("utf-8"))
-
-
-def draw(exe: str, source: str, fmt: str) -> bytes:
-    """The DOT source drawn by Graphviz's `dot` as svg or png (no shell; the source on stdin)."""
-    try:
-        options = ["-Gdpi=150"] if fmt == "png" else []  # sharp enough for a slide; SVG scales by itself
-        done = subprocess.run([exe, "-T" + fmt, *options], input=source.encode("utf-8"), capture_output=True)
-    except OSError as e:
-        raise CgradError(f"cannot run Graphviz's dot ({exe}): {e.strerror or e}", hint=INSTALL) from None
-    if done.returncode != 0 or not done.stdout:
-        why = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise CgradError(f"Graphviz's dot could not draw {fmt.upper()}: " + (why[-1] if why else
-                                                                            f"exit status {done.returncode}"),
-                         hint="--format dot prints the DOT source, to draw it another way")
-    return done.stdout
 
 
 def write(out: str | None, data: bytes) -> None:

@@ -21,6 +21,7 @@ import html as _html
 import re
 
 from ..core.autodiff import Evaluation
+from ..errors import CgradError
 from ..core.ops import shape_text
 from ..core.show import brief, d_label as _d, show
 from ..symbolic.text import rule_text
@@ -219,6 +220,26 @@ def inputs_text(ev: Evaluation, limit: int = 6) -> str:
 def legend(ev: Evaluation) -> str:
     out = _out_name(ev) or "output"
     return f"node: op = value, ∂{out}/∂node · edge: local derivative ∂node/∂argument"
+
+
+INSTALL = "install Graphviz: apt-get install graphviz (Debian, Ubuntu) or brew install graphviz (macOS)"
+
+
+def draw(exe: str, source: str, fmt: str) -> bytes:
+    """The DOT source drawn by Graphviz's `dot` as svg or png (no shell; the source on stdin)."""
+    import subprocess
+
+    try:
+        options = ["-Gdpi=150"] if fmt == "png" else []  # sharp enough for a slide; SVG scales by itself
+        done = subprocess.run([exe, "-T" + fmt, *options], input=source.encode("utf-8"), capture_output=True)
+    except OSError as e:
+        raise CgradError(f"cannot run Graphviz's dot ({exe}): {e.strerror or e}", hint=INSTALL) from None
+    if done.returncode != 0 or not done.stdout:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise CgradError(f"Graphviz's dot could not draw {fmt.upper()}: " + (why[-1] if why else
+                                                                            f"exit status {done.returncode}"),
+                         hint="--format dot prints the DOT source, to draw it another way")
+    return done.stdout
 
 
 # --- Graphviz DOT -----------------------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def inputs_table(ev: Evaluation, wrt=None) -> Table:
         i = g.named[name]
         count = counts[i]
         row = [name, brief(ev.values[i])] + ([brief(grad)] if ev.differentiated else [])  # arrays: grids below
-        table.add_row(*row, number(count) if count < 1e15 else f"{count:.3g}")
+        table.add_row(*row, number(count, 6 if count < 1e15 else 3))  # an astronomical count: 3 digits
     return table
 
 
