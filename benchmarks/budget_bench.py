@@ -7,8 +7,8 @@ Two inputs past a budget, each a whole `cgrad eval` process (the console script 
 the inlining bomb (31 lines: f0(x) = x*x, f_i(x) = f_{i-1}(f_{i-1}(x)), y = f30(a): 2^30 nodes, refused by
 --max-nodes from the bodies' counts) and `y = sum(onehot(1, 10**10))` (refused by --max-elements from its
 shape).  Timed: the median wall time, and the same beyond start-up (the lecture's --json call, run in the
-same rounds, so load on the machine hits all three alike); the peak resident memory is the process's own
-(ru_maxrss from wait4).  Targets: under 0.2 s beyond start-up, under 100 MB.
+same rounds, so load on the machine hits all three alike) and their CPU seconds, which load disturbs less;
+the peak resident memory is the process's own (ru_maxrss from wait4).  Targets: under 0.2 s beyond start-up, under 100 MB.
 
 Then what a node costs: a flat program `y = x+x+...` of N terms parsed and evaluated in a fresh process,
 (peak RSS - RSS before) / nodes, after the parse and after the evaluation.  Target: <= 200 bytes a node
@@ -48,11 +48,12 @@ def cgrad_command() -> list:
 
 
 def process(cmd: list) -> tuple:
-    """(seconds, exit status, peak resident MB) of one process: its own peak, from wait4."""
+    """(wall seconds, exit status, peak resident MB, CPU seconds) of one process: its own, from wait4."""
     t = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
-    return time.perf_counter() - t, os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024
+    return (time.perf_counter() - t, os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024,
+            usage.ru_utime + usage.ru_stime)
 
 
 def run(quick: bool = False) -> dict:
@@ -65,11 +66,12 @@ def run(quick: bool = False) -> dict:
         for name, cmd in cases.items():
             runs[name].append(process(cmd))
     base = statistics.median(r[0] for r in runs["start-up"])
-    figures = {"runs": repeats}
+    base_cpu = statistics.median(r[3] for r in runs["start-up"])
+    figures = {"runs": repeats, "load": os.getloadavg()[0]}
     for name, rs in runs.items():
-        t = statistics.median(r[0] for r in rs)
-        figures[name] = {"exit": rs[0][1], "seconds": t, "beyond_startup_s": t - base,
-                         "peak_mb": max(r[2] for r in rs)}
+        t, cpu = statistics.median(r[0] for r in rs), statistics.median(r[3] for r in rs)
+        figures[name] = {"exit": rs[0][1], "seconds": t, "beyond_startup_s": t - base, "cpu_s": cpu,
+                         "cpu_beyond_startup_s": cpu - base_cpu, "peak_mb": max(r[2] for r in rs)}
     n = 100_000 if quick else 1_000_000
     done = subprocess.run([sys.executable, "-c", NODE_COST.format(n=n)], capture_output=True, text=True, check=True)
     figures["flat"] = {"terms": n, **json.loads(done.stdout)}
@@ -77,12 +79,13 @@ def run(quick: bool = False) -> dict:
 
 
 def report(f: dict) -> str:
-    lines = [f"   whole `cgrad eval` processes, median of {f['runs']}:"]
+    lines = [f"   whole `cgrad eval` processes, median of {f['runs']} (load average {f['load']:.1f}); "
+             "wall ms and CPU ms, each also beyond start-up:"]
     for name, title in (("bomb", "inlining bomb (2^30 nodes)"), ("onehot", "sum(onehot(1, 10**10))"),
                         ("start-up", "start-up: the lecture, --json")):
         c = f[name]
-        lines.append(f"   {title:32} exit {c['exit']}  {1e3 * c['seconds']:6.0f} ms  "
-                     f"({1e3 * c['beyond_startup_s']:5.0f} ms beyond start-up)  peak {c['peak_mb']:4.0f} MB")
+        lines.append(f"   {title:30} exit {c['exit']}  wall {1e3 * c['seconds']:5.0f} (+{1e3 * c['beyond_startup_s']:4.0f})"
+                     f"  CPU {1e3 * c['cpu_s']:4.0f} (+{1e3 * c['cpu_beyond_startup_s']:4.0f})  peak {c['peak_mb']:3.0f} MB")
     flat = f["flat"]
     lines.append(f"   flat program y = x+x+... of {flat['terms']} terms ({flat['nodes']} nodes): parse "
                  f"{flat['parse_s']:.1f} s; {flat['parse_bytes'] / flat['nodes']:.0f} bytes a node after parsing, "

@@ -12,7 +12,7 @@ import sys
 import click
 
 from ..core import budget
-from ..errors import InputError, TooLargeError
+from ..errors import InputError
 
 def exit_codes(failed: str | None = None) -> str:
     """The exit codes for --help; `failed` describes exit 1 for the commands that check something."""
@@ -149,8 +149,6 @@ def console():
     return out if out.is_terminal else Console(highlight=False, width=100_000)
 
 
-PROGRAM_BYTES = 64 * 2 ** 20  # a program file or stdin: 64 MiB (a 10 MB program is 5 million nodes)
-INPUTS_BYTES = 512 * 2 ** 20  # an --inputs file: 512 MiB (a 3000×3000 matrix is about 170 MB of JSON)
 MAX_RANK = 8  # arrays have at most this many axes (reshape's limit); deeper JSON nesting is refused
 
 
@@ -158,11 +156,11 @@ def read_program(program: str | None, file: str | None) -> str:
     if program is not None and file is not None:
         raise InputError("give the program either as an argument or with -f FILE, not both")
     if file is not None:
-        return source_text(read_text(file, "program file", PROGRAM_BYTES))
+        return source_text(budget.read_text(file, "program file", budget.PROGRAM_BYTES))
     if program is None:
         raise InputError("no program given", hint=f'cgrad eval "{LECTURE}" --a 2 --b 1   (or -f FILE, or - for stdin)')
     if program == "-":
-        return source_text(read_text("-", "program", PROGRAM_BYTES))
+        return source_text(budget.read_text("-", "program", budget.PROGRAM_BYTES))
     return program
 
 
@@ -171,39 +169,6 @@ def source_text(text: str) -> str:
     (a file saved by Windows Notepad reads like any other)."""
     text = text.removeprefix("\ufeff")
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-
-def read_text(path: str, what: str, limit: int) -> str:
-    """A text file's (or stdin's, for -) contents, read at most `limit` bytes far: /dev/zero, /dev/urandom,
-    a FIFO that never ends or a binary file end in a clear message at once, not in a full memory."""
-    import codecs
-
-    name = "stdin" if path == "-" else path
-    decoder, parts, size = codecs.getincrementaldecoder("utf-8")(), [], 0
-    try:
-        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
-    except OSError as e:
-        raise InputError(f"cannot read {what} {name}: {e.strerror}") from None
-    try:
-        while chunk := stream.read(min(2 ** 20, limit + 1 - size)):
-            size += len(chunk)
-            if size > limit:
-                raise TooLargeError(f"too large: {what} {name} is over {limit // 2 ** 20} MiB, the most cgrad reads")
-            try:
-                parts.append(decoder.decode(chunk))
-            except UnicodeDecodeError:
-                raise InputError(f"{what} {name} is not UTF-8 text") from None
-            if "\0" in parts[-1]:
-                raise InputError(f"{what} {name} is not a text file (it holds NUL bytes)")
-        parts.append(decoder.decode(b"", final=True))
-    except UnicodeDecodeError:
-        raise InputError(f"{what} {name} is not UTF-8 text (it ends inside a character)") from None
-    except OSError as e:
-        raise InputError(f"cannot read {what} {name}: {e.strerror}") from None
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    return "".join(parts)
 
 
 def parse_json(text: str, what: str):
@@ -286,7 +251,7 @@ def split_words(words) -> tuple[str | None, dict]:
 
 
 def read_inputs_file(path: str) -> dict:
-    data = parse_json(read_text(path, "inputs file", INPUTS_BYTES), f"inputs file {path}")
+    data = parse_json(budget.read_text(path, "inputs file", budget.INPUTS_BYTES), f"inputs file {path}")
     if not isinstance(data, dict):
         raise InputError(f"inputs file {path} must hold a JSON object such as {{\"a\": 2, \"b\": 1}}")
     for name, value in data.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ..errors import TooLargeError
+from ..errors import InputError, TooLargeError
 
 # Defaults: 10^7 nodes is about 3-5 GB of tape at the ~300-500 bytes a node costs (README: Limits);
 # 10^8 elements is 800 MB of float64; 20 000 formula nodes is a few seconds of symbolic work (diff --order);
@@ -17,6 +17,12 @@ from ..errors import TooLargeError
 DEFAULTS = {"nodes": 10_000_000, "elements": 100_000_000, "formula": 20_000, "drawn": 3_000}
 OPTION = {"nodes": "--max-nodes", "elements": "--max-elements", "formula": "--max-formula", "drawn": "--max-drawn"}
 UNIT = {"nodes": "nodes", "elements": "elements", "formula": "formula nodes", "drawn": "nodes"}
+
+
+# Input files are read at most this far: a program (-f or stdin) 64 MiB, a 10 MB program being 5 million
+# nodes; an --inputs, assignment or answers file 512 MiB, a 3000×3000 matrix being about 170 MB of JSON.
+PROGRAM_BYTES = 64 * 2 ** 20
+INPUTS_BYTES = 512 * 2 ** 20
 
 
 class _Limits:
@@ -67,3 +73,37 @@ def too_large(kind: str, size: int | None, what: str, *, source: str | None = No
                          hint=hint or f"raise the budget with {OPTION[kind]} N, if the machine has the memory",
                          budget=OPTION[kind], size=(limit + 1 if size is None else size if size < 2 ** 53
                                                      else float(size)), limit=limit, **details)
+
+
+def read_text(path: str, what: str, limit: int) -> str:
+    """A text file's (or stdin's, for -) contents, read at most `limit` bytes far: /dev/zero, /dev/urandom,
+    a FIFO that never ends or a binary file end in a clear message at once, not in a full memory."""
+    import codecs
+    import sys
+
+    name = "stdin" if path == "-" else path
+    decoder, parts, size = codecs.getincrementaldecoder("utf-8")(), [], 0
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as e:
+        raise InputError(f"cannot read {what} {name}: {e.strerror}") from None
+    try:
+        while chunk := stream.read(min(2 ** 20, limit + 1 - size)):
+            size += len(chunk)
+            if size > limit:
+                raise TooLargeError(f"too large: {what} {name} is over {limit // 2 ** 20} MiB, the most cgrad reads")
+            try:
+                parts.append(decoder.decode(chunk))
+            except UnicodeDecodeError:
+                raise InputError(f"{what} {name} is not UTF-8 text") from None
+            if "\0" in parts[-1]:
+                raise InputError(f"{what} {name} is not a text file (it holds NUL bytes)")
+        parts.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {name} is not UTF-8 text (it ends inside a character)") from None
+    except OSError as e:
+        raise InputError(f"cannot read {what} {name}: {e.strerror}") from None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    return "".join(parts)

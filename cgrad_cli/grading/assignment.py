@@ -147,13 +147,12 @@ class Grade:
 
 def _read_data(path: str) -> tuple[dict, str]:
     """A TOML or JSON file as (data, text); AssignmentError naming the file and line when it is not one."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise AssignmentError(f"cannot read it: {e.strerror}", file=path) from None
-    except UnicodeDecodeError:
-        raise AssignmentError("not UTF-8 text", file=path) from None
+    from ..core.budget import INPUTS_BYTES, read_text
+
+    try:  # at most INPUTS_BYTES far: a huge or endless file is one student's error, not the class run's end
+        text = read_text(path, "the file", INPUTS_BYTES)
+    except CgradError as e:
+        raise AssignmentError(e.message.replace(f"the file {path}", "it").removeprefix("it is "), file=path) from None
     text = text.removeprefix("\ufeff")  # a byte-order mark (Windows Notepad) is no part of the text
     if path.endswith(".json"):
         try:
