@@ -39,6 +39,17 @@ class _Cgrad(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
+    def resolve_command(self, ctx, args):
+        """An unknown command is said in cgrad's words, with the command it was probably meant to be."""
+        if args and not args[0].startswith("-") and args[0] not in COMMANDS:
+            from .errors import CgradError, suggest
+
+            close = suggest(args[0], COMMANDS)
+            raise CgradError(f"unknown command '{args[0]}'",
+                             hint=(close.replace("'", "") + " " if close else "") +
+                                  "cgrad --help lists the commands")
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx, name):
         if name not in COMMANDS:
             return None

@@ -107,6 +107,7 @@ def load(words, file, sets, inputs_file, scalar_only: str | None = None):
     from ..core.parsing import parse
 
     program, inputs = split_words(words)
+    given, from_file = list(inputs), {}
     for item in sets:
         name, eq, text = item.partition("=")
         if not eq or not name:
@@ -115,8 +116,19 @@ def load(words, file, sets, inputs_file, scalar_only: str | None = None):
     if inputs_file is not None:
         if inputs_file == "-" and (program == "-" or file == "-"):
             raise InputError("the program and the inputs cannot both come from stdin")
-        inputs = {**read_inputs_file(inputs_file), **inputs}
+        from_file = read_inputs_file(inputs_file)
+        inputs = {**from_file, **inputs}
     graph = parse(read_program(program, file))
+    for name in given:  # `--jsno 1` is a slip for --json before it is an input the program lacks
+        typo = option_typo(name) if name not in graph.named else None
+        if typo:
+            raise InputError(f"unknown option --{name}: the program has no input '{name}' either",
+                             hint=f"did you mean {typo}?")
+    unused = [name for name in from_file if name not in graph.inputs and name not in given]
+    if unused:  # one inputs file for a whole assignment: each program takes the names it uses
+        click.echo(f"note: {inputs_file} gives values for names this program does not take as inputs "
+                   f"({', '.join(unused)}); they are left out", err=True)
+        inputs = {name: value for name, value in inputs.items() if name not in unused}
     if scalar_only is not None:
         refuse_tensors(graph, inputs, scalar_only)
     return graph, inputs
@@ -226,6 +238,18 @@ def number(name: str, text: str):
     return value
 
 
+def option_typo(name: str) -> str | None:
+    """The running command's option that `--name` is a slip for (`--jsno`: `--json`), or None."""
+    import difflib
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    options = [o for p in ctx.command.params for o in getattr(p, "opts", ()) if o.startswith("--")]
+    close = difflib.get_close_matches("--" + name, options, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def split_words(words) -> tuple[str | None, dict]:
     """`PROGRAM --a 2 --b=1` -> (program, {'a': 2.0, 'b': 1.0}).  A value may be negative: --a -1."""
     program, inputs = None, {}
@@ -236,6 +260,9 @@ def split_words(words) -> tuple[str | None, dict]:
             if not eq:
                 text = next(it, None)
                 if text is None:
+                    typo = option_typo(name)
+                    if typo:
+                        raise InputError(f"unknown option --{name}", hint=f"did you mean {typo}?")
                     raise InputError(f"--{name} needs a value", hint=f"--{name} 2")
             inputs[name] = number(name, text)
         elif program is None:

@@ -188,8 +188,11 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
     if missing:
         s = "s" if len(missing) > 1 else ""
         example = " ".join(f"--{n} VALUE" for n in missing)
-        raise InputError(f"missing value{s} for input{s} " + ", ".join(missing),
-                         hint=f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)", missing=missing)
+        hint = f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)"
+        if "e" in missing and any(op.name == "pow" and graph.args[i][0] == graph.inputs["e"]
+                                  for i, op in enumerate(graph.ops)):
+            hint = "e is a name like any other, not Euler's number: for e^x write exp(x); " + hint
+        raise InputError(f"missing value{s} for input{s} " + ", ".join(missing), hint=hint, missing=missing)
     arrays = {}  # numpy arrays (library callers, --batch): checked together below
     for name, value in inputs.items():
         if hasattr(value, "dtype") and value.dtype.kind in "fiu":
@@ -326,9 +329,13 @@ def _shape_error(graph: Graph, shapes: list, i: int, e: Exception) -> ShapeError
     op, args = graph.ops[i], graph.args[i]
     parts = ", ".join(f"{graph.label(a, 24)} is {shape_text(shapes[a])}" for a in args
                       if graph.ops[a].name != "const" or shapes[a])
+    hint = None
+    if op.name == "mul" and len(args) == 2 and [len(shapes[a]) for a in args] in ([2, 1], [2, 2]):
+        a, b = (graph.label(a, 24) for a in args)
+        hint = f"* multiplies element by element; for the matrix product write {a} @ {b}"
     return ShapeError(f"shapes do not fit in {op.name}: {parts + ': ' if parts else ''}{e}, in {graph.text(i, 48)}"
                       f"{_call(graph, i)}",
-                      source=graph.source, span=graph.spans[i], op=op.name,
+                      source=graph.source, span=graph.spans[i], op=op.name, hint=hint,
                       shapes=[list(shapes[a]) for a in args])
 
 

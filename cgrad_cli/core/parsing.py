@@ -142,8 +142,10 @@ class _Builder:
             wanted = (f"{least}" if least == most else f"at least {least}" if most == math.inf
                       else f"{least} to {most}")
             usage = f" ({op.params[0]}: integer{'s' if op.params[2] > 1 else ''})" if op.params else ""
+            hint = ("log has one argument, the natural log: log(x, 2) is log(x)/log(2)"
+                    if op.name == "log" and len(args) == 2 else None)
             raise ProgramNameError(f"{tok}() takes {wanted} argument{'s' if most != 1 else ''}, got {len(args)}"
-                                   + usage, source=g.source, span=(start, end))
+                                   + usage, source=g.source, span=(start, end), hint=hint)
         params = None
         if op.params:
             name, _, most_params = op.params
@@ -393,6 +395,8 @@ def _syntax_error(source: str, e: lalr.ParseError) -> CgradError:
     if e.previous is not None and e.previous[0] in _OPERAND_END and kind in ("NAME", "NUMBER", "LPAR"):
         # `2x`, `2(a+b)`, `(a)(b)`: two operands side by side
         hint = f"cgrad has no implicit multiplication: write {e.previous[1]}*{token}" + ("…)" if token == "(" else "")
+    if source[pos - 1:pos] == "." and token in ("^", "*", "/"):  # MATLAB's .^ .* ./
+        hint = f"cgrad's {token} already works element by element: write {token} instead of .{token}"
     shown = "end of line" if kind == "_NEWLINE" else repr(token)
     return ProgramSyntaxError(f"unexpected {shown}", source=source, span=(pos, pos + max(1, len(token))),
                               hint=hint)

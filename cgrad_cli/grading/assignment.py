@@ -168,11 +168,37 @@ def _read_data(path: str) -> tuple[dict, str]:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             m = re.search(r"\(at line (\d+), column \d+\)", str(e))
+            line = int(m.group(1)) if m else None
             raise AssignmentError("not valid TOML: " + re.sub(r"\s*\(at .*?\)", "", str(e)), file=path,
-                                  line=int(m.group(1)) if m else None) from None
+                                  line=line, hint=_toml_hint(text, line)) from None
     if not isinstance(data, dict):
         raise AssignmentError("must hold a table (an object) of problems", file=path, line=1)
     return data, text
+
+
+def _toml_hint(text: str, line: int | None) -> str | None:
+    """TOML wants a key with a slash (de/db) and a formula (2*y) in quotes: say so on such a line."""
+    if line is None or not 0 < line <= len(text.splitlines()):
+        return None
+    key, eq, value = text.splitlines()[line - 1].partition("=")
+    key, value = key.strip(), value.strip()
+    if not eq or not key or key.startswith("["):
+        return None
+    bad_key = not (key.startswith('"') or key.replace("_", "").replace("-", "").replace(".", "").isalnum())
+    bad_value = value and not value.startswith(('"', "'", "[", "{")) and not _is_toml_number(value)
+    if bad_key or bad_value:
+        k = key if key.startswith('"') else f'"{key}"'
+        v = value if not bad_value else f'"{value}"'
+        return f"quote it: {k} = {v}"
+    return None
+
+
+def _is_toml_number(text: str) -> bool:
+    try:
+        float(text.split("#")[0].strip().replace("_", ""))
+    except ValueError:
+        return text.split("#")[0].strip() in ("true", "false", "inf", "-inf", "nan")
+    return True
 
 
 def line_of(text: str, *keys: str) -> int | None:

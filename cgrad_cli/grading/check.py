@@ -210,6 +210,10 @@ def _known(graph: Graph, name: str, text: str, start: int, where: str) -> None:
     if name in graph.named:
         return
     hint = suggest(name, graph.named) or "names in the program: " + ", ".join(graph.named)
+    for out in graph.named:  # `dedb` for de/db: the slash is what makes it a derivative
+        if name.startswith("d" + out + "d") and name[len(out) + 2:] in graph.named:
+            hint = f"a derivative is written with a slash: d{out}/d{name[len(out) + 2:]}"
+            break
     if graph.output is not None and graph.names[graph.output] is None:
         hint += "; to check the output, give it a name, as in y = ..."
     raise ExpectationError(f"the program has no name '{name}'", text=text, span=(start, start + len(name)),
