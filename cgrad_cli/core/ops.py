@@ -421,7 +421,7 @@ def _matmul_jac(k, o, a, b):
 
 
 def _sum_jac(k, o, x, axis=None):
-    return Jac("sum", f"ones along {_along(axis)} (each element counts once)",
+    return Jac("sum", "a row of ones, 1ᵀ" if axis is None else f"ones along axis {axis}",
                f"g copied to {_along(axis)} of {x.text}")
 
 

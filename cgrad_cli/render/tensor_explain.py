@@ -162,6 +162,11 @@ def _path_lines(w: _Words, t: Target, path, n: int, described: dict, limit: int)
             continue
         described[f.parent, f.k] = n
         text = w.structure(f)
+        extra = 13 if f.full is None and len(f.shape) > 1 else 3 + len(number(float(f.full))) \
+            if f.full is not None and f.full.size == 1 else 0
+        if sum(len(part) for part, _ in head) + len(text) + extra > WIDTH:  # the structure on a line of its own
+            out.append(head[:1] + [(head[1][0].rstrip(), "dim")])
+            head = [("      ", "")]
         if f.full is None:
             out.append(head + [(text, "yellow"), ("  (not built)" if len(f.shape) > 1 else "", "dim")])
         elif f.full.size == 1:

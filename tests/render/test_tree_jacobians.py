@@ -45,4 +45,4 @@ def test_elementwise_edges_keep_their_values():
     ev = evaluate(graph, {"W": [[1.0, 2.0]], "x": [0.5, -1.0]})
     sig = graph.args[graph.output][0]
     assert tensor_edge_text(ev, sig, 0) is None  # sigmoid: the tree shows a1*(1 - a1) = [...] instead
-    assert tensor_edge_text(ev, graph.output, 0) == "ones along every element (each element counts once)"
+    assert tensor_edge_text(ev, graph.output, 0) == "a row of ones, 1ᵀ"
