@@ -145,7 +145,7 @@ def refuse_tensors(graph, inputs: dict, command: str) -> None:
     span = graph.spans[where] if where is not None else None
     raise InputError(f"cgrad {command} works on scalar programs; this one uses tensors: {what}",
                      source=graph.source if span else None, span=span,
-                     hint="for tensor programs use cgrad eval, jacobian, gradcheck or check")
+                     hint="for tensor programs use cgrad eval, explain, trace, jacobian, gradcheck or check")
 
 
 def names(text: str | None) -> list | None:

@@ -102,7 +102,8 @@ class _Words:
     def heading(self, t: Target) -> str:
         like = f"shaped like {t.name}" if t.shape else "a number"
         n = "no path" if not t.count else "1 path" if t.count == 1 else \
-            f"{t.count} paths" if t.paths is not None else f"more than {self.ex.max_paths} paths"
+            f"{t.count} paths" if t.paths is not None else \
+            f"more than {self.ex.max_paths} path{'s' if self.ex.max_paths != 1 else ''}"
         return f"{self.d(self.ev.output, t.node)} ({_shape(t.shape)}, {like}): {n}"
 
     def header(self) -> str:

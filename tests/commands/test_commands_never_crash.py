@@ -17,7 +17,7 @@ EDGE_CASES = ["y = x", "y = 1/x", "y = log(x)", "y = x^y", "f = relu(x) + abs(y)
               "y = x^0", "y = 0^x", "y = 3", "f = (0.5) - (0.5)", "y = x*1e200*1e200"]
 RUNS = {
     "eval": [[], ["--json"]], "diff": [[], ["--order", "2"], ["--latex", "--json"]],
-    "explain": [[], ["--latex"], ["--json"]], "graph": [[], ["--format", "mermaid"], ["--format", "html"]],
+    "explain": [[], ["--latex"], ["--json"], ["--markdown"]], "graph": [[], ["--format", "mermaid"], ["--format", "html"]],
     "trace": [[], ["--json"]], "hessian": [[], ["--json"]], "gradcheck": [[], ["--json"]],
     "check": [["--expect", "dy/dx=1"], ["--expect", "df/dx = x", "--json"]],
     "jacobian": [[], ["--json"]],
