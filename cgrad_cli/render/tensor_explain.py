@@ -169,12 +169,12 @@ def _path_lines(w: _Words, t: Target, path, n: int, described: dict, limit: int)
             out.append(head[:1] + [(head[1][0].rstrip(), "dim")])
             head = [("      ", "")]
         if f.full is None:
-            out.append(head + [(text, "yellow"), ("  (not built)" if len(f.shape) > 1 else "", "dim")])
+            out += _fit(head, [(text, "yellow"), ("  (not built)" if len(f.shape) > 1 else "", "dim")])
         elif f.full.size == 1:
             value = number(float(f.full))
-            out.append(head + [(text + ("" if text.endswith(": " + value) else " = " + value), "yellow")])
+            out += _fit(head, [(text + ("" if text.endswith(": " + value) else " = " + value), "yellow")])
         else:
-            out.append(head + [(text, "yellow")])
+            out += _fit(head, [(text, "yellow")])
             out += [[("      " + line, "")] for line in value_lines(f.full, limit)]
     out.append([(f"  reverse mode: g = ∂{w.labels.d(w.ev.output)}/∂node after each vector-Jacobian product "
                  f"(g = 1 at {w.labels.name(path.nodes[0])}):", "dim")])
@@ -191,6 +191,13 @@ def _path_lines(w: _Words, t: Target, path, n: int, described: dict, limit: int)
             out.append(head)
             out += [[("      " + line, "green")] for line in values]
     return out
+
+
+def _fit(head: list, parts: list) -> list:
+    """A factor's row on one line when it fits WIDTH; else its description on the next line, indented."""
+    if sum(len(text) for text, _ in head + parts) <= WIDTH:
+        return [head + parts]
+    return [head[:-1] + [(head[-1][0].rstrip(), head[-1][1])], [("      ", "")] + parts]
 
 
 def _shared_prefix(t: Target, n: int) -> int:
