@@ -38,6 +38,8 @@ FAMILIES = ("paths", "rule", "softmax", "kink", "chain", "transposed", "element"
             "factor")
 MAX_SUBSET_PATHS = 6  # with more paths (or uses), only each one alone, each one missing, each one twice
 SHORT_PATH = 4  # nodes: paths this short are named node by node; longer ones by the uses they end in
+MAX_WAY = 2000  # nodes between the output and wrt up to which wrong rules, kinks and chain mistakes are tried
+MAX_TENSOR_WAY = 200  # the same in a tensor program, where each such candidate costs a sweep
 
 
 class Mistake:
@@ -160,6 +162,9 @@ class _At:
         self.values = point.values
         self.tensor = g.tensor or any(hasattr(v, "shape") for v in self.values)
         self._labels = None
+        self._tangent = None
+        self._way = None
+        self._uses = None
 
     @property
     def ev(self):
@@ -180,15 +185,23 @@ class _At:
         return f"∂{self.labels.d(a)}/∂{self.labels.d(b)}"
 
     def on_way(self) -> list:
-        """Nodes on a path from the output down to wrt (both excluded), in tape order."""
-        g, ev, w = self.graph, self.ev, self.w
-        below = bytearray(len(g))
+        """Nodes on a path from the output down to wrt (wrt excluded), in tape order (worked out once)."""
+        if self._way is None:
+            self._way = self._on_way()
+        return self._way
+
+    def _on_way(self) -> list:
+        g, reached, w, out = self.graph, self.ev.reached, self.w, self.out
+        ops, argss = g.ops, g.args
+        below = bytearray(out + 1)  # depends on wrt (so the argument needs a gradient)
         below[w] = 1
-        for i in range(w + 1, self.out + 1):
-            if any(below[a] for a in self.differentiable(i)):
-                below[i] = 1
-        return [i for i in range(w + 1, self.out) if below[i] and ev.reached[i]] + \
-            ([self.out] if self.out != w and below[self.out] else [])
+        for i in range(w + 1, out + 1):
+            k = ops[i].indices
+            for a in argss[i] if k is None else argss[i][:k]:
+                if below[a]:
+                    below[i] = 1
+                    break
+        return [i for i in range(w + 1, out + 1) if below[i] and reached[i]]
 
     def differentiable(self, i: int) -> tuple:
         """Node i's arguments a derivative flows to (not constants, not indices)."""
@@ -205,10 +218,53 @@ class _At:
         return g
 
     def resweep(self, changes: dict):
-        """∂out/∂wrt under a wrong rule: the same backward sweep over another op table."""
+        """∂out/∂wrt under a wrong rule: the same backward sweep over another op table.
+
+        One node changed in a scalar program costs no sweep: the derivative is linear in each node's local
+        derivatives, ∂out/∂wrt + ∂out/∂node · Σ_k (new − old ∂node/∂arg_k) · ∂arg_k/∂wrt (`tangent`)."""
+        if len(changes) == 1 and not self.tensor:
+            (i, op), = changes.items()
+            local, v, args = self.ev.local[i], self.values, self.graph.args[i]
+            if local is not None:
+                t, shift = self.tangent, 0.0
+                for k, (a, old) in enumerate(zip(args, local)):
+                    if old is not None and t[a]:
+                        shift += (op.partials[k](NUMERIC, v[i], *(v[b] for b in args)) - old) * t[a]
+                return self.correct() + self.ev.grads[i] * shift
         from ..core.autodiff import backward
 
         return _plain(backward(self.mutated(changes), self.values, self.out).grad(self.w))
+
+    def uses(self) -> list:
+        """Each use of wrt with its contribution (Evaluation.uses), worked out once."""
+        if self._uses is None:
+            self._uses = self.ev.uses(self.w)
+        return self._uses
+
+    def terms(self) -> list:
+        """The chain rule's paths from the output down to wrt (cgrad explain's), or [] when there are more
+        than explain writes out (then counted, not walked)."""
+        from ..symbolic.explain import MAX_TERMS, explain
+
+        # every path down to wrt runs through nodes that depend on it, so autodiff's count is explain's
+        if not 0 < self.ev.paths[self.w] <= MAX_TERMS:
+            return []
+        return explain(self.ev, [self.quantity.wrt], labels=self.labels).targets[0].terms
+
+    @property
+    def tangent(self) -> list:
+        """∂node/∂wrt for every node up to the output (scalar programs): one forward-mode sweep from wrt over
+        the local derivatives the backward sweep computed."""
+        if self._tangent is None:
+            g, local = self.graph, self.ev.local
+            t = [0.0] * (self.out + 1)
+            t[self.w] = 1.0
+            for i in range(self.w + 1, self.out + 1):
+                ls = local[i]
+                if ls is not None:
+                    t[i] = sum(d * t[a] for a, d in zip(g.args[i], ls) if d is not None and t[a])
+            self._tangent = t
+        return self._tangent
 
     def formula(self, changes: dict | None = None, wrt: str | None = None) -> str | None:
         """dOUT/dWRT as a formula (cgrad diff's), under a wrong rule when `changes` are given; None for a
@@ -230,22 +286,28 @@ def _plain(value):
 
 
 def candidates(at: _At) -> Iterator[_Candidate]:
-    """Every candidate mistake for the quantity at this point (values computed only when asked for)."""
+    """Every candidate mistake for the quantity at this point (values computed only when asked for).
+
+    In a scalar program a candidate changing one node costs no sweep (`_At.resweep`); in a tensor program
+    each costs one.  The families that change nodes are tried while the way from the output down to wrt
+    has at most MAX_WAY nodes (MAX_TENSOR_WAY in a tensor program): a diagnosis is for homework-sized
+    graphs, and a 10^5-node program's check must not wait on 10^5 candidates."""
     if at.w is None:
         yield from _value_candidates(at)
         return
     yield from _paths(at)
-    yield from _rules(at)
-    yield from _softmax(at)
-    yield from _kinks(at)
-    yield from _chain(at)
+    if len(at.on_way()) <= (MAX_TENSOR_WAY if at.tensor else MAX_WAY):
+        yield from _rules(at)
+        yield from _softmax(at)
+        yield from _kinks(at)
+        yield from _chain(at)
     yield from _arrays(at)
     yield from _others(at)
 
 
 def _value_candidates(at: _At) -> Iterator[_Candidate]:
     g, q = at.graph, at.quantity
-    for name, i in g.named.items():
+    for name, i in list(g.named.items())[:MAX_WAY]:
         if i != at.out:
             yield _Candidate("value", ("value", name), lambda i=i: _plain(at.values[i]),
                              lambda name=name: (f"the value of {name}, not of {q.of}", f"{q.of} = "
@@ -283,15 +345,12 @@ def _path_text(at: _At, term) -> str:
 
 def _paths(at: _At) -> Iterator[_Candidate]:
     """Paths left out or counted twice; uses left out, when a use is more than one path (an RNN's steps)."""
-    uses = at.ev.uses(at.w)
+    uses = at.uses()
     if at.tensor:
         if len(uses) > 1:
             yield from _use_subsets(at, uses)
         return
-    from ..symbolic.explain import explain
-
-    target = explain(at.ev, [at.quantity.wrt], labels=at.labels).targets[0]
-    terms = target.terms or []
+    terms = at.terms()
     groups = {}
     for n, t in enumerate(terms):
         groups.setdefault((t.factors[-1].parent, t.factors[-1].k), []).append(n)
@@ -359,7 +418,7 @@ def _use_subsets(at: _At, uses) -> Iterator[_Candidate]:
         subsets = [(k,) for k in range(n)] + [tuple(j for j in range(n) if j != k) for k in range(n)]
     for subset in subsets:
         def value(s=subset):
-            shares = at.ev.uses(at.w)
+            shares = at.uses()
             return _plain(sum(shares[k][2] for k in s))
 
         def describe(s=subset):
@@ -484,6 +543,8 @@ def _at_kink(at: _At, i: int) -> bool:
 def kinks_on_way(point, quantity) -> list:
     """The kinks a derivative's chain passes through at this point, each as `relu(x): cgrad uses relu'(0) = 0
     (PyTorch and JAX)`: why an answer following another convention differs."""
+    if not point.graph.kinks:
+        return []
     at = _At(point, quantity)
     g, out = at.graph, []
     for i in at.on_way():
@@ -501,8 +562,6 @@ def _any(hit) -> bool:
 
 def _chain(at: _At) -> Iterator[_Candidate]:
     """One factor of the chain dropped, or the chain stopped early."""
-    from ..core.autodiff import backward
-
     g, label = at.graph, at.quantity.label
     way = at.on_way()
     name = at.labels.d(at.w)
@@ -514,8 +573,7 @@ def _chain(at: _At) -> Iterator[_Candidate]:
                                       f"which still needs ∂{at.labels.d(i)}/∂{name}", _whole_sum(at)),
                          idea=("chain",))
         yield _Candidate("chain", ("stopped below", i),
-                         lambda i=i: _plain(backward(g, at.values, i).grad(at.w)) if not at.tensor or
-                         not getattr(at.values[i], "shape", ()) else None,
+                         lambda i=i: at.tangent[i] if not at.tensor else None,
                          lambda i=i: (f"the chain stopped at {at.labels.name(i)}: you gave "
                                       f"∂{at.labels.d(i)}/∂{name}, a local step on the way, not {label}",
                                       _whole_sum(at)), idea=("chain",))
@@ -583,7 +641,7 @@ def _others(at: _At) -> Iterator[_Candidate]:
                              lambda name=name: (f"∂{q.of}/∂{name}, the derivative with respect to {name}, not "
                                                 f"{q.wrt}", _whole_sum(at)),
                              formula=lambda name=name: at.formula(wrt=name))
-    for name, i in g.named.items():
+    for name, i in list(g.named.items())[:MAX_WAY]:
         yield _Candidate("value", ("value", name), lambda i=i: _plain(at.values[i]),
                          lambda name=name: (f"the value of {name}, not a derivative", _whole_sum(at)))
     yield from _scaled(at, lambda: _whole_sum(at))
@@ -592,9 +650,7 @@ def _others(at: _At) -> Iterator[_Candidate]:
 def _whole_sum(at: _At) -> str:
     if at.tensor:
         return f"{at.quantity.label} = {_show(at.correct())} (cgrad explain shows the working)"
-    from ..symbolic.explain import explain
-
-    terms = explain(at.ev, [at.quantity.wrt], labels=at.labels).targets[0].terms
+    terms = at.terms()
     if terms:
         return _sum_text(at, terms)
     return f"{at.quantity.label} = {number(at.correct())}"
