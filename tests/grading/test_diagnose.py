@@ -215,3 +215,28 @@ def test_a_failing_check_at_a_kink_names_the_kink_and_the_other_conventions_valu
     assert "the point is at a kink: relu(x): cgrad uses relu'(0) = 0" in r.note  # ... but the kink is named
     assert "(with relu′(0) = 1: 3)" in r.note
     assert "kink" not in result("y = relu(x)*3", {"x": 1.0}, "dy/dx = 7").note
+
+
+@pytest.mark.parametrize("program, at", [
+    ("y = sigmoid(w*x) * tanh(w - x) / (1 + w^3)", {"w": 0.7, "x": 1.3}),
+    ("c = a*b; d = log(c) - cos(a); e = c*d*d", {"a": 1.5, "b": 0.8}),
+])
+def test_one_changed_node_costs_no_sweep_and_gives_the_sweeps_number(program, at):
+    """_At.resweep's shortcut (linear in one node's local derivatives) against a real backward sweep."""
+    from cgrad_cli.core.autodiff import backward
+    from cgrad_cli.grading.check import Quantity
+    from cgrad_cli.grading.diagnose import _At, _replaced
+    from cgrad_cli.grading.points import _Point
+
+    graph = parse(program)
+    out = list(graph.named)[-1]
+    tried = 0
+    for wrt in graph.inputs:
+        a = _At(_Point(graph, at), Quantity(out, wrt))
+        for i in a.on_way():
+            for mistake in MISTAKES.get(graph.ops[i].name, ()):
+                changes = {i: _replaced(graph.ops[i], mistake.partials)}
+                swept = backward(a.mutated(changes), a.values, a.out).grad(a.w)
+                assert a.resweep(changes) == pytest.approx(swept, rel=1e-12, abs=1e-12)
+                tried += 1
+    assert tried >= 8
