@@ -33,11 +33,30 @@ COMMANDS = {
 }
 
 
+# eval first (the tree), then the chain rule, the picture and the two modes; Jacobians and formulas; then
+# checking a gradient, grading answers and making sheets; the grammar last.
+LEARNING_ORDER = ["eval", "explain", "graph", "trace", "jacobian", "diff", "hessian", "gradcheck", "check",
+                  "template", "sheet", "grammar"]
+
+
 class _Cgrad(click.Group):
     """Loads commands lazily and turns every error into one message and an exit code."""
 
     def list_commands(self, ctx):
-        return sorted(COMMANDS)
+        return sorted(COMMANDS, key=lambda name: (LEARNING_ORDER.index(name) if name in LEARNING_ORDER
+                                                  else len(LEARNING_ORDER), name))
+
+    def format_commands(self, ctx, formatter):
+        """The commands in the order a course meets them, each with its whole first sentence (click cuts
+        summaries at 45 characters), wrapped under its name."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=300)))
+        if rows:
+            with formatter.section("Commands, in the order a course meets them"):
+                formatter.write_dl(rows, col_max=12)
 
     def resolve_command(self, ctx, args):
         """An unknown command is said in cgrad's words, with the command it was probably meant to be."""

@@ -13,11 +13,13 @@ from .common import console, load, program_command, refuse_overwriting, write_ou
 @program_command("check", failed="an expectation does not hold")
 @click.option("--expect", "expects", multiple=True, metavar="QUANTITY=ANSWER",
               help="What to check: NAME, dOUT/dNAME or ∂OUT/∂NAME = a number, an array or a formula. Repeatable.")
-@click.option("--rtol", default=1e-5, show_default=True, type=click.FloatRange(0), help="Relative tolerance.")
-@click.option("--atol", default=1e-8, show_default=True, type=click.FloatRange(0), help="Absolute tolerance.")
-@click.option("--points", default=20, show_default=True, type=click.IntRange(0),
+@click.option("--rtol", default=1e-5, show_default=True, type=click.FloatRange(0), metavar="R",
+              help="Relative tolerance.")
+@click.option("--atol", default=1e-8, show_default=True, type=click.FloatRange(0), metavar="A",
+              help="Absolute tolerance.")
+@click.option("--points", default=20, show_default=True, type=click.IntRange(0), metavar="N",
               help="Also check each formula at this many random points around the given one.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random points.")
+@click.option("--seed", default=0, show_default=True, type=int, metavar="N", help="Seed of the random points.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--answers", metavar="FILE|DIR",
               help="With an assignment: grade a student's answers (TOML or JSON), or every file in DIR.")
@@ -60,7 +62,8 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
 
     \b
     Examples:
-      cgrad check "e=(a+b)*(b+1)" --a 2 --b 1 --expect e=6 --expect de/da=2 --expect de/db=5
+      cgrad check "e=(a+b)*(b+1)" --a 2 --b 1 \\
+          --expect e=6 --expect de/da=2 --expect de/db=5
       cgrad check "e=(a+b)*(b+1)" --a 2 --b 1 --expect "de/db = a + 2*b + 1"
       cgrad check "c=a+b; d=b+1; e=c*d" --a 2 --b 1 --expect "∂e/∂c = d" --json
       cgrad check "y = log(x)" --x 2 --expect "dy/dx = 0.5" --rtol 1e-3
@@ -77,18 +80,26 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
     checked; --answers FILE grades a student's answers (problem -> quantity
     -> answer, TOML or JSON), --answers DIR every file in DIR, with a class
     summary: per quantity, how many were right and the most frequent
-    misconceptions (--markdown FILE writes it as a report to post).  Each
-    quantity scores all or nothing (partial credit per quantity; a number off
-    by rounding alone earns the assignment's rounded_credit); a wrong answer
-    is diagnosed as above.  A malformed student file is reported and scored
-    0, and the class run exits 2 naming it.
+    misconceptions (--markdown FILE writes it as a report to post).
+
+    Scoring: each quantity is scored on its own -- its full points when the
+    answer passes, none when it fails, and the assignment's rounded_credit
+    share of them when a number is off by rounding alone; a problem's score
+    is the sum over its quantities.  A wrong answer is diagnosed as above.  A
+    malformed student file is reported and scored 0, and the class run exits
+    2 naming it.  The assignment file wins for tolerances and points (its
+    rtol, atol, points and seed; --rtol, --atol, --points and --seed apply to
+    --expect checks); the command line wins for --hide-key/--show-key and
+    --visibility.
 
     \b
       cgrad check examples/hw1.toml
       cgrad check examples/hw1.toml --answers examples/answers/alice.toml
       cgrad check examples/hw1.toml --answers examples/answers/ --junit grades.xml
-      cgrad check examples/hw1.toml --answers submission.json --gradescope results.json
-      cgrad check examples/hw1.toml --answers examples/answers/ --markdown report.md
+      cgrad check examples/hw1.toml --answers submission.json \\
+          --gradescope results.json
+      cgrad check examples/hw1.toml --answers examples/answers/ \\
+          --markdown report.md
     """
     from ..grading.check import check, parse_expectation
 

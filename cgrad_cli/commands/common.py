@@ -24,7 +24,7 @@ def exit_codes(failed: str | None = None) -> str:
         "  74 the output cannot be written (closed stdout, full disk)"])
 
 
-EXIT_CODES = exit_codes("a check failed (cgrad check, cgrad gradcheck), or a line of cgrad eval --batch")
+EXIT_CODES = exit_codes("a check failed (check, gradcheck), or a line of eval --batch failed")
 
 LECTURE = 'e=(a+b)*(b+1)'
 _KEEP = "\0"  # marks a word click must not read as options; argv can never contain NUL

@@ -24,7 +24,8 @@ def parse_at(text: str | None) -> dict:
 @program_command("diff")
 @click.option("--wrt", metavar="X,Y", help="Differentiate with respect to these names (default: every input).")
 @click.option("--at", "at", metavar="A=2,B=1", help="Also evaluate the derivative at this point.")
-@click.option("--order", default=1, show_default=True, type=click.IntRange(1, 8), help="Differentiate this many times.")
+@click.option("--order", default=1, show_default=True, type=click.IntRange(1, 8), metavar="N",
+              help="Differentiate this many times.")
 @click.option("--keep", is_flag=True, help="Keep named intermediates (c = a+b) as names instead of writing them out.")
 @output_option
 @click.option("--latex", is_flag=True, help="Print LaTeX.")

@@ -33,10 +33,13 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
     Examples:
       cgrad eval "e=(a+b)*(b+1)" --a 2 --b 1
       cgrad eval "c=a+b; d=b+1; e=c*d" --a 2 --b 1 --wrt b
-      cgrad eval -f examples/lecture.cg --inputs inputs.json --json | jq .gradients
+      cgrad eval -f examples/lecture.cg --inputs inputs.json --json \\
+          | jq .gradients
       cgrad eval "y = x*exp(x^2)" --set x=0.5 --json
-      cgrad eval "y = softmax(W @ x); C = -log(y[r])" --W '[[1,2],[3,4]]' --x '[1,-1]' --r 0
-      cgrad eval "cell(h, x) = tanh(w*h + x); h1 = cell(h0, x1); h2 = cell(h1, x2)" --w 0.5 --h0 1 --x1 0.2 --x2 -0.1
+      cgrad eval "y = softmax(W @ x); C = -log(y[r])" \\
+          --W '[[1,2],[3,4]]' --x '[1,-1]' --r 0
+      cgrad eval "cell(h, x) = tanh(w*h + x); h1 = cell(h0, x1); \\
+          h2 = cell(h1, x2)" --w 0.5 --h0 1 --x1 0.2 --x2 -0.1
       cgrad eval "e=(a+b)*(b+1)" --batch points.jsonl > results.jsonl
       cgrad eval "e=(a+b)*(b+1)" --b 1 --batch points.csv | jq -c .gradients
 

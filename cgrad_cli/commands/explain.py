@@ -46,7 +46,8 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, show_element
       cgrad explain "c = a+b; d = b+1; e = c*d" --a 2 --b 1
         ∂e/∂b = ∂e/∂c·∂c/∂b + ∂e/∂d·∂d/∂b = d·1 + c·1 = 2·1 + 3·1 = 5
       cgrad explain "y = x*exp(x^2)" --x 0.5 --latex
-      cgrad explain -f examples/rnn_shared.cg --w 0.5 --h0 1 --x1 0.2 --x2 -0.1 --wrt w --markdown
+      cgrad explain -f examples/rnn_shared.cg --w 0.5 --h0 1 --x1 0.2 \\
+          --x2 -0.1 --wrt w --markdown
       cgrad explain "x1 = x0+x0; x2 = x1+x1; x3 = x2+x2" --x0 1 --max-terms 4
       cgrad explain "z = W @ x; y = softmax(z); C = -log(y[r])" \\
           --W '[[1,2,3],[0,1,0]]' --x '[1,0,2]' --r 1 --wrt W

@@ -47,7 +47,8 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
       cgrad gradcheck "c = a+b; d = b+1; e = c*d" --a 2 --b 1
       cgrad gradcheck "y = x*exp(x^2)" --x 0.5 --rtol 1e-7 --json
       cgrad gradcheck "y = relu(x) + x" --x 0 --wrt x
-      cgrad gradcheck "C = -log(softmax(W @ x)[r])" --W '[[1,2],[3,4]]' --x '[1,-1]' --r 0
+      cgrad gradcheck "C = -log(softmax(W @ x)[r])" \\
+          --W '[[1,2],[3,4]]' --x '[1,-1]' --r 0
     """
     from ..core.gradcheck import EPS, check_gradients
     from ..render.gradcheck import document, input_warnings, render

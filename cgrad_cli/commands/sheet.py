@@ -26,7 +26,8 @@ def command(assignment, student, roster, out_dir, fmt, key):
     \b
     Examples:
       cgrad sheet examples/variants.toml --student alice
-      cgrad sheet examples/variants.toml --student alice --key --format latex > alice-key.tex
+      cgrad sheet examples/variants.toml --student alice --key \\
+          --format latex > alice-key.tex
       cgrad sheet examples/variants.toml --students roster.txt --out sheets/
     """
     import os
