@@ -93,8 +93,8 @@ class Latex(Notation):
 
     def product(self, parts):
         out = parts[0]
-        for part in parts[1:]:  # 2 x \sin(x), but 2 \cdot 3^{x}
-            out += (" \\cdot " if part[:1].isdigit() else " ") + part
+        for part in parts[1:]:  # 2 x \sin(x), but 2 \cdot 3^{x} and x \cdot -2
+            out += (" \\cdot " if part[:1].isdigit() or part[:1] == "-" else " ") + part
         return out
 
     def frac(self, top, bottom):

@@ -476,7 +476,7 @@ def _formulas(notation):
     x, y, a, b, o = (Sym(name, nota=notation) for name in "xyabo")
     return [2 * x, x * 2, m.pow(x, 2.0), m.exp(m.pow(x, 2.0)), 1.0 / (1.0 + x), -o / y, 1e-06 * x, 2.5e20 * x,
             m.sqrt(x), m.abs(x), m.asin(x), m.relu(x), m.log(x), m.pow(x, m.pow(y, 2.0)), m.pow(a + b, 2.0),
-            m.pow(m.pow(x, 2.0), 3.0), m.pow(x, -y), m.pow(1e-06, x) * y, a * (b - 1.0)]
+            m.pow(m.pow(x, 2.0), 3.0), m.pow(x, -y), m.pow(1e-06, x) * y, a * (b - 1.0), x * -2.0]
 
 
 def test_one_notation_writes_text_and_latex():
@@ -484,12 +484,13 @@ def test_one_notation_writes_text_and_latex():
     assert namespace() is SYMBOLIC
     assert [f.text for f in _formulas(Sym("x").nota)] == [
         "2*x", "x*2", "x^2", "exp(x^2)", "1/(1 + x)", "-o/y", "1e-06*x", "2.5e+20*x", "sqrt(x)", "abs(x)",
-        "asin(x)", "relu(x)", "log(x)", "x^y^2", "(a + b)^2", "(x^2)^3", "x^(-y)", "1e-06^x*y", "a*(b - 1)"]
+        "asin(x)", "relu(x)", "log(x)", "x^y^2", "(a + b)^2", "(x^2)^3", "x^(-y)", "1e-06^x*y", "a*(b - 1)", "x*-2"]
     assert [f.text for f in _formulas(LATEX)] == [
         "2 x", r"x \cdot 2", "x^{2}", r"\exp\left(x^{2}\right)", r"\frac{1}{1 + x}", r"\frac{-o}{y}",
         r"10^{-6} x", r"2.5 \times 10^{20} x", r"\sqrt{x}", r"\left|x\right|", r"\arcsin\left(x\right)",
         r"\operatorname{relu}\left(x\right)", r"\ln\left(x\right)", "x^{y^{2}}", r"\left(a + b\right)^{2}",
-        r"\left(x^{2}\right)^{3}", "x^{-y}", r"\left(10^{-6}\right)^{x} y", r"a \left(b - 1\right)"]
+        r"\left(x^{2}\right)^{3}", "x^{-y}", r"\left(10^{-6}\right)^{x} y", r"a \left(b - 1\right)",
+        r"x \cdot -2"]
 
 
 def test_latex_labels_come_from_the_graph():
