@@ -19,7 +19,7 @@ def exit_codes(failed: str | None = None) -> str:
     return "\n".join(["\b", "Exit codes:", "  0  success"] + ([f"  1  {failed}"] if failed else []) + [
         "  2  usage, syntax, name or input error",
         "  3  math domain error: log(-1), sqrt(-4), 1/0, 0^-1, asin(2), overflow",
-        "  4  too large: past --max-nodes or --max-elements, or out of memory",
+        "  4  too large: past a size budget (--max-nodes, --max-elements, ...), or out of memory",
         "  70 internal error (a bug in cgrad: please report it)",
         "  74 the output cannot be written (closed stdout, full disk)"])
 
@@ -64,8 +64,11 @@ def program_command(name: str, failed: str | None = None, **kwargs):
                          help="Show the Python traceback of an error.")(f)
         f = budget_options(f)
         settings = {"ignore_unknown_options": True, "allow_interspersed_args": True}
-        return click.command(name, cls=ProgramCommand, context_settings=settings, epilog=exit_codes(failed),
-                             **kwargs)(f)
+        command = click.command(name, cls=ProgramCommand, context_settings=settings, epilog=exit_codes(failed),
+                                **kwargs)(f)
+        # --help lists the program and the command's own options first, the budgets and --debug last
+        command.params.sort(key=lambda p: 2 if p.name == "debug" else 1 if p.name.startswith("max_") else 0)
+        return command
     return decorate
 
 
@@ -73,7 +76,7 @@ BUDGET_HELP = {
     "nodes": "Refuse a program whose graph would have more than N nodes (function calls counted before they "
              "are copied), or checks that would evaluate more (--points times the graph).",
     "elements": "Refuse a program whose arrays would hold more than N elements in all (counted from their "
-                "shapes before any is made), Jacobians included.",
+                "shapes before any is made), Jacobians and gradcheck's runs included.",
     "formula": "Stop symbolic work (diff, --order, hessian) past N formula nodes.",
     "drawn": "Refuse to lay out more than N nodes with Graphviz (-o FILE.svg or FILE.png): it takes minutes.",
 }

@@ -42,9 +42,12 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
           h2 = cell(h1, x2)" --w 0.5 --h0 1 --x1 0.2 --x2 -0.1
       cgrad eval "e=(a+b)*(b+1)" --batch points.jsonl > results.jsonl
       cgrad eval "e=(a+b)*(b+1)" --b 1 --batch points.csv | jq -c .gradients
+      cgrad eval -f unrolled.cg --inputs weights.json --max-nodes 50000000
 
     With --batch, values given on the command line are constants of every
     point (a line may not give them again); exit 1 if some line failed.
+    A program past a size budget (--max-nodes, --max-elements, --max-formula)
+    is refused before the work, with exit 4.
     """
     from ..core.autodiff import evaluate
 

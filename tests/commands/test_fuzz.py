@@ -127,3 +127,30 @@ def test_random_programs_never_crash_any_command(program, data):
         with open(os.path.join(folder, "in.json"), "w") as f:
             f.write(json.dumps({name: json.loads(value) for name, value in given.items()}))
         invoke("eval", "-f", path, "--inputs", os.path.join(folder, "in.json"), *SMALL)
+
+
+line_values = st.one_of(st.integers(-10 ** 30, 10 ** 30).map(str), st.floats().map(repr),
+                        st.sampled_from(["NaN", "1e999", "-0", "true", "null", '"1"', "[1, 2]", "{}", "[" * 3000]),
+                        st.text(max_size=12).map(json.dumps))
+ndjson_lines = st.one_of(
+    st.builds(lambda a, b: '{"a": %s, "b": %s}' % (a, b), line_values, line_values),
+    st.binary(max_size=40).map(lambda b: b.replace(b"\n", b" ").decode("latin-1")),
+    st.sampled_from(['{"a": 1}', '{"a": 1, "b": 2, "c": 3}', "[1, 2]", "", "   ", '{"a": 1, "b": ' + "[" * 50_000 + "1"]))
+csv_lines = st.one_of(st.builds(lambda a, b: f"{a},{b}", line_values, line_values),
+                      st.sampled_from(["1", "1,2,3", "", '"1,2",3', "\x00,1"]))
+
+
+@settings(settings.get_profile(PROFILE))
+@given(lines=st.lists(ndjson_lines, min_size=1, max_size=12), fmt=st.sampled_from(["ndjson", "csv"]),
+       csv=st.lists(csv_lines, min_size=1, max_size=12))
+def test_random_batch_lines_are_each_answered_and_the_stream_goes_on(lines, fmt, csv):
+    body = "\n".join(lines) if fmt == "ndjson" else "a,b\n" + "\n".join(csv)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "points." + ("jsonl" if fmt == "ndjson" else "csv"))
+        with open(path, "wb") as f:
+            f.write(body.encode("utf-8", "surrogatepass") + b"\n")
+        result = invoke("eval", "e=(a+b)*(b+1)", "--batch", path)
+    assert result.exit_code in (0, 1), result.stderr[-500:]
+    for line in filter(None, result.stdout.split("\n")):  # lines end at \n only (U+0085 may be in one)
+        doc = json.loads(line)  # every output line is JSON: a result or this line's error
+        assert ("value" in doc) != ("error" in doc)
