@@ -19,7 +19,7 @@ def exit_codes(failed: str | None = None) -> str:
     return "\n".join(["\b", "Exit codes:", "  0  success"] + ([f"  1  {failed}"] if failed else []) + [
         "  2  usage, syntax, name or input error",
         "  3  math domain error: log(-1), sqrt(-4), 1/0, 0^-1, asin(2), overflow",
-        "  4  too large: past a size budget (--max-nodes, ...), or out of memory",
+        "  4  too large: past a size budget (a --max option), or out of memory",
         "  70 internal error (a bug in cgrad: please report it)",
         "  74 the output cannot be written (closed stdout, full disk)"])
 
