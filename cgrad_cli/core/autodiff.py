@@ -14,8 +14,8 @@ from functools import partial
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from . import budget
 from .graph import Graph, gc_paused
-from .ops import (CONSTANT_RULES, NUMERIC, PRODUCT_RULES, BadIndex, Scatter, ShapeMismatch, array_namespace,
-                  load_numpy, shape_text)
+from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_CONSTANTS, SWEEP_PRODUCT, BadIndex, Scatter, ShapeMismatch, array_namespace,
+                  load_numpy, shape_text, sweep_plan)
 from .show import show
 
 _NO_PARAMS: dict = {}
@@ -256,7 +256,7 @@ def forward(graph: Graph, inputs: dict) -> list:
     i = -1
     try:
         with gc_paused(), numerics:
-            for i, f, a, b in code:  # b: the second argument, -1 for none, -2 when `a` lists them all
+            for i, f, a, b, _ in code:  # b: the second argument, -1 for none, -2 when `a` lists them all
                 v[i] = f(v[a]) if b == -1 else f(v[a], v[b]) if b >= 0 else f(*[v[k] for k in a])
     except BadIndex as e:
         raise InputError(f"{e}, in {graph.text(i, 48)}{_call(graph, i)}", source=graph.source,
@@ -289,7 +289,8 @@ def _array_code(graph: Graph) -> list:
         f = getattr(m, op.name)
         if i in params:
             f = partial(f, **params[i])
-        code.append((i, f, args[0], -1) if len(args) == 1 else (i, f, *args) if len(args) == 2 else (i, f, args, -2))
+        code.append((i, f, args[0], -1, None) if len(args) == 1 else (i, f, *args, None) if len(args) == 2
+                    else (i, f, args, -2, None))
     return code
 
 
@@ -487,88 +488,58 @@ class _SweepError(Exception):
         self.node, self.error = node, error
 
 
-# What the scalar sweep does at a node, chosen once per graph from the op's rules (ops.py).
-_CONSTANTS, _PRODUCT, _BINARY, _UNARY, _NARY = range(5)
-
-
-def _sweep_code(graph: Graph) -> list:
-    """Per computed node, from the last down: (node, kind, a, b, into a, into b, rule a, rule b).
-
-    The rules are bound once here, not looked up per sweep: a constant local derivative (add, sub, neg,
-    copy) is its number, x*y's pair reads the other argument, other ops call their rules.  An argument
-    that depends on no input gets no rule (None), and what a fused kind would add to its gradient goes
-    into a spare slot (`into` = len(graph)) instead, so constants keep a gradient of 0.
-    """
-    known = graph.cache.get("sweep")
-    if known is not None and known[0] is graph.ops:  # made for this op list (a copy may swap rules: diagnose)
-        return known[1]
-    spare, needs, code = len(graph), graph.needs_grad, []
-    for i in range(len(graph) - 1, -1, -1):
-        op, args = graph.ops[i], graph.args[i]
-        if not args:
-            continue
-        rules = tuple(rule if needs[a] else None for rule, a in zip(op.partials, args))
-        if len(args) == 2:
-            a, b = args
-            into = (a if needs[a] else spare, b if needs[b] else spare)
-            if all(rule in CONSTANT_RULES for rule in op.partials):
-                code.append((i, _CONSTANTS, a, b, *into, *(CONSTANT_RULES[rule] for rule in op.partials)))
-            elif op.partials == PRODUCT_RULES:
-                code.append((i, _PRODUCT, a, b, *into, None, None))
-            else:
-                code.append((i, _BINARY, a, b, *into, *rules))
-        elif len(args) == 1:
-            a = args[0]
-            if op.partials[0] in CONSTANT_RULES:
-                code.append((i, _CONSTANTS, a, a, a if needs[a] else spare, spare, CONSTANT_RULES[op.partials[0]],
-                             0.0))
-            else:
-                code.append((i, _UNARY, a, -1, a, -1, rules[0], None))
-        else:
-            code.append((i, _NARY, args[0], args, -1, -1, rules, None))
-    graph.cache["sweep"] = graph.ops, code
-    return code
-
-
 def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -> list:
-    """The backward sweep over floats: the gradient of every node (0 off the output's subgraph)."""
-    g = [0.0] * (len(graph) + 1)  # the last: the spare slot of _sweep_code
+    """The backward sweep over floats: the gradient of every node (0 off the output's subgraph).
+
+    It walks the forward program down, each node's op already planned (ops.sweep_plan: a constant local
+    derivative is a number, x*y reads the other argument, other rules are called), so no list is made per
+    node and none is kept.  An argument that depends on no input gets nothing added (a constant's gradient
+    stays 0) and no rule called.
+    """
+    g = [0.0] * len(graph)
     g[out] = seed
-    m, i = NUMERIC, out
+    m, i, needs = NUMERIC, out, graph.needs_grad
     try:
-        for i, kind, a, b, ga, gb, ra, rb in _sweep_code(graph):
+        for i, _, a, b, (kind, ra, rb) in _sweep_steps(graph):
             if not reached[i]:
                 continue
             gi = g[i]
             reached[a] = True
-            if kind == _PRODUCT:
+            if kind == SWEEP_PRODUCT:
                 reached[b] = True
-                g[ga] += gi * v[b]
-                g[gb] += gi * v[a]
-            elif kind == _CONSTANTS:
-                reached[b] = True
-                g[ga] += gi * ra
-                g[gb] += gi * rb
-            elif kind == _BINARY:
+                if needs[a]:
+                    g[a] += gi * v[b]
+                if needs[b]:
+                    g[b] += gi * v[a]
+            elif kind == SWEEP_CONSTANTS:
+                if needs[a]:
+                    g[a] += gi * ra
+                if b >= 0:
+                    reached[b] = True
+                    if needs[b]:
+                        g[b] += gi * rb
+            elif kind == SWEEP_BINARY:
                 reached[b] = True
                 o, x, y = v[i], v[a], v[b]
-                if ra is not None:
-                    g[ga] += gi * ra(m, o, x, y)
-                if rb is not None:
-                    g[gb] += gi * rb(m, o, x, y)
-            elif kind == _UNARY:
-                if ra is not None:
-                    g[a] += gi * ra(m, v[i], v[a])
-            else:  # b, ra: all the arguments and their rules
-                xs = [v[k] for k in b]
-                for k, rule in zip(b, ra):
-                    reached[k] = True
-                    if rule is not None:
-                        g[k] += gi * rule(m, v[i], *xs)
+                if needs[a]:
+                    g[a] += gi * ra(m, o, x, y)
+                if needs[b]:
+                    g[b] += gi * rb(m, o, x, y)
+            elif needs[a]:  # SWEEP_UNARY
+                g[a] += gi * ra(m, v[i], v[a])
     except (ValueError, ZeroDivisionError, OverflowError) as e:
         raise _SweepError(i, e) from None
-    g.pop()
     return g
+
+
+def _sweep_steps(graph: Graph):
+    """The forward program from the last node down; if the graph's op list was swapped since (grading tries a
+    wrong rule on a copy), the same steps planned from the ops now in place."""
+    if graph.ops is graph.code_ops:
+        return reversed(graph.code)
+    return ((i, None, args[0], args[1] if len(args) == 2 else -1, sweep_plan(op.partials))
+            for i, op, args in zip(range(len(graph) - 1, -1, -1), reversed(graph.ops), reversed(graph.args))
+            if args)
 
 
 class LocalDerivatives:

@@ -11,7 +11,7 @@ import gc
 from bisect import bisect_right
 
 from . import budget
-from .ops import OPS, Op
+from .ops import OPS, SWEEP_PLANS, Op, sweep_plan
 
 INPUT = OPS["input"]
 
@@ -33,7 +33,10 @@ class Graph:
         self.named: dict[str, int] = {}  # every name (inputs and assignments) -> node id
         self.assigned_at: dict[str, int] = {}  # assigned name -> offset of the name in its statement
         self.output: int | None = None  # the last statement's node
-        self.code: list[tuple] = []  # the forward program: (node, function, arg, arg or -1) per computed node
+        # the forward program, per computed node: (node, function, arg, arg or -1, sweep plan); the backward
+        # sweep walks it down with each op's plan (ops.sweep_plan) while `ops` is still the list it was made from
+        self.code: list[tuple] = []
+        self.code_ops = self.ops
         self.kinks: list[int] = []  # nodes whose op has a kink (relu, abs, max, ...): checked after a sweep
         self.params: dict[int, dict] = {}  # an op's integer parameters, for the nodes that have some: sum(x, 0)
         self.calls: dict[int, tuple[int, int]] = {}  # node -> span of the function call that made it
@@ -56,10 +59,10 @@ class Graph:
         self.spans.append((start, end))
         if len(args) == 2:
             a, b = args
-            self.code.append((i, op.forward, a, b))
+            self.code.append((i, op.forward, a, b, SWEEP_PLANS.get(id(op.partials)) or sweep_plan(op.partials)))
             needs.append(needs[a] or needs[b])
         elif args:
-            self.code.append((i, op.forward, args[0], -1))
+            self.code.append((i, op.forward, args[0], -1, sweep_plan(op.partials)))
             needs.append(any(needs[a] for a in args))
         else:
             needs.append(op is INPUT)

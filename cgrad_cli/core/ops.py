@@ -143,6 +143,32 @@ _X = lambda m, o, x, y: x  # noqa: E731
 _Y = lambda m, o, x, y: y  # noqa: E731
 CONSTANT_RULES = {_ONE: 1.0, _MINUS_ONE: -1.0}
 PRODUCT_RULES = (_Y, _X)
+# What the scalar sweep does at a node, from its op's rules: a constant local derivative (add, sub, neg,
+# copy) is its number, x*y's pair reads the other argument, other rules are called.
+SWEEP_CONSTANTS, SWEEP_PRODUCT, SWEEP_BINARY, SWEEP_UNARY = range(4)
+SWEEP_PLANS: dict = {}  # id of an op's rules -> (what to do, rule or constant per argument), worked out once
+_PLANNED: list = []  # those rules, kept alive: an id in SWEEP_PLANS is never reused by another tuple
+
+
+def sweep_plan(rules: tuple) -> tuple:
+    """(what to do, first, second): the scalar backward sweep's way with these rules (autodiff); None for
+    ops that only run over arrays."""
+    plan = SWEEP_PLANS.get(id(rules))
+    if plan is not None:
+        return plan
+    if len(rules) == 2 and rules == PRODUCT_RULES:
+        plan = (SWEEP_PRODUCT, None, None)
+    elif 1 <= len(rules) <= 2 and all(rule in CONSTANT_RULES for rule in rules):
+        plan = (SWEEP_CONSTANTS, *(CONSTANT_RULES[rule] for rule in rules), 0.0)[:3]
+    elif len(rules) == 2:
+        plan = (SWEEP_BINARY, *rules)
+    elif len(rules) == 1:
+        plan = (SWEEP_UNARY, rules[0], None)
+    else:
+        plan = None
+    _PLANNED.append(rules)
+    SWEEP_PLANS[id(rules)] = plan
+    return plan
 _TIE = dict(kink=lambda x, y: x == y,
             convention="a tie splits the gradient half and half (PyTorch; JAX agrees)")
 
