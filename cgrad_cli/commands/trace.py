@@ -14,7 +14,10 @@ from .common import console, load, names, output_option, program_command
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every node.")
 @click.option("--limit", default=200, show_default=True, metavar="N", type=click.IntRange(1),
               help="Show at most N rows of the table (the first and last nodes of the tape).")
-def command(words, file, sets, inputs_file, wrt, output, as_json, limit):
+@click.option("--show-elements", "show_elements", default=12, show_default=True, metavar="N", type=click.IntRange(0),
+              help="Tensor programs: print a value, tangent or adjoint in full up to N elements, a bigger one by "
+                   "shape and range.")
+def command(words, file, sets, inputs_file, wrt, output, as_json, limit, show_elements):
     """Show the two modes of automatic differentiation side by side over
     PROGRAM's tape (its nodes in evaluation order, the Wengert list).
 
@@ -47,4 +50,4 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, limit):
         return
     from ..render.trace import render
 
-    console().print(render(tr, limit))
+    console().print(render(tr, limit, show_elements))

@@ -24,12 +24,13 @@ def d_label(label: str, limit: int | None = 12) -> str | None:
 INLINE = 12  # arrays with more elements are shown by shape, least and greatest element
 
 
-def show(value) -> str:
-    """A value for people: 6 significant digits; a small array in full, a big one by shape, min and max."""
+def show(value, inline: int = INLINE) -> str:
+    """A value for people: 6 significant digits; an array of up to `inline` elements in full, a bigger one
+    by shape, min and max."""
     shape = getattr(value, "shape", ())
     if not shape:
         return number(float(value))
-    if value.size > INLINE:
+    if value.size > inline:
         from .ops import shape_text
 
         kind = shape_text(shape) + ("" if len(shape) == 1 else " array")

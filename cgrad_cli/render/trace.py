@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..core.forward_mode import Trace
 from ..core.autodiff import to_json
 from ..core.ops import shape_text
-from ..core.show import d_label as _d, show
+from ..core.show import INLINE, d_label as _d, show
 from .width import WIDTH, prose
 
 LIMIT = 200
@@ -37,14 +37,14 @@ def legend(tr: Trace):
                 f"adjoint ∂{out}/∂node: reverse mode (one sweep down the tape per output)", "dim")
 
 
-def tables(tr: Trace, limit: int = LIMIT) -> list:
+def tables(tr: Trace, limit: int = LIMIT, inline: int = INLINE) -> list:
     """The tape as one table, or split when its columns would not fit WIDTH: the first table has the
     value, as many tangent columns as fit and the adjoint; each next one repeats id and node and takes
     the next tangent columns.  A number is never cut: each column is as wide as its widest cell."""
     g = tr.graph
     n = len(g)
     rows = list(range(n)) if n <= limit else [*range((limit + 1) // 2), None, *range(n - limit // 2, n)]
-    cells = [_row(tr, i) if i is not None else None for i in rows]
+    cells = [_row(tr, i, inline) if i is not None else None for i in rows]
     k0 = 4 if tr.tensor else 3  # id, node, op, (shape): the columns before the value
     tangents = list(range(k0 + 1, k0 + 1 + len(tr.wrt)))
 
@@ -122,14 +122,14 @@ def cut_note(tr: Trace, limit: int = LIMIT):
                       f"{limit // 2}: --limit N shows more, --json every node)"), "dim italic")
 
 
-def _row(tr: Trace, i: int) -> list:
+def _row(tr: Trace, i: int, inline: int = INLINE) -> list:
     g, ev = tr.graph, tr.evaluation
     cells = [str(i), node_text(tr, i), g.ops[i].name]
     if tr.tensor:
         cells.append(shape_text(ev.shapes[i]))
-    cells.append(show(ev.values[i]))
-    cells += [show(tr.tangents[name][i]) for name in tr.wrt]
-    cells.append(show(tr.adjoint(i)))
+    cells.append(show(ev.values[i], inline))
+    cells += [show(tr.tangents[name][i], inline) for name in tr.wrt]
+    cells.append(show(tr.adjoint(i), inline))
     if i == ev.output:
         cells[1] = f"[bold]{_escape(cells[1])}[/bold]"
     else:
@@ -179,13 +179,13 @@ def footer(tr: Trace):
     return parts
 
 
-def render(tr: Trace, limit: int = LIMIT):
+def render(tr: Trace, limit: int = LIMIT, inline: int = INLINE):
     from rich.console import Group
     from rich.text import Text
 
     note = cut_note(tr, limit)
     parts = [legend(tr)]
-    for n, t in enumerate(tables(tr, limit)):
+    for n, t in enumerate(tables(tr, limit, inline)):
         parts += [Text()] * bool(n) + [t]
     return Group(*parts, *([note] if note else []), Text(), *footer(tr))
 

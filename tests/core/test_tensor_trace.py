@@ -55,3 +55,11 @@ def test_trace_command_on_a_tensor_program():
     assert doc["agree"] and doc["nodes"][2]["shape"] == [2]
     bad = CliRunner().invoke(cli, ["trace", "z = W @ x", "--W", "[[1,2],[0,1]]", "--x", "[1,-1]"], prog_name="cgrad")
     assert bad.exit_code == 2 and "scalar output" in bad.stderr
+
+
+def test_show_elements_cuts_arrays():
+    args = ["trace", "z = W @ x; C = sum(tanh(z))", "--W", "[[1, 2], [0, 1]]", "--x", "[0.5, -1]"]
+    full = CliRunner().invoke(cli, args, prog_name="cgrad").stdout
+    cut = CliRunner().invoke(cli, args + ["--show-elements", "3"], prog_name="cgrad").stdout
+    assert "[[1, 2], [0, 1]]" in full and "[[1, 2], [0, 1]]" not in cut
+    assert "2×2×2 array (min -1, max 0.5)" in cut  # ∂z/∂W, 8 numbers, by shape and range
