@@ -192,6 +192,8 @@ class _At:
 
     def _on_way(self) -> list:
         g, reached, w, out = self.graph, self.ev.reached, self.w, self.out
+        if w >= out:  # wrt is the output itself, or comes after it: no way down
+            return []
         ops, argss = g.ops, g.args
         below = bytearray(out + 1)  # depends on wrt (so the argument needs a gradient)
         below[w] = 1
@@ -257,7 +259,7 @@ class _At:
         the local derivatives the backward sweep computed."""
         if self._tangent is None:
             g, local = self.graph, self.ev.local
-            t = [0.0] * (self.out + 1)
+            t = [0.0] * (max(self.out, self.w) + 1)
             t[self.w] = 1.0
             for i in range(self.w + 1, self.out + 1):
                 ls = local[i]
@@ -294,6 +296,9 @@ def candidates(at: _At) -> Iterator[_Candidate]:
     graphs, and a 10^5-node program's check must not wait on 10^5 candidates."""
     if at.w is None:
         yield from _value_candidates(at)
+        return
+    if at.w == at.out:  # ∂x/∂x = 1: a number with no chain to get wrong
+        yield from _scaled(at, lambda: f"{at.quantity.label} = 1")
         return
     yield from _paths(at)
     if len(at.on_way()) <= (MAX_TENSOR_WAY if at.tensor else MAX_WAY):

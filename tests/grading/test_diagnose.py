@@ -240,3 +240,13 @@ def test_one_changed_node_costs_no_sweep_and_gives_the_sweeps_number(program, at
                 assert a.resweep(changes) == pytest.approx(swept, rel=1e-12, abs=1e-12)
                 tried += 1
     assert tried >= 8
+
+
+@pytest.mark.parametrize("expectation", ["dx/dx = 2", "dy/dx = 1", "dy/dy = 3", "df/dx = 9"])
+def test_a_quantity_with_no_chain_is_diagnosed_without_a_crash(expectation):
+    # x comes after y on the tape; ∂x/∂x has no chain at all
+    graph = parse("f = (log(1 + 0.5^2))^2 + (y + x)")
+    (r,) = check(graph, {"x": 1.0, "y": 2.0}, [parse_expectation(expectation, graph)]).results
+    assert not r.passed
+    if expectation == "dx/dx = 2":
+        assert r.diagnosis.sure and r.diagnosis.matches[0].family == "factor"
