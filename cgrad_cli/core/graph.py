@@ -8,6 +8,7 @@ to a handful of Python lists.
 from __future__ import annotations
 
 import gc
+from array import array
 from bisect import bisect_right
 
 from . import budget
@@ -26,7 +27,7 @@ class Graph:
         self.ops: list[Op] = []  # the op of each node
         self.args: list[tuple[int, ...]] = []  # argument node ids, all smaller than the node's own
         self.names: list[str | None] = []  # the name a statement gave the node, if any
-        self.spans: list[tuple[int, int]] = []  # [start, end) offsets of the node's source text
+        self.spans = Spans()  # [start, end) offsets of the node's source text
         self.consts: dict[int, float] = {}  # the value of each literal node
         self.needs_grad: list[bool] = []  # does the node depend on an input?
         self.inputs: dict[str, int] = {}  # input name -> node id, in order of first use
@@ -56,7 +57,8 @@ class Graph:
         self.ops.append(op)
         self.args.append(args)
         self.names.append(None)
-        self.spans.append((start, end))
+        self.spans.starts.append(start)
+        self.spans.ends.append(end)
         if len(args) == 2:
             a, b = args
             self.code.append((i, op.forward, a, b, SWEEP_PLANS.get(id(op.partials)) or sweep_plan(op.partials)))
@@ -105,6 +107,35 @@ class Graph:
             self._line_starts = starts
         line = bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
+
+
+class Spans:
+    """Each node's [start, end) in the source, read and written as (start, end) pairs but kept as two arrays
+    of machine integers: a 10^5-statement program holds no tuple and no int object per node for them."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self):
+        self.starts, self.ends = array("q"), array("q")
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> tuple[int, int]:
+        return self.starts[i], self.ends[i]
+
+    def __setitem__(self, i: int, span: tuple[int, int]) -> None:
+        self.starts[i], self.ends[i] = span
+
+    def __iter__(self):
+        return zip(self.starts, self.ends)
+
+    def append(self, span: tuple[int, int]) -> None:
+        self.starts.append(span[0])
+        self.ends.append(span[1])
+
+    def pop(self) -> tuple[int, int]:
+        return self.starts.pop(), self.ends.pop()
 
 
 class Function:
