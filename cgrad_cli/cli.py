@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .errors import EXIT_INTERNAL, EXIT_USAGE, CgradError, OutputError, TooLargeError
+from .errors import EXIT_INTERNAL, EXIT_TOO_LARGE, EXIT_USAGE, CgradError, OutputError, TooLargeError
 from .commands.common import EXIT_CODES
 
 # Each command lives in its own module, imported only when it runs (or --help lists it).
@@ -106,6 +106,8 @@ class _Cgrad(click.Group):
         except KeyboardInterrupt:
             raise click.exceptions.Exit(130)
         except MemoryError as e:  # what no budget foresaw: said as such, with the size, not as a bug
+            if "--debug" not in _raw_args(ctx):
+                e.__traceback__ = None  # lets go of the frames, and of the half-built work they hold
             _report(ctx, *_as_json_error(out_of_memory(e)), e)
         except Exception as e:  # a bug: say so plainly, keep the traceback for --debug
             if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS:  # stdout closed, disk full: not a bug
@@ -195,7 +197,11 @@ def cli(ctx):
 def main():
     if sys.stdout is None:  # started with stdout closed: writing to it is an output error (exit 74)
         sys.stdout = io.TextIOWrapper(io.BufferedWriter(_ClosedStdout()), encoding="utf-8")
-    cli(prog_name="cgrad")
+    try:
+        cli(prog_name="cgrad")
+    except MemoryError:  # out of memory even to say so: the one line that needs no memory, exit 4
+        os.write(2, b"error: too large: out of memory\n")
+        os._exit(EXIT_TOO_LARGE)
 
 
 if __name__ == "__main__":

@@ -248,3 +248,11 @@ def test_out_of_memory_in_python_itself_says_so_with_the_memory_used():
     done = cgrad("eval", BOMB, "--a", "1", "--max-nodes", "10000000000", limit=400 * 2 ** 20, timeout=120)
     assert done.returncode == 4, done.stderr[-500:]
     assert b"too large: out of memory (after using " in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_flat_program_past_the_memory_there_is_ends_in_exit_4_not_70(tmp_path):
+    path = tmp_path / "flat.cg"
+    path.write_text("y=" + "+".join(["x"] * 400_000))
+    done = cgrad("eval", "-f", str(path), "--x", "1", "--json", limit=120 * 2 ** 20, timeout=300)
+    assert done.returncode == 4, done.stderr[-500:]
+    assert b"too large: out of memory (after using " in done.stderr and b"Traceback" not in done.stderr
