@@ -51,8 +51,8 @@ def local_jacobian(ev: Evaluation, parent: int, k: int, atom) -> Jac | None:
     if not out:
         return Jac("scalar", text, f"g·{factor}")
     if out != a:
-        return Jac("broadcast", f"{text}, summed over the {shape_text(out)} {atom(args[k])._wrap(_ATOM)} "
-                                f"is broadcast to", f"g ⊙ {factor}, summed back to {shape_text(a)}")
+        return Jac("broadcast", f"{text}, with {atom(args[k])._wrap(_ATOM)} broadcast to {shape_text(out)}",
+                   f"g ⊙ {factor}, summed back to {shape_text(a)}")
     if formula == 1.0:
         return Jac("identity", "I", "g")
     return Jac("diagonal", text, f"g ⊙ {factor}")
