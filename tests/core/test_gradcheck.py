@@ -417,7 +417,7 @@ def test_cli_tensor_output_exits_2(program):
 
 def test_cli_help_shows_a_tensor_example():
     result = invoke("gradcheck", "--help")
-    assert "cgrad gradcheck \"C = -log(softmax(W @ x)[r])\" --W '[[1,2],[3,4]]' --x '[1,-1]' --r 0" in result.stdout
+    assert "cgrad gradcheck \"C = -log(softmax(W @ x)[r])\" \\\n        --W '[[1,2],[3,4]]' --x '[1,-1]' --r 0" in result.stdout
     assert "verified" in result.stdout
     example = ["C = -log(softmax(W @ x)[r])", "--W", "[[1,2],[3,4]]", "--x", "[1,-1]", "--r", "0"]
     assert invoke("gradcheck", *example).exit_code == 0
