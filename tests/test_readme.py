@@ -34,3 +34,12 @@ def test_readme_output_is_real(command, expected):
     env = {**os.environ, "NO_COLOR": "1", "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
     done = subprocess.run(["bash", "-c", f"({command}) 2>&1"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.stdout == expected
+
+
+def test_every_function_is_in_the_function_table():
+    """README's function table lists every name a program can call (a new op without an entry fails here)."""
+    from cgrad_cli.core.ops import FUNCTIONS
+
+    table = README.split("### Functions", 1)[1].split("\n### ", 1)[0]
+    listed = {word for cell in re.findall(r"`([^`]*)`", table) for word in re.findall(r"[A-Za-z_]\w*(?=\(|$| )", cell)}
+    assert not sorted(set(FUNCTIONS) - listed)

@@ -14,8 +14,8 @@ from functools import partial
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from . import budget
 from .graph import Graph, gc_paused
-from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_CONSTANTS, SWEEP_PRODUCT, BadIndex, Scatter, ShapeMismatch, array_namespace,
-                  load_numpy, shape_text, sweep_plan)
+from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_CONSTANTS, SWEEP_NARY, SWEEP_PRODUCT, BadIndex, Scatter, ShapeMismatch,
+                  SingularMatrix, array_namespace, load_numpy, shape_text, sweep_plan)
 from .show import show
 
 _NO_PARAMS: dict = {}
@@ -256,8 +256,8 @@ def forward(graph: Graph, inputs: dict) -> list:
     i = -1
     try:
         with gc_paused(), numerics:
-            for i, f, a, b, _ in code:  # b: the second argument, -1 for none, -2 when `a` lists them all
-                v[i] = f(v[a]) if b == -1 else f(v[a], v[b]) if b >= 0 else f(*[v[k] for k in a])
+            for i, f, a, b, _ in code:  # b: the second argument, -1 for none, -2 for more (graph.args[i])
+                v[i] = f(v[a]) if b == -1 else f(v[a], v[b]) if b >= 0 else f(*[v[k] for k in graph.args[i]])
     except BadIndex as e:
         raise InputError(f"{e}, in {graph.text(i, 48)}{_call(graph, i)}", source=graph.source,
                          span=graph.spans[i]) from None
@@ -399,6 +399,8 @@ def _domain_error(graph: Graph, v: list, i: int, e: Exception, derivative: str |
         why = "is undefined"
     if derivative is None and op.vjp is None and any(hasattr(v[a], "shape") and v[a].shape for a in args):
         shown += _bad_element(graph, v, i)
+    if isinstance(e, SingularMatrix):
+        shown += f" ({e})"
     return MathDomainError(f"{what} {why} at {shown}, in {graph.text(i, 48)}{_call(graph, i)}",
                            source=graph.source, span=graph.spans[i], node=i, op=op.name,
                            arguments=[{"text": graph.label(a), "value": to_json(v[a])} for a in args])
@@ -457,13 +459,18 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
         raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,
                               span=graph.spans[i], node=i)
     warnings = [(i, _kink_warning(graph, i)) for i in graph.kinks
-                if reached[i] and needs[i] and _any(ops[i].kink(*(v[a] for a in argss[i])))]
+                if reached[i] and needs[i] and _any(ops[i].kink(*(v[a] for a in argss[i]),
+                                                                 **graph.params.get(i, _NO_PARAMS)))]
     return Evaluation(graph, out, v, g, local, reached, warnings, shapes)
 
 
 def _array_step(graph: Graph, v: list, g: list, local: list, reached: list, i: int) -> bool:
     """Node i's share of the sweep over arrays; True if its rules branch (m.where silences numpy's errors)."""
     op, args, needs, gi, o = graph.ops[i], graph.args[i], graph.needs_grad, g[i], v[i]
+    if not needs[i]:  # a constant, or a node that cuts the graph (x > 0, detach(x)): nothing flows back
+        for a in args:
+            reached[a] = True
+        return False
     if op.vjp is not None:  # a tensor op: its vector-Jacobian product gives each argument's share
         if gi.__class__ is float and not gi:  # nothing flowed back here (an index, a constant)
             shares = [None] * len(args)
@@ -498,7 +505,7 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
     """
     g = [0.0] * len(graph)
     g[out] = seed
-    m, i, needs = NUMERIC, out, graph.needs_grad
+    m, i, needs, argss = NUMERIC, out, graph.needs_grad, graph.args
     try:
         for i, _, a, b, (kind, ra, rb) in _sweep_steps(graph):
             if not reached[i]:
@@ -525,6 +532,13 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
                     g[a] += gi * ra(m, o, x, y)
                 if needs[b]:
                     g[b] += gi * rb(m, o, x, y)
+            elif kind == SWEEP_NARY:  # ra: the rules, one per argument
+                args = argss[i]
+                xs = [v[k] for k in args]
+                for k, rule in zip(args, ra):
+                    reached[k] = True
+                    if needs[k]:
+                        g[k] += gi * rule(m, v[i], *xs)
             elif needs[a]:  # SWEEP_UNARY
                 g[a] += gi * ra(m, v[i], v[a])
     except (ValueError, ZeroDivisionError, OverflowError) as e:
@@ -578,7 +592,7 @@ def _add_into(g: list, a: int, share, gi) -> None:
         if acc.__class__ is float:
             g[a] = share.dense() + acc
         else:
-            acc[share.key] += share.value
+            share.add_to(acc)
     elif acc.__class__ is float and not acc and getattr(share, "base", 0) is None and share is not gi:
         g[a] = share  # a fresh array nobody else holds: adopt it
     else:

@@ -230,7 +230,8 @@ def check_gradients(graph: Graph, inputs: dict, wrt=None, output: str | None = N
     budget.check("elements", 2 * checked * per_run, f"gradcheck ({budget.figure(2 * checked)} forward runs)",
                  hint="check fewer inputs (--wrt), or raise the budget with --max-elements N (it counts the "
                       "elements computed in all: two runs per element checked, each over the whole program)")
-    results = [_check_input(graph, inputs, ev, name, eps, rtol, atol) for name in names]
+    held = graph.held(ev.values)  # detach(x) and x > 0 stay put while x moves: their derivative is 0 by definition
+    results = [_check_input(held, inputs, ev, name, eps, rtol, atol) for name in names]
     return GradCheck(results, ev, eps, rtol, atol)
 
 

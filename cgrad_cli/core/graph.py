@@ -7,6 +7,7 @@ to a handful of Python lists.
 """
 from __future__ import annotations
 
+import copy
 import gc
 from array import array
 from bisect import bisect_right
@@ -14,7 +15,7 @@ from bisect import bisect_right
 from . import budget
 from .ops import OPS, SWEEP_PLANS, Op, sweep_plan
 
-INPUT = OPS["input"]
+INPUT, CONST = OPS["input"], OPS["const"]
 
 LABEL_WIDTH = 48
 
@@ -63,11 +64,16 @@ class Graph:
             a, b = args
             self.code.append((i, op.forward, a, b, SWEEP_PLANS.get(id(op.partials)) or sweep_plan(op.partials)))
             needs.append(needs[a] or needs[b])
-        elif args:
+        elif len(args) == 1:
             self.code.append((i, op.forward, args[0], -1, sweep_plan(op.partials)))
+            needs.append(needs[args[0]])
+        elif args:  # where(c, a, b): -2 says the arguments are graph.args[i]
+            self.code.append((i, op.forward, args[0], -2, sweep_plan(op.partials)))
             needs.append(any(needs[a] for a in args))
         else:
             needs.append(op is INPUT)
+        if op.cuts:  # x > 0, detach(x): nothing flows back through the node
+            needs[i] = False
         if op.kink is not None:
             self.kinks.append(i)
         if params:
@@ -82,6 +88,22 @@ class Graph:
         for column in (self.ops, self.args, self.names, self.spans, self.needs_grad):
             column.pop()
         self.consts.pop(i, None)
+
+    def held(self, values: list) -> "Graph":
+        """The program with each node that cuts the graph (x > 0, detach(x)) replaced by its value in `values`.
+
+        Its derivative is the one reverse mode computes, so it is what finite differences must perturb
+        (detach(x)*x has gradient x, not the 2x of x*x).  The program itself when nothing cuts.
+        """
+        cut = {i for i, (op, args) in enumerate(zip(self.ops, self.args)) if op.cuts and args}
+        if not cut:
+            return self
+        g = copy.copy(self)
+        g.ops, g.args, g.consts, g.cache = list(self.ops), list(self.args), dict(self.consts), {}
+        for i in cut:
+            g.ops[i], g.args[i], g.consts[i] = CONST, (), values[i]
+        g.code = [c for c in self.code if c[0] not in cut]
+        return g
 
     def text(self, i: int, width: int | None = None) -> str:
         """The node's source text on one line, shortened to `width` characters with an ellipsis."""

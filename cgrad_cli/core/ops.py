@@ -44,6 +44,7 @@ class Op(NamedTuple):
     # jacobian(k, out, *args, **params) -> Jac, where out and args are Arg(label, shape).  Elementwise
     # ops need none (theirs is diagonal, the diagonal being their `partials` rule run over text).
     jacobian: Callable | None = None
+    cuts: bool = False  # no gradient flows through (comparisons, detach): to reverse mode the node is a constant
 
 
 class Arg(NamedTuple):
@@ -141,11 +142,13 @@ _ONE = lambda m, o, *a: 1.0  # noqa: E731
 _MINUS_ONE = lambda m, o, *a: -1.0  # noqa: E731
 _X = lambda m, o, x, y: x  # noqa: E731
 _Y = lambda m, o, x, y: y  # noqa: E731
-CONSTANT_RULES = {_ONE: 1.0, _MINUS_ONE: -1.0}
+_ZERO = lambda m, o, *a: 0.0  # noqa: E731
+CONSTANT_RULES = {_ONE: 1.0, _MINUS_ONE: -1.0, _ZERO: 0.0}
 PRODUCT_RULES = (_Y, _X)
+_LN2 = math.log(2.0)
 # What the scalar sweep does at a node, from its op's rules: a constant local derivative (add, sub, neg,
 # copy) is its number, x*y's pair reads the other argument, other rules are called.
-SWEEP_CONSTANTS, SWEEP_PRODUCT, SWEEP_BINARY, SWEEP_UNARY = range(4)
+SWEEP_CONSTANTS, SWEEP_PRODUCT, SWEEP_BINARY, SWEEP_UNARY, SWEEP_NARY = range(5)
 SWEEP_PLANS: dict = {}  # id of an op's rules -> (what to do, rule or constant per argument), worked out once
 _PLANNED: list = []  # those rules, kept alive: an id in SWEEP_PLANS is never reused by another tuple
 
@@ -164,6 +167,8 @@ def sweep_plan(rules: tuple) -> tuple:
         plan = (SWEEP_BINARY, *rules)
     elif len(rules) == 1:
         plan = (SWEEP_UNARY, rules[0], None)
+    elif rules:  # where(c, a, b): every rule called, over the node's arguments
+        plan = (SWEEP_NARY, rules, None)
     else:
         plan = None
     _PLANNED.append(rules)
@@ -218,6 +223,33 @@ _op("min", 2, min, lambda m, o, x, y: 0.5 - 0.5 * m.sign(x - y), lambda m, o, x,
     **_TIE, array="minimum")
 _op("max", 2, max, lambda m, o, x, y: 0.5 + 0.5 * m.sign(x - y), lambda m, o, x, y: 0.5 - 0.5 * m.sign(x - y),
     **_TIE, array="maximum")
+
+_op("log1p", 1, math.log1p, lambda m, o, x: 1.0 / (1.0 + x), domain=((-0.9, 5),), array="log1p")
+_op("expm1", 1, math.expm1, lambda m, o, x: o + 1.0, array="expm1")
+_op("log2", 1, math.log2, lambda m, o, x: 1.0 / (x * _LN2), domain=((0.1, 5),), array="log2")
+_op("exp2", 1, lambda x: math.pow(2.0, x), lambda m, o, x: o * _LN2, array="exp2")
+_op("asinh", 1, math.asinh, lambda m, o, x: 1.0 / m.sqrt(x * x + 1.0), array="arcsinh")
+_op("acosh", 1, math.acosh, lambda m, o, x: 1.0 / m.sqrt(x * x - 1.0), domain=((1.1, 5),), array="arccosh")
+_op("atanh", 1, math.atanh, lambda m, o, x: 1.0 / (1.0 - x * x), domain=((-0.9, 0.9),), array="arctanh")
+_op("atan2", 2, math.atan2, lambda m, o, y, x: x / (x * x + y * y), lambda m, o, y, x: -y / (x * x + y * y),
+    domain=((-3, 3), (0.2, 3)), array="arctan2")  # smooth away from the origin and the cut along x < 0, y = 0
+_op("hypot", 2, math.hypot, lambda m, o, x, y: x / o, lambda m, o, x, y: y / o, domain=((0.2, 3), (-3, 3)),
+    array="hypot")
+# x % y = x - y*floor(x/y) (Python's and numpy's sign: that of y); off its jumps ∂/∂y = -floor(x/y) = (o - x)/y.
+_op("mod", 2, operator.mod, _ONE, lambda m, o, x, y: (o - x) / y, syntax="{0} % {1}", precedence=20,
+    domain=((0.1, 0.9), (1, 3)), array="mod")  # the tests sample between its jumps
+# Comparisons give 0 or 1 and cut the graph: a step has derivative 0 wherever it has one.
+for _name, _test, _symbol in (("lt", operator.lt, "<"), ("le", operator.le, "<="), ("gt", operator.gt, ">"),
+                              ("ge", operator.ge, ">="), ("eq", operator.eq, "==")):
+    _op(_name, 2, lambda x, y, test=_test: 1.0 if test(x, y) else 0.0, _ZERO, _ZERO, syntax="{0} %s {1}" % _symbol,
+        precedence=5, cuts=True, array=lambda x, y, test=_test: np.where(test(x, y), 1.0, 0.0))
+# where(c, a, b): a where c is non-zero, else b; the gradient goes to the chosen side only.
+# (Named `select` in the table: `m.where` is the rules' own helper for a rule that branches.)
+_op("select", 3, lambda c, a, b: a if c else b, _ZERO, lambda m, o, c, a, b: m.select(c, 1.0, 0.0),
+    lambda m, o, c, a, b: m.select(c, 0.0, 1.0), syntax="where({0}, {1}, {2})", array="where",
+    examples=(("where(x > 0, x, 0.1*x)", {"x": (2, 3)}), ("where(c, a, b)", {"c": (3,), "a": (2, 3), "b": ()}),
+              ("where(x <= y, x^2, y)", {"x": (3,), "y": (2, 3)})))
+_op("detach", 1, lambda x: x, _ZERO, array=_identity, cuts=True)
 
 # Tensor ops: numpy forward, vector-Jacobian product and shape rule side by side.  Each gives
 # example programs, which the tests differentiate against finite differences.
@@ -345,9 +377,20 @@ def _index(value, size):
     return k % size
 
 
+def _indices(value, size):
+    """An array of indices (fancy indexing, onehot of a batch) as integers in [0, size)."""
+    k = value.astype(np.int64)
+    for bad, why in ((k != value, "is not an integer"), ((k < -size) | (k >= size),
+                                                          f"is out of range for an axis of size {size}")):
+        if bad.any():
+            raise BadIndex(f"index {value[bad].flat[0]:g} {why} (in the index array {value.tolist()})")
+    return k % size
+
+
 def _key(x, idx, key):
     it = iter(idx)
-    return tuple(k if k is not None else _index(next(it), x.shape[axis]) for axis, k in enumerate(key))
+    return tuple(k if k is not None else _index(v, x.shape[axis]) if not (v := next(it)).shape
+                 else _indices(v, x.shape[axis]) for axis, k in enumerate(key))
 
 
 def _getitem(x, *idx, key):
@@ -362,9 +405,16 @@ class Scatter(NamedTuple):
     value: object
     shape: tuple
 
+    def add_to(self, acc):
+        """acc[key] += value, where an element picked twice (probs[[0, 0], y]) gets both shares."""
+        if any(k.__class__ is np.ndarray for k in self.key):
+            np.add.at(acc, self.key, self.value)
+        else:
+            acc[self.key] += self.value
+
     def dense(self):
         out = np.zeros(self.shape)
-        out[self.key] = self.value
+        self.add_to(out)
         return out
 
 
@@ -375,11 +425,16 @@ def _getitem_vjp(m, g, o, x, *idx, key):
 def _getitem_shape(x, *idx, key):
     if len(key) > len(x):
         raise ShapeMismatch(f"{len(key)} ind{'ex' if len(key) == 1 else 'ices'} for {_axes(len(x))}")
-    if any(s != () for s in idx):
-        raise ShapeMismatch("an index must be a single integer")
     for k, size in zip(key, x):
         if isinstance(k, int) and not -size <= k < size:
             raise ShapeMismatch(f"index {k} is out of range for an axis of size {size} (indices count from 0)")
+    if any(s != () for s in idx):  # integer arrays: numpy's rules, read off an empty probe of x's shape
+        it = iter(idx)
+        probe = tuple(k if k is not None else np.zeros(next(it), dtype=np.int64) for k in key)
+        try:
+            return np.broadcast_to(np.empty(()), x)[probe].shape
+        except IndexError as e:
+            raise ShapeMismatch(f"the index arrays do not fit together: {e}") from None
     kept = tuple(len(range(*k.indices(size))) for k, size in zip(key, x) if isinstance(k, slice))
     return kept + x[len(key):]
 
@@ -398,35 +453,255 @@ def _reshape_shape(x, shape):
     return tuple(shape)
 
 
-def _concat_shape(*shapes):
-    if any(not s or s[1:] != shapes[0][1:] for s in shapes):
-        raise ShapeMismatch("concat joins vectors (or matrices with equal rows) along their first axis")
-    return (sum(s[0] for s in shapes),) + shapes[0][1:]
+def _concat_shape(*shapes, axis=0):
+    first = shapes[0]
+    if not first:
+        raise ShapeMismatch("concat joins vectors or matrices, not numbers: use [a, b] or stack(a, b)")
+    axis = _axis(first, axis)
+    if any(len(s) != len(first) or s[:axis] + s[axis + 1:] != first[:axis] + first[axis + 1:] for s in shapes):
+        raise ShapeMismatch(f"the arguments must have equal sizes on every axis but the one joined (axis {axis})")
+    return first[:axis] + (sum(s[axis] for s in shapes),) + first[axis + 1:]
 
 
-def _concat_vjp(m, g, o, *xs):
-    ends = np.cumsum([x.shape[0] for x in xs])
-    return tuple(g[end - x.shape[0]:end] for x, end in zip(xs, ends))
+def _concat(*xs, axis=0):
+    return np.concatenate(xs, axis=axis)
 
 
-def _stack_shape(*shapes):
+def _concat_vjp(m, g, o, *xs, axis=0):
+    ends = np.cumsum([x.shape[axis] for x in xs])
+    return tuple(np.split(g, ends[:-1], axis=axis))
+
+
+def _stack_shape(*shapes, axis=0):
     if any(s != shapes[0] for s in shapes):
         raise ShapeMismatch("the elements of an array must all have the same shape")
-    return (len(shapes),) + shapes[0]
+    axis = _axis(shapes[0] + (1,), axis)
+    return shapes[0][:axis] + (len(shapes),) + shapes[0][axis:]
+
+
+def _stack(*xs, axis=0):
+    return np.stack(xs, axis=axis)
 
 
 def _onehot(r, n):
-    out = np.zeros(n)
-    out[_index(r, n)] = 1.0
-    return out
+    if not r.shape:
+        out = np.zeros(n)
+        out[_index(r, n)] = 1.0
+        return out
+    return np.eye(n)[_indices(r, n)]
 
 
 def _onehot_shape(r, n):
     if n < 1:
         raise ShapeMismatch(f"onehot(r, n) needs n >= 1 classes, not {n}")
-    if r != ():
-        raise ShapeMismatch("onehot(r, n) takes a single integer r")
-    return (n,)
+    return r + (n,)
+
+
+class SingularMatrix(ValueError):
+    """inv, solve or logdet of a matrix with no inverse (to float64's precision)."""
+
+
+def _square(x):
+    if len(x) != 2 or x[0] != x[1]:
+        raise ShapeMismatch("it takes a square matrix")
+    return x
+
+
+def _nonsingular(a):
+    """`a`, or SingularMatrix when its condition number is beyond float64 (numpy's matrix_rank tolerance)."""
+    s = np.linalg.svd(a, compute_uv=False)
+    if not s[-1] > s[0] * len(s) * np.finfo(float).eps:
+        raise SingularMatrix("the matrix is singular")
+    return a
+
+
+def _inv(a):
+    return np.linalg.inv(_nonsingular(a))
+
+
+def _solve(a, b):
+    return np.linalg.solve(_nonsingular(a), b)
+
+
+def _solve_shape(a, b):
+    _square(a)
+    if not b or len(b) > 2 or b[0] != a[0]:
+        raise ShapeMismatch(f"b must be a vector of {a[0]} or a matrix of {a[0]} rows")
+    return b
+
+
+def _solve_vjp(m, g, o, a, b):
+    gb = np.linalg.solve(a.T, g)
+    return -(np.outer(gb, o) if o.ndim == 1 else gb @ o.T), gb
+
+
+def _det_vjp(m, g, o, a):
+    """g · adj(A)ᵀ, the adjugate from the SVD A = U S Vᵀ: adj(A) = det(U) det(Vᵀ) · V diag(Π_{j≠i} s_j) Uᵀ.
+
+    Defined for every matrix, a singular one included (where det(A)·A⁻¹ is not)."""
+    u, s, vt = np.linalg.svd(a)
+    others = np.array([np.prod(np.delete(s, i)) for i in range(len(s))])
+    adj = np.linalg.det(u) * np.linalg.det(vt) * ((vt.T * others) @ u.T)
+    return (g * adj.T,)
+
+
+def _logdet(a):
+    sign, logabs = np.linalg.slogdet(a)
+    if sign == 0 or not np.isfinite(logabs):
+        raise SingularMatrix("the matrix is singular: det = 0")
+    _nonsingular(a)
+    return logabs
+
+
+def _norm(x, ord=2):
+    return np.sum(np.abs(x)) if ord == 1 else np.linalg.norm(x.ravel())
+
+
+def _norm_vjp(m, g, o, x, ord=2):
+    if ord == 1:
+        return (g * np.sign(x),)
+    return (g * x / o if o else np.zeros_like(x),)
+
+
+def _norm_shape(x, ord=2):
+    if ord not in (1, 2):
+        raise ShapeMismatch(f"norm(x) is the 2-norm (Frobenius for a matrix), norm(x, 1) the sum of |x|: not {ord}")
+    return ()
+
+
+def _diag(x):
+    return np.diag(x) if x.ndim == 1 else np.diagonal(x).copy()
+
+
+def _diag_vjp(m, g, o, x):
+    if x.ndim == 1:
+        return (np.diagonal(g).copy(),)
+    out = np.zeros(x.shape)
+    k = np.arange(len(g))
+    out[k, k] = g
+    return (out,)
+
+
+def _diag_shape(x):
+    if len(x) == 1:
+        return x + x
+    if len(x) == 2:
+        return (min(x),)
+    raise ShapeMismatch("diag takes a vector (giving the diagonal matrix) or a matrix (giving its diagonal)")
+
+
+def _extreme(pick):
+    def forward(x, axis=None):
+        return pick(x, axis=axis)
+    return forward
+
+
+def _extreme_vjp(m, g, o, x, axis=None):
+    hit = x == _expand(o, axis)
+    return (_expand(g, axis) * hit / np.sum(hit, axis=axis, keepdims=True),)
+
+
+def _tie(pick: str):
+    def kink(x, axis=None):
+        return bool((np.sum(x == getattr(np, pick)(x, axis=axis, keepdims=True), axis=axis) > 1).any())
+    return kink
+
+
+def _arg(pick):
+    def forward(x, axis=None):
+        return np.asarray(pick(x, axis=axis), dtype=float)
+    return forward
+
+
+def _prod(x, axis=None):
+    return np.prod(x, axis=axis)
+
+
+def _prod_vjp(m, g, o, x, axis=None):
+    """Each element's share is the product of the others, by prefix and suffix products: exact with zeros
+    (o / x would divide by them)."""
+    y = x.reshape(-1) if axis is None else np.moveaxis(x, axis, -1)
+    ones = np.ones(y.shape[:-1] + (1,))
+    left = np.cumprod(np.concatenate([ones, y[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, y[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = left * right
+    others = others.reshape(x.shape) if axis is None else np.moveaxis(others, -1, axis)
+    return (_expand(g, axis) * others,)
+
+
+def _cumsum(x, axis=None):
+    return np.cumsum(x, axis=axis)
+
+
+def _cumsum_vjp(m, g, o, x, axis=None):
+    flip = 0 if axis is None else axis
+    return (np.flip(np.cumsum(np.flip(g, flip), axis=flip), flip).reshape(x.shape),)
+
+
+def _cumsum_shape(x, axis=None):
+    return (math.prod(x),) if axis is None else (_axis(x, axis), x)[1]
+
+
+def _var(x, axis=None):
+    return np.var(x, axis=axis)
+
+
+def _var_vjp(m, g, o, x, axis=None):
+    count = x.size if axis is None else x.shape[axis]
+    return (_expand(g, axis) * 2.0 * (x - np.mean(x, axis=axis, keepdims=True)) / count,)
+
+
+def _std(x, axis=None):
+    return np.std(x, axis=axis)
+
+
+def _std_vjp(m, g, o, x, axis=None):
+    count = x.size if axis is None else x.shape[axis]
+    return (_expand(g, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / (count * _expand(o, axis)),)
+
+
+def _trace_shape(x):
+    if len(x) != 2:
+        raise ShapeMismatch("trace takes a matrix")
+    return ()
+
+
+def _like(fill):
+    def forward(x):
+        return np.full(np.shape(x), fill)
+    return forward
+
+
+def _sizes(what, least=1):
+    def shape(**params):
+        sizes = next(iter(params.values()))
+        sizes = sizes if isinstance(sizes, tuple) else (sizes,)
+        if any(n < least for n in sizes):
+            raise ShapeMismatch(f"{what} must be at least {least}, not {min(sizes)}")
+        return sizes
+    return shape
+
+
+def _arange_shape(bounds):
+    bounds = bounds if isinstance(bounds, tuple) else (bounds,)
+    if len(bounds) == 3 and bounds[2] == 0:
+        raise ShapeMismatch("the step cannot be 0")
+    if not range(*bounds):
+        raise ShapeMismatch(f"arange({', '.join(map(str, bounds))}) has no elements")
+    return (len(range(*bounds)),)
+
+
+def _arange(bounds):
+    return np.arange(*(bounds if isinstance(bounds, tuple) else (bounds,)), dtype=float)
+
+
+def _eye_shape(size):
+    sizes = size if isinstance(size, tuple) else (size, size)
+    return _sizes("a size")(size=sizes)
+
+
+def _det(a):
+    return np.linalg.det(a)
 
 
 # --- each tensor op's local Jacobian in words (Jac above): what explain, the tree and the graph say ---
@@ -498,10 +773,31 @@ def _getitem_jac(k, o, x, *idx, key):
     return Jac("selection", f"rows of the identity: picks {x.text}[{where}]", place)
 
 
-def _concat_jac(k, o, *xs):
-    start = sum(x.shape[0] for x in xs[:k])
-    end = start + xs[k].shape[0]
-    return Jac("selection", f"rows {start}:{end} of the identity", f"g[{start}:{end}]")
+def _concat_jac(k, o, *xs, axis=0):
+    start = sum(x.shape[axis] for x in xs[:k])
+    end = start + xs[k].shape[axis]
+    where = f"g[{start}:{end}]" if axis % len(o.shape) == 0 else f"g[{', '.join([':'] * (axis % len(o.shape)))}, {start}:{end}]"
+    return Jac("selection", f"rows {start}:{end} of the identity", where)
+
+
+def _reduction_jac(formula, vjp):
+    """The Jacobian of a reduction: a row for the whole tensor (scalar out), a tensor along an axis."""
+    def jac(k, o, x, axis=None):
+        return Jac("row" if axis is None else "tensor", formula(x.text, o.text) + f" along {_along(axis)}",
+                   vjp(x.text, o.text))
+    return jac
+
+
+def _solve_jac(k, o, a, b):
+    if k == 0:
+        return Jac("tensor", f"−({a.text}⁻¹)_ik {o.text}_l", f"−({a.text}⁻ᵀ g) ⊗ {o.text}")
+    return Jac("full" if len(b.shape) == 1 else "tensor", f"{a.text}⁻¹", f"{a.text}⁻ᵀ g")
+
+
+def _diag_jac(k, o, x):
+    if len(x.shape) == 1:
+        return Jac("selection", f"puts {x.text} on the diagonal (δ_ij δ_ik)", "the diagonal of g")
+    return Jac("selection", f"picks the diagonal of {x.text} (δ_ij δ_ik)", "g on the diagonal, zeros elsewhere")
 
 
 _AXIS = ("axis", 0, 1)
@@ -536,23 +832,106 @@ _op("logsumexp", 1, None, array=_logsumexp, vjp=_logsumexp_vjp, shape=_reduced, 
 _op("getitem", -1, None, syntax="{0}[…]", array=_getitem, vjp=_getitem_vjp, shape=_getitem_shape, indices=1,
     jacobian=_getitem_jac,
     examples=(("y[2]", {"y": (4,)}), ("W[1, 2]", {"W": (2, 3)}), ("x[1:3]", {"x": (4,)}),
-              ("W[:, 0]", {"W": (2, 3)}), ("x[-1] * x[0]", {"x": (3,)}), ("W[1]", {"W": (2, 3)})))
+              ("W[:, 0]", {"W": (2, 3)}), ("x[-1] * x[0]", {"x": (3,)}), ("W[1]", {"W": (2, 3)}),
+              ("x[::-1] * x", {"x": (4,)}), ("x[1::2]", {"x": (5,)}), ("W[::-1, ::2]", {"W": (3, 3)}),
+              ("-mean(log_softmax(P)[[0, 1, 2], [1, 0, 1]])", {"P": (3, 2)}), ("x[[0, 0, 2]]", {"x": (3,)}),
+              ("W[[1, 0], 1:]", {"W": (2, 3)}), ("W[:, [2, 2, 0]]", {"W": (2, 3)})))
 _op("reshape", 1, None, array="reshape", vjp=lambda m, g, o, x, shape: (np.reshape(g, x.shape),),
     shape=_reshape_shape, params=("shape", 1, 8),
     jacobian=lambda k, o, x, shape: Jac("permutation", "the identity, reshaped", f"g reshaped to {x.text}'s shape"),
     examples=(("reshape(x, 2, 3)", {"x": (6,)}), ("reshape(W, -1)", {"W": (2, 3)})))
-_op("concat", -1, None, array=lambda *xs: np.concatenate(xs), vjp=_concat_vjp, shape=_concat_shape, jacobian=_concat_jac,
-    examples=(("concat(u, v)", {"u": (2,), "v": (3,)}),))
-_op("stack", -1, None, array=lambda *xs: np.stack(xs), vjp=lambda m, g, o, *xs: tuple(g),
-    shape=_stack_shape, jacobian=lambda k, o, *xs: Jac("selection", f"picks slice {k}", f"g[{k}]"), examples=(("stack(u, v)", {"u": (2,), "v": (2,)}), ("[a, b, a*b]", {"a": (), "b": ()})))
+_op("concat", -1, None, array=_concat, vjp=_concat_vjp, shape=_concat_shape, params=_AXIS, jacobian=_concat_jac,
+    examples=(("concat(u, v)", {"u": (2,), "v": (3,)}), ("concat(A, B, axis=1)", {"A": (2, 3), "B": (2, 1)}),
+              ("concat(A, B, axis=-2)", {"A": (2, 3), "B": (1, 3)})))
+_op("stack", -1, None, array=_stack, vjp=lambda m, g, o, *xs, axis=0: tuple(np.moveaxis(g, axis, 0)),
+    shape=_stack_shape, params=_AXIS,
+    jacobian=lambda k, o, *xs, axis=0: Jac("selection", f"picks slice {k} along axis {axis}", f"g[{k}]" if axis in (0, None)
+                                            else f"g's slice {k} along axis {axis}"),
+    examples=(("stack(u, v)", {"u": (2,), "v": (2,)}), ("[a, b, a*b]", {"a": (), "b": ()}),
+              ("stack(u, v, t, axis=1)", {"u": (2,), "v": (2,), "t": (2,)}),
+              ("stack(A, B, axis=-1)", {"A": (2, 3), "B": (2, 3)})))
 _op("onehot", 1, None, array=_onehot, vjp=lambda m, g, o, r, n: (None,), shape=_onehot_shape, indices=0,
-    params=("n", 1, 1), examples=(("onehot(2, 4) * x", {"x": (4,)}),))
+    params=("n", 1, 1), examples=(("onehot(2, 4) * x", {"x": (4,)}), ("sum(onehot([0, 2, 1], 3) * P)", {"P": (3, 3)})))
+
+# Linear algebra, as matrix-calculus tools write it (matrixcalculus.org: tr, det, logdet, inv, norm1, norm2, diag).
+_A = {"A": (3, 3)}
+_op("trace", 1, None, array="trace", vjp=lambda m, g, o, x: (g * np.eye(*x.shape),), shape=_trace_shape,
+    jacobian=lambda k, o, x: Jac("row", "I (the identity matrix)", "g I"),
+    examples=(("trace(A)", _A), ("trace(A @ X.T @ B @ X)", {"A": (2, 2), "X": (3, 2), "B": (3, 3)}),
+              ("trace(W)", {"W": (2, 3)})))
+_op("det", 1, None, array=_det, vjp=_det_vjp,
+    jacobian=lambda k, o, a: Jac("row", f"adj({a.text})ᵀ = {o.text}·{a.text}⁻ᵀ", f"g adj({a.text})ᵀ"),
+    shape=lambda a: _square(a) and (), examples=(("det(A)", _A), ("det(B)", {"B": (1, 1)}),
+                                                ("log(det(inv(X) @ inv(X).T))", {"X": (2, 2)})))
+_op("logdet", 1, None, array=_logdet, vjp=lambda m, g, o, a: (g * np.linalg.inv(a).T,),
+    jacobian=lambda k, o, a: Jac("row", f"{a.text}⁻ᵀ", f"g {a.text}⁻ᵀ"),
+    shape=lambda a: _square(a) and (), examples=(("logdet(A)", _A), ("logdet(A @ A.T + eye(2))", {"A": (2, 2)})))
+_op("inv", 1, None, array=_inv, vjp=lambda m, g, o, a: (-(o.T @ g @ o.T),), shape=_square,
+    jacobian=lambda k, o, a: Jac("tensor", f"−{o.text}_ik {o.text}_lj", f"−{o.text}ᵀ g {o.text}ᵀ"),
+    examples=(("inv(A)", _A), ("sum(inv(A) @ b)", {"A": (2, 2), "b": (2,)})))
+_op("solve", 2, None, array=_solve, vjp=_solve_vjp, shape=_solve_shape, jacobian=_solve_jac,
+    examples=(("solve(A, b)", {"A": (3, 3), "b": (3,)}), ("solve(A, B)", {"A": (2, 2), "B": (2, 3)})))
+_op("norm", 1, None, array=_norm, vjp=_norm_vjp, shape=_norm_shape, params=("ord", 0, 1),
+    jacobian=lambda k, o, x, ord=2: Jac("row", f"sign({x.text})" if ord == 1 else f"{x.text}/{o.text}",
+                                        f"g sign({x.text})" if ord == 1 else f"g {x.text}/{o.text}"),
+    kink=lambda x, ord=2: bool((x == 0).any()) if ord == 1 else not x.any(),
+    convention="the norm's derivative at 0 (and |x|'s at x = 0 in norm(x, 1)) is 0 (PyTorch)",
+    examples=(("norm(x)", {"x": (3,)}), ("norm(W)", {"W": (2, 3)}), ("norm(A @ x - y)^2", {"A": (2, 3),
+              "x": (3,), "y": (2,)}), ("norm(x, 1)", {"x": (4,)}), ("norm(W, ord=1)", {"W": (2, 2)})))
+_op("diag", 1, None, array=_diag, vjp=_diag_vjp, shape=_diag_shape, jacobian=_diag_jac,
+    examples=(("diag(x)", {"x": (3,)}), ("diag(A)", _A), ("diag(W)", {"W": (2, 3)}),
+              ("sum(diag(x) @ A)", {"x": (3,), "A": (3, 3)})))
+# Reductions and scans; max(x) and min(x) with one argument (amax, amin) are these, max(x, y) is elementwise.
+_TIES = "a tie splits the gradient equally among the tied elements (PyTorch's amax, JAX's max)"
+_op("amax", 1, None, syntax="max({0})", array=_extreme(lambda x, axis: np.max(x, axis=axis)), vjp=_extreme_vjp,
+    shape=_reduced, params=_AXIS, kink=_tie("max"), convention=_TIES,
+    jacobian=lambda k, o, x, axis=None: Jac("selection", f"1 at the largest element along {_along(axis)} (ties "
+                                            "share it)", "g placed at the largest elements"),
+    examples=(("max(x)", {"x": (4,)}), ("max(W, axis=0)", {"W": (3, 2)}), ("max(W, axis=1)", {"W": (2, 3)}),
+              ("max(A @ x)", {"A": (2, 3), "x": (3,)})))
+_op("amin", 1, None, syntax="min({0})", array=_extreme(lambda x, axis: np.min(x, axis=axis)), vjp=_extreme_vjp,
+    shape=_reduced, params=_AXIS, kink=_tie("min"), convention=_TIES,
+    jacobian=lambda k, o, x, axis=None: Jac("selection", f"1 at the smallest element along {_along(axis)} (ties "
+                                            "share it)", "g placed at the smallest elements"),
+    examples=(("min(x)", {"x": (4,)}), ("min(W, axis=-1)", {"W": (2, 3)})))
+_op("argmax", 1, None, array=_arg(lambda x, axis: np.argmax(x, axis=axis)), vjp=lambda m, g, o, x, axis=None: (None,),
+    shape=_reduced, params=_AXIS, cuts=True,
+    examples=(("x[argmax(x)]", {"x": (4,)}), ("argmax(W, axis=1) * x", {"W": (2, 3), "x": (2,)})))
+_op("argmin", 1, None, array=_arg(lambda x, axis: np.argmin(x, axis=axis)), vjp=lambda m, g, o, x, axis=None: (None,),
+    shape=_reduced, params=_AXIS, cuts=True, examples=(("x[argmin(x)]", {"x": (4,)}),))
+_op("prod", 1, None, array=_prod, vjp=_prod_vjp, shape=_reduced, params=_AXIS,
+    jacobian=_reduction_jac(lambda x, o: "the product of the other elements",
+                            lambda x, o: "g times the product of the others"),
+    examples=(("prod(x)", {"x": (4,)}), ("prod(W, axis=0)", {"W": (3, 2)}), ("prod(W, 1)", {"W": (2, 3)}),
+              ("prod(x * onehot(1, 3))", {"x": (3,)})))
+_op("cumsum", 1, None, array=_cumsum, vjp=_cumsum_vjp, shape=_cumsum_shape, params=_AXIS,
+    jacobian=lambda k, o, x, axis=None: Jac("full" if len(x.shape) == 1 else "tensor",
+                                            "lower-triangular ones (each sum counts the elements up to it)",
+                                            "the running sum of g from the end"),
+    examples=(("cumsum(x)", {"x": (4,)}), ("cumsum(W, axis=1)", {"W": (2, 3)}), ("cumsum(W)", {"W": (2, 3)})))
+_op("var", 1, None, array=_var, vjp=_var_vjp, shape=_reduced, params=_AXIS,
+    jacobian=_reduction_jac(lambda x, o: f"2({x} − mean({x}))/n", lambda x, o: f"g·2({x} − mean({x}))/n"),
+    examples=(("var(x)", {"x": (4,)}), ("var(W, axis=0)", {"W": (3, 2)})))
+_op("std", 1, None, array=_std, vjp=_std_vjp, shape=_reduced, params=_AXIS,
+    jacobian=_reduction_jac(lambda x, o: f"({x} − mean({x}))/(n·{o})", lambda x, o: f"g·({x} − mean({x}))/(n·{o})"),
+    examples=(("std(x)", {"x": (4,)}), ("std(W, axis=1)", {"W": (2, 3)})))
+# Constants: made while parsing, from integer sizes (their shape rule runs first).
+_op("eye", 0, None, array=lambda size: np.eye(*_eye_shape(size)), shape=_eye_shape, params=("size", 1, 2))
+_op("zeros", 0, None, array=lambda shape: np.zeros(shape), shape=_sizes("a size"), params=("shape", 1, 8))
+_op("ones", 0, None, array=lambda shape: np.ones(shape), shape=_sizes("a size"), params=("shape", 1, 8))
+_op("arange", 0, None, array=_arange, shape=_arange_shape, params=("bounds", 1, 3))
+_op("zeros_like", 1, None, array=_like(0.0), vjp=lambda m, g, o, x: (None,), shape=lambda x: x, cuts=True,
+    examples=(("zeros_like(x) + x", {"x": (3,)}),))
+_op("ones_like", 1, None, array=_like(1.0), vjp=lambda m, g, o, x: (None,), shape=lambda x: x, cuts=True,
+    examples=(("sum(ones_like(W) * W)", {"W": (2, 3)}),))
 
 # Names a program can call, and the op each one builds.
 FUNCTIONS: dict[str, Op] = {
     name: op for name, op in OPS.items() if op.syntax.startswith(name + "(")
 }
-FUNCTIONS.update(ln=OPS["log"], pow=OPS["pow"])
+FUNCTIONS.update(ln=OPS["log"], pow=OPS["pow"], where=OPS["select"], stop_gradient=OPS["detach"], arctan2=OPS["atan2"], amax=OPS["amax"],
+                 amin=OPS["amin"], tr=OPS["trace"], concatenate=OPS["concat"])
+ONE_ARGUMENT = {"max": OPS["amax"], "min": OPS["amin"]}  # max(x): the largest element; max(x, y): elementwise
 CONSTANTS = {"pi": math.pi}
 
 

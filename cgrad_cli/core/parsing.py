@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 from . import budget, lalr
 from ..errors import CgradError, ProgramNameError, ProgramSyntaxError, MathDomainError, suggest
 from .graph import Function, Graph, gc_paused
-from .ops import CONSTANTS, FUNCTIONS, OPS
+from .ops import CONSTANTS, FUNCTIONS, ONE_ARGUMENT, OPS, ShapeMismatch, array_namespace
 
 # How the expected-token list of a syntax error reads to a person.
 _TERMINALS = {
@@ -37,6 +38,15 @@ def _binary(op):
     return build
 
 
+class Keyword(NamedTuple):
+    """`axis=0` in a call: the keyword, where it stands, and the value's reference."""
+
+    name: str
+    start: int
+    end: int
+    value: tuple
+
+
 class _Builder:
     """Rule callbacks: each turns its children's references into a new node."""
 
@@ -45,7 +55,8 @@ class _Builder:
         self.program: Graph | None = None  # the program's graph
         self.function: Function | None = None  # the function whose body is being read
 
-    add, sub, mul, div, matmul = (_binary(OPS[name]) for name in ("add", "sub", "mul", "div", "matmul"))
+    add, sub, mul, div, matmul, mod, lt, le, gt, ge, eq = (
+        _binary(OPS[name]) for name in ("add", "sub", "mul", "div", "matmul", "mod", "lt", "le", "gt", "ge", "eq"))
 
     def pow(self, children):
         (a, start, _), _tok, (b, _, end) = children
@@ -128,33 +139,72 @@ class _Builder:
         (tok, start, name_end), args, (_, _, end) = children
         g = self.g
         args = args or []
+        keywords = [a for a in args if a.__class__ is Keyword]
+        if keywords and args[-len(keywords):] != keywords:
+            raise ProgramSyntaxError("an argument without a name cannot follow a keyword argument",
+                                     source=g.source, span=(keywords[0].start, end))
+        args = args[:len(args) - len(keywords)]
         if tok in self.program.functions:
+            if keywords:
+                raise ProgramNameError(f"{tok}() takes no keyword arguments", source=g.source,
+                                       span=(keywords[0].start, keywords[0].end))
             return self._inline(self.program.functions[tok], args, start, end), start, end
         op = FUNCTIONS.get(tok)
         if op is None:
             known = sorted([*FUNCTIONS, *self.program.functions])
             raise ProgramNameError(f"unknown function '{tok}'", source=g.source, span=(start, name_end),
                                    hint=suggest(tok, known) or "functions: " + ", ".join(known))
-        least, most = max(op.arity, 1), op.arity if op.arity >= 0 else math.inf
-        if op.params:
+        if len(args) == 1 and tok in ONE_ARGUMENT:  # max(x): the largest element, not max(x, y)
+            op = ONE_ARGUMENT[tok]
+        variadic = op.arity < 0  # concat(u, v, w): every unnamed argument is a tensor, a parameter needs its name
+        least = most = op.arity
+        if variadic:
+            least, most = 1, math.inf
+        if op.params and not variadic:  # sum(W, 0): the parameter may come unnamed
             least, most = least + op.params[1], most + op.params[2]
-        if not least <= len(args) <= most:
+        for k in keywords:
+            if op.params is None or k.name != op.params[0]:
+                what = f"its keyword is {op.params[0]}=" if op.params else "it takes none"
+                raise ProgramNameError(f"{tok}() has no keyword argument '{k.name}': {what}", source=g.source,
+                                       span=(k.start, k.end))
+        if len(keywords) > 1 or keywords and not variadic and len(args) > op.arity:
+            raise ProgramNameError(f"{tok}() got {op.params[0]} twice", source=g.source, span=(start, end))
+        count = len(args) + (0 if variadic else len(keywords))
+        if not least <= count <= most:
             wanted = (f"{least}" if least == most else f"at least {least}" if most == math.inf
                       else f"{least} to {most}")
             usage = f" ({op.params[0]}: integer{'s' if op.params[2] > 1 else ''})" if op.params else ""
-            hint = ("log has one argument, the natural log: log(x, 2) is log(x)/log(2)"
-                    if op.name == "log" and len(args) == 2 else None)
-            raise ProgramNameError(f"{tok}() takes {wanted} argument{'s' if most != 1 else ''}, got {len(args)}"
+            hint = ("log has one argument, the natural log: log(x, 2) is log(x)/log(2), or log2(x)"
+                    if op.name == "log" and count == 2 else None)
+            raise ProgramNameError(f"{tok}() takes {wanted} argument{'s' if most != 1 else ''}, got {count}"
                                    + usage, source=g.source, span=(start, end), hint=hint)
         params = None
         if op.params:
             name, _, most_params = op.params
-            literals = args[op.arity:]
-            args = args[:op.arity]
+            literals = ([] if variadic else args[op.arity:]) + [k.value for k in keywords]
+            args = args if variadic else args[:op.arity]
             values = self._literals(literals, f"{tok}()'s {name}")
             if values:
                 params = {name: values[0] if most_params == 1 else tuple(values)}
+        if op.arity == 0:  # eye(3), zeros(2, 3): a constant, made now
+            return self._constant(op, params, start, end), start, end
         return g.add(op, tuple(a for a, _, _ in args), start, end, params), start, end
+
+    def _constant(self, op, params: dict, start: int, end: int) -> int:
+        g = self.g
+        try:
+            op.shape(**params)
+        except ShapeMismatch as e:
+            raise ProgramSyntaxError(f"{op.name}: {e}", source=g.source, span=(start, end)) from None
+        array_namespace()
+        i = g.add(_CONST, (), start, end)
+        g.consts[i] = op.array(**params)
+        g.tensor = True
+        return i
+
+    def keyword(self, children):
+        (name, start, end), ref = children
+        return Keyword(name, start, end, ref)
 
     def _literals(self, refs, what: str) -> list[int]:
         """Integer literals used as parameters (an axis, a shape, a slice bound): their values.
@@ -164,6 +214,9 @@ class _Builder:
         g, values = self.g, []
         for i, start, end in refs:
             value = g.consts.get(i) if g.names[i] is None else None
+            if getattr(value, "ndim", 0) == 1 and (value == value.astype(int)).all():  # zeros([2, 3]), numpy's way
+                values.extend(int(v) for v in value)
+                continue
             if not isinstance(value, float) or value != int(value):
                 raise ProgramSyntaxError(f"{what} must be an integer number such as 0 or -1",
                                          source=g.source, span=(start, end))
@@ -277,12 +330,16 @@ class _Builder:
         return children
 
     def slice(self, children):
-        lo, colon, hi = children
-        bounds = [ref for ref in (lo, hi) if ref is not None]
-        values = iter(self._literals(bounds, "a slice bound"))
-        start = (lo or colon)[1]
-        end = (hi or colon)[2]
-        return slice(next(values) if lo is not None else None, next(values) if hi is not None else None), start, end
+        lo, colon, hi, colon2, step = children
+        parts = (lo, hi, step)
+        values = iter(self._literals([ref for ref in parts if ref is not None], "a slice bound or step"))
+        lo, hi, step = (next(values) if ref is not None else None for ref in parts)
+        if step == 0:
+            raise ProgramSyntaxError("a slice's step cannot be zero", source=self.g.source,
+                                     span=(parts[2][1], parts[2][2]))
+        start = (parts[0] or colon)[1]
+        end = (parts[2] or colon2 or parts[1] or colon)[2]
+        return slice(lo, hi, step), start, end
 
     def attribute(self, children):
         (x, start, _), (tok, tok_start, end) = children

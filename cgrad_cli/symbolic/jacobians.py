@@ -28,7 +28,7 @@ def has_jacobian(ev: Evaluation, parent: int, k: int) -> bool:
     """Does a gradient flow along the edge: the argument depends on an input and is not an index?"""
     g = ev.graph
     op, a = g.ops[parent], g.args[parent][k]
-    return g.needs_grad[a] and (op.indices is None or k < op.indices) and g.ops[parent].name != "onehot"
+    return g.needs_grad[a] and (op.indices is None or k < op.indices) and not op.cuts and op.name != "onehot"
 
 
 def local_jacobian(ev: Evaluation, parent: int, k: int, atom) -> Jac | None:

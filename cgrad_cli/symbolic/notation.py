@@ -9,6 +9,7 @@ without recursion.
 """
 from __future__ import annotations
 
+from ..core.ops import OPS
 from ..core.show import number
 from .expr import FN, MUL, NUM, POW, VAR, Expr, children, postorder
 from .latex import latex_name, tex_number
@@ -59,6 +60,10 @@ class Notation:
     def neg(self, x: tuple) -> tuple:
         return "-" + self.paren(x, UNARY + 1), UNARY
 
+    def infix(self, syntax: str, a: tuple, b: tuple, prec: int) -> tuple:
+        """x % y, x > 0: an op written with its own infix syntax (OPS[name].syntax)."""
+        return syntax.format(self.paren(a, prec), self.paren(b, prec + 1)), prec
+
 
 class Latex(Notation):
     """LaTeX math: \\frac, x^{2}, \\sin\\left(x\\right), 2 x, 10^{-6}, x_{1}."""
@@ -103,6 +108,13 @@ class Latex(Notation):
     def power(self, base, exponent):
         return f"{self.paren(base, POWER + 1)}^{{{exponent[0]}}}", POWER
 
+    SYMBOLS = {" % ": " \\bmod ", " <= ": " \\le ", " >= ": " \\ge ", " == ": " = "}
+
+    def infix(self, syntax, a, b, prec):
+        for symbol, tex in self.SYMBOLS.items():
+            syntax = syntax.replace(symbol, tex)
+        return super().infix(syntax, a, b, prec)
+
 
 TEXT, LATEX = Notation(), Latex()
 
@@ -132,6 +144,11 @@ def _node(e: Expr, style, done, named=()):
         return style.var(data), ATOM
     if kind == FN:
         name, args = data
+        op = OPS[name]
+        if op.precedence < ATOM:  # x % y, x > 0
+            return style.infix(op.syntax, done[args[0]], done[args[1]], op.precedence)
+        if not op.syntax.startswith(name + "("):  # select is written where(c, a, b)
+            name = op.syntax.split("(", 1)[0]
         return style.call(name, [done[a][0] for a in args]), ATOM
     if kind == POW:
         return style.power(done[data[0]], done[data[1]])

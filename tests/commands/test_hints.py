@@ -18,7 +18,7 @@ def run(*args):
     (["eval", "y = e^x", "--x", "1"], "missing value for input e", "not Euler's number: for e^x write exp(x)"),
     (["eval", "y = W*x", "--W", "[[1, 2], [3, 4], [5, 6]]", "--x", "[1, 2, 3]"], "shapes do not fit in mul",
      "for the matrix product write W @ x"),
-    (["eval", "y = log(x, 2)", "--x", "3"], "log() takes 1 argument, got 2", "log(x, 2) is log(x)/log(2)"),
+    (["eval", "y = log(x, 2)", "--x", "3"], "log() takes 1 argument, got 2", "log(x, 2) is log(x)/log(2), or log2(x)"),
     (["eval", "y = x.^2", "--x", "3"], "unexpected '^'", "write ^ instead of .^"),
     (["check", "e=(a+b)*(b+1)", "--a", "2", "--b", "1", "--expect", "dedb=5"], "the program has no name 'dedb'",
      "written with a slash: de/db"),

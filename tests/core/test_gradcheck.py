@@ -56,7 +56,7 @@ def test_lecture_example_passes():
 
 @pytest.mark.parametrize("op", [op for op in OPS.values() if op.forward is not None], ids=lambda op: op.name)
 def test_every_op_passes(op):
-    args = ["x", "y"][:op.arity]
+    args = ["x", "y", "z"][:op.arity]
     text = "out = x" if op.name == "copy" else "out = " + op.syntax.format(*args)
     graph = parse(text)
     assert op.name == "copy" or graph.ops[graph.output] is op

@@ -235,10 +235,18 @@ def test_non_integer_literal_index_is_an_error():
     assert "1.5" in info.value.message and "integer" in info.value.message
 
 
-def test_index_must_be_a_single_integer():
+def test_an_index_array_picks_elements_as_numpy_does():
+    values = forward(parse("x[y]"), {"x": [1.0, 2.0, 3.0], "y": [2.0, 0.0, -1.0]})
+    assert values[-1].tolist() == [3.0, 1.0, 3.0]
+    with pytest.raises(InputError) as info:
+        forward(parse("x[y]"), {"x": [1.0, 2.0, 3.0], "y": [0.0, 1.5]})
+    assert info.value.exit_code == 2 and "index 1.5 is not an integer" in info.value.message
+    with pytest.raises(InputError) as info:
+        forward(parse("x[y]"), {"x": [1.0, 2.0, 3.0], "y": [0.0, 3.0]})
+    assert "index 3 is out of range for an axis of size 3" in info.value.message
     with pytest.raises(ShapeError) as info:
-        forward(parse("x[y]"), {"x": [1.0, 2.0, 3.0], "y": [0.0, 1.0]})
-    assert info.value.exit_code == 2 and "single integer" in info.value.message
+        forward(parse("W[y, z]"), {"W": [[1.0, 2.0], [3.0, 4.0]], "y": [0.0, 1.0], "z": [0.0, 1.0, 1.0]})
+    assert info.value.exit_code == 2 and "index arrays do not fit together" in info.value.message
 
 
 @pytest.mark.parametrize("src, text", [("x[1:a]", "a"), ("x[0.5:2]", "0.5"), ("x[:b]", "b")])

@@ -15,6 +15,29 @@ from cgrad_cli.symbolic.notation import latex, text, to_program
 sympy = pytest.importorskip("sympy")
 
 
+class Detach(sympy.Function):
+    """detach(x): x's value, derivative 0."""
+
+    @classmethod
+    def eval(cls, x):
+        return x if x.is_Number else None
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+
+class Mod(sympy.Function):
+    """x % y with its derivatives off the jumps: 1 and -floor(x/y) (SymPy's Mod leaves them unevaluated)."""
+
+    @classmethod
+    def eval(cls, x, y):
+        return x - y * sympy.floor(x / y) if x.is_Number and y.is_Number else None
+
+    def fdiff(self, argindex=1):
+        x, y = self.args
+        return sympy.S.One if argindex == 1 else -sympy.floor(x / y)
+
+
 def to_sympy(graph):
     """The program's output as a SymPy expression, walking the tape (a reference written independently)."""
     s = sympy
@@ -26,6 +49,15 @@ def to_sympy(graph):
         "sigmoid": lambda x: 1 / (1 + s.exp(-x)), "relu": lambda x: s.Max(x, 0),
         "softplus": lambda x: s.log(1 + s.exp(x)), "sign": s.sign, "step": s.Heaviside,
         "min": s.Min, "max": s.Max,
+        "log1p": lambda x: s.log(1 + x), "expm1": lambda x: s.exp(x) - 1, "log2": lambda x: s.log(x, 2),
+        "exp2": lambda x: 2 ** x, "asinh": s.asinh, "acosh": s.acosh, "atanh": s.atanh, "atan2": s.atan2,
+        "hypot": lambda x, y: s.sqrt(x ** 2 + y ** 2), "mod": Mod,
+        "lt": lambda x, y: s.Piecewise((1, s.StrictLessThan(x, y)), (0, True)),
+        "le": lambda x, y: s.Piecewise((1, s.LessThan(x, y)), (0, True)),
+        "gt": lambda x, y: s.Piecewise((1, s.StrictGreaterThan(x, y)), (0, True)),
+        "ge": lambda x, y: s.Piecewise((1, s.GreaterThan(x, y)), (0, True)),
+        "eq": lambda x, y: s.Piecewise((1, s.Eq(x, y)), (0, True)),
+        "select": lambda c, a, b: s.Piecewise((a, s.Ne(c, 0)), (b, True)), "detach": Detach,
     }
     assert set(table) == {name for name, op in OPS.items() if op.forward}, "a new op needs its SymPy twin here"
     e = []
@@ -46,6 +78,11 @@ def derivative_value(program: str, wrt: str, point: dict) -> float:
 
 
 CORPUS = [
+    ("y = log1p(x^2) + expm1(x) + log2(x + 3) + exp2(x)", {"x": 0.7}),
+    ("y = asinh(x) + acosh(x + 2) + atanh(x/2)", {"x": 0.4}),
+    ("f = atan2(y, x) + hypot(x, y)", {"x": 0.8, "y": -0.3}),
+    ("y = where(x > 0, x^2, -x) + x % 1.5 + (x <= 1)*x", {"x": 0.6}),
+    ("y = detach(x)*x + stop_gradient(x^2)", {"x": 1.3}),
     ("y = x^2*sin(x)", {"x": 0.7}),
     ("e = (a+b)*(b+1)", {"a": 2, "b": 1}),
     ("y = x*exp(x^2)", {"x": 0.5}),
