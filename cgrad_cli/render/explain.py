@@ -19,6 +19,7 @@ from ..symbolic.latex import LatexNames, tex_number
 from ..symbolic.notation import LATEX
 from ..core.show import number as num
 from ..symbolic.text import Sym
+from .width import fold
 
 _ATOM = 100
 
@@ -260,7 +261,7 @@ def lines(ex: Explanation) -> list:
             out.append(_segments(_term_parts(nota, target, rows)))
             if len(target.terms) > 1:
                 out += _path_rows(nota, target, rows)
-    return out
+    return [fold(line) for line in out]  # 80 columns: broken between terms or factors, never in a symbol
 
 
 def _path_rows(nota: _Text, target: Target, strings: list) -> list:

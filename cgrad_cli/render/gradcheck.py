@@ -3,6 +3,7 @@ a summary line, or as JSON."""
 from __future__ import annotations
 
 from ..core.ops import shape_text
+from .width import prose
 from ..core.show import number, show
 from .json import header, kink_warnings, warning
 
@@ -23,7 +24,7 @@ def render(check) -> str:
     g = ev.graph
     at = ", ".join(f"{name} = {show(ev.values[i])}" for name, i in g.inputs.items())
     lines = [f"{ev.output_name} = {number(float(ev.value))}" + (f" at {at}" if at else ""),
-             f"reverse mode against central differences: h = {check.eps:.3g}·max(1, |x|); "
+             f"reverse mode against central differences: h = {check.eps:.3g}·max(1, |x|);",
              f"ok when |reverse - numeric| ≤ {check.atol:g} + {check.rtol:g}·max(|reverse|, |numeric|)"]
     if not check:
         lines.append(summary(check))
@@ -38,7 +39,7 @@ def render(check) -> str:
     for row in rows:
         cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1])] + [row[-1]]
         lines.append("  ".join(cells).rstrip())
-    lines.append(summary(check))
+    lines.append(prose(summary(check)))
     return "\n".join(lines)
 
 

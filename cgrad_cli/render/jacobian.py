@@ -11,6 +11,7 @@ from itertools import product
 from ..core.autodiff import CONVENTIONS
 from ..core.jacobian import LAYOUT, Jacobians
 from ..core.ops import load_numpy
+from .width import prose
 from ..core.show import d_label as _d, number
 
 LAYOUT_NOTE = ("rows: output index, columns: input index — the layout torch and JAX use; "
@@ -45,9 +46,9 @@ def render(r: Jacobians):
     out = _d(r.output_name, None)
     n = r.sweeps
     parts = [Text(f"{out} = " + _value(r.value, f"{out} = ")),
-             Text(f"reverse mode: {n} backward sweep{'s' if n != 1 else ''}, one per element of {out} "
-                  f"(each gives a row of every Jacobian)", "dim"),
-             Text(LAYOUT_NOTE, "dim")]
+             Text(prose(f"reverse mode: {n} backward sweep{'s' if n != 1 else ''}, one per element of {out} "
+                        f"(each gives a row of every Jacobian)"), "dim"),
+             Text(prose(LAYOUT_NOTE), "dim")]
     if not r.jacobians:
         parts.append(Text("the program has no inputs: there is nothing to differentiate with respect to", "dim"))
     for name, j in r.jacobians.items():

@@ -11,3 +11,49 @@ def prose(text: str, width: int = WIDTH, indent: str = "") -> str:
     """`text` wrapped between words to `width` columns; lines after the first indented by `indent`."""
     return textwrap.fill(text, width=width, subsequent_indent=indent, break_long_words=False,
                          break_on_hyphens=False)
+
+
+def fold(segments: list, width: int = WIDTH, indent: str = "    ") -> list:
+    """A line of (text, style) segments folded to `width` columns: broken only at a space or after a `·`
+    outside parentheses, so a symbol (∂e/∂(a + b)), a factor or a number is never split; each further
+    line starts with `indent` (after the line's own leading spaces) and, for an equation, with its `=`
+    or `+`.  Returns the segments with newlines put in."""
+    text = "".join(t for t, _ in segments)
+    if len(text) <= width:
+        return segments
+    lead = indent + " " * (len(text) - len(text.lstrip(" ")))
+    spots, depth = [], 0  # (position, characters dropped, between terms?) outside parentheses
+    for p, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+        elif not depth and ch == " " and text[p + 1:p + 2] not in (" ", "") and text[p - 1:p] not in (" ", ""):
+            spots.append((p, 1, True))
+        elif not depth and ch == "·":
+            spots.append((p + 1, 0, False))
+    cuts, start = [], 0
+    while len(text) - start > width - (len(lead) if cuts else 0):
+        room = width - (len(lead) if cuts else 0)
+        fit = [s for s in spots if start < s[0] <= start + room]
+        terms = [s for s in fit if s[2] and s[0] > start + room // 2]  # a break between terms, if not too early
+        pick = (terms or fit or [s for s in spots if s[0] > start][:1] or [None])[-1]
+        if pick is None:
+            break
+        cuts.append(pick[:2])
+        start = pick[0] + pick[1]
+    out, pos, k = [], 0, 0
+    for seg_text, style in segments:
+        end = pos + len(seg_text)
+        piece, at = [], pos
+        while k < len(cuts) and cuts[k][0] <= end:
+            cut, dropped = cuts[k]
+            if cut < pos:
+                break
+            piece.append(text[at:cut] + "\n" + lead)
+            at = min(cut + dropped, end)
+            k += 1
+        piece.append(text[at:end] if at < end else "")
+        out.append(("".join(piece), style))
+        pos = end
+    return out

@@ -133,9 +133,9 @@ def test_cli_lecture():
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "e = 6 at a = 2, b = 1"
-    assert lines[2].split() == ["input", "value", "reverse", "numeric", "abs", "error", "rel", "error", "check"]
-    assert lines[3].split()[:4] == ["a", "2", "2", "2"] and lines[3].endswith("✓ ok")
-    assert lines[4].split()[:4] == ["b", "1", "5", "5"] and lines[4].endswith("✓ ok")
+    assert lines[3].split() == ["input", "value", "reverse", "numeric", "abs", "error", "rel", "error", "check"]
+    assert lines[4].split()[:4] == ["a", "2", "2", "2"] and lines[4].endswith("✓ ok")
+    assert lines[5].split()[:4] == ["b", "1", "5", "5"] and lines[5].endswith("✓ ok")
     assert lines[-1].startswith("ok: all 2 inputs agree: max abs error ")
     assert result.stderr == ""
 
@@ -337,11 +337,11 @@ def test_cli_classifier():
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("C = 0.649697 at W1 = [[0.5, -0.3], [0.8, 0.2], [-0.4, 0.9]], x = [1.5, -2]")
-    assert lines[2].split() == ["input", "shape", "checked", "max", "abs", "error", "max", "rel", "error", "worst",
+    assert lines[3].split() == ["input", "shape", "checked", "max", "abs", "error", "max", "rel", "error", "worst",
                                 "check"]
-    w1 = lines[3].split()
-    assert w1[:5] == ["W1", "3×2", "6", "of", "6"] and lines[3].endswith("✓ ok") and "  W1[" in lines[3]
-    assert lines[8].split()[:5] == ["r", "scalar", "0", "of", "1"] and lines[8].endswith("⚠ index")
+    w1 = lines[4].split()
+    assert w1[:5] == ["W1", "3×2", "6", "of", "6"] and lines[4].endswith("✓ ok") and "  W1[" in lines[4]
+    assert lines[9].split()[:5] == ["r", "scalar", "0", "of", "1"] and lines[9].endswith("⚠ index")
     assert lines[-1].startswith("no mismatch: 19 of 20 elements agree: max abs error ")
     assert lines[-1].endswith("not checked: r (index)")
     assert result.stderr.startswith("warning: r: r is used as an index")
