@@ -174,6 +174,8 @@ def sweep_plan(rules: tuple) -> tuple:
     _PLANNED.append(rules)
     SWEEP_PLANS[id(rules)] = plan
     return plan
+
+
 _TIE = dict(kink=lambda x, y: x == y,
             convention="a tie splits the gradient half and half (PyTorch; JAX agrees)")
 
