@@ -29,15 +29,16 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ") -> list:
         elif ch in ")]}":
             depth = max(depth - 1, 0)
         elif not depth and ch == " " and text[p + 1:p + 2] not in (" ", "") and text[p - 1:p] not in (" ", ""):
-            spots.append((p, 1, True))
+            spots.append((p, 1, 2 if text[p + 1:p + 3] == "= " else 1))  # before `=` best, then any space
         elif not depth and ch == "·":
-            spots.append((p + 1, 0, False))
+            spots.append((p + 1, 0, 0))
     cuts, start = [], 0
     while len(text) - start > width - (len(lead) if cuts else 0):
         room = width - (len(lead) if cuts else 0)
         fit = [s for s in spots if start < s[0] <= start + room]
-        terms = [s for s in fit if s[2] and s[0] > start + room // 2]  # a break between terms, if not too early
-        pick = (terms or fit or [s for s in spots if s[0] > start][:1] or [None])[-1]
+        late = [s for s in fit if s[0] > start + room // 2]  # not too early in the line
+        best = max((s[2] for s in late), default=None)
+        pick = ([s for s in late if s[2] == best] or fit or [s for s in spots if s[0] > start][:1] or [None])[-1]
         if pick is None:
             break
         cuts.append(pick[:2])
@@ -46,7 +47,7 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ") -> list:
     for seg_text, style in segments:
         end = pos + len(seg_text)
         piece, at = [], pos
-        while k < len(cuts) and cuts[k][0] <= end:
+        while k < len(cuts) and cuts[k][0] < end:  # a cut at a boundary belongs to the next segment
             cut, dropped = cuts[k]
             if cut < pos:
                 break
