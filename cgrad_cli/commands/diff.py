@@ -47,7 +47,7 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
     """
     from ..symbolic.derive import differentiate
 
-    graph, point = load(words, file, sets, inputs_file, scalar_only="diff")
+    graph, point = load(words, file, sets, inputs_file)
     point.update(parse_at(at))
     d = differentiate(graph, names(wrt), order, keep, output, point)
     if as_json:

@@ -301,7 +301,7 @@ def _expand(g, axis):
 
 
 def _sum_vjp(m, g, o, x, axis=None):
-    return (np.broadcast_to(_expand(g, axis), x.shape),)
+    return (m.broadcast_to(_expand(g, axis), x.shape),)
 
 
 def _mean(x, axis=None):
@@ -310,7 +310,7 @@ def _mean(x, axis=None):
 
 def _mean_vjp(m, g, o, x, axis=None):
     count = x.size if axis is None else x.shape[axis]
-    return (np.broadcast_to(_expand(g, axis) / count, x.shape),)
+    return (m.broadcast_to(_expand(g, axis) / count, x.shape),)
 
 
 def _logsumexp(x, axis=None):
@@ -320,7 +320,7 @@ def _logsumexp(x, axis=None):
 
 
 def _logsumexp_vjp(m, g, o, x, axis=None):
-    return (_expand(g, axis) * np.exp(x - _expand(o, axis)),)
+    return (_expand(g, axis) * m.exp(x - _expand(o, axis)),)
 
 
 def _last_axis(shape):
@@ -353,9 +353,9 @@ def _matmul_vjp(m, g, o, a, b):
     if a.ndim == 2 and b.ndim == 2:
         return g @ b.T, a.T @ g
     if a.ndim == 2:  # W @ x: the weight's share is an outer product
-        return np.outer(g, b), g @ a
+        return m.outer(g, b), g @ a
     if b.ndim == 2:  # x @ W
-        return b @ g, np.outer(a, g)
+        return b @ g, m.outer(a, g)
     return g * b, g * a
 
 
@@ -420,8 +420,12 @@ class Scatter(NamedTuple):
         return out
 
 
+def _scatter(g, x, idx, key):
+    return Scatter(_key(x, idx, key), g, x.shape)
+
+
 def _getitem_vjp(m, g, o, x, *idx, key):
-    return (Scatter(_key(x, idx, key), g, x.shape),) + (None,) * len(idx)
+    return (m.place(g, x, idx, key),) + (None,) * len(idx)
 
 
 def _getitem_shape(x, *idx, key):
@@ -808,7 +812,7 @@ _op("matmul", 2, None, syntax="{0} @ {1}", precedence=20, array="matmul", vjp=_m
     jacobian=_matmul_jac,
     examples=(("W @ x", _W_X), ("x @ W", {"x": (2,), "W": (2, 3)}), ("A @ B", {"A": (2, 3), "B": (3, 2)}),
               ("u @ v", {"u": (3,), "v": (3,)})))
-_op("transpose", 1, None, array="transpose", vjp=lambda m, g, o, x: (np.transpose(g),),
+_op("transpose", 1, None, array="transpose", vjp=lambda m, g, o, x: (m.transpose(g),),
     shape=lambda x: x[::-1], jacobian=lambda k, o, x: Jac("permutation", "δ_il δ_jk", "gᵀ"), examples=(("transpose(W) @ y", {"W": (2, 3), "y": (2,)}), ("W.T", {"W": (3, 2)})))
 _op("sum", 1, None, array="sum", vjp=_sum_vjp, shape=_reduced, params=_AXIS, jacobian=_sum_jac,
     examples=(("sum(W)", {"W": (2, 3)}), ("sum(W, 0)", {"W": (2, 3)}), ("sum(W, -1)", {"W": (2, 3)})))
@@ -822,10 +826,10 @@ _op("outer", 2, None, array="outer", vjp=lambda m, g, o, u, v: (g @ v, u @ g),
 _op("dot", 2, None, array="dot", vjp=lambda m, g, o, u, v: (g * v, g * u), shape=_dot_shape,
     jacobian=lambda k, o, u, v: Jac("row", (v, u)[k].text, f"g {(v, u)[k].text}"),
     examples=(("dot(u, v)", {"u": (3,), "v": (3,)}),))
-_op("softmax", 1, None, array=_softmax, vjp=lambda m, g, o, z: (o * (g - np.sum(g * o, -1, keepdims=True)),),
+_op("softmax", 1, None, array=_softmax, vjp=lambda m, g, o, z: (o * (g - m.sum(g * o, -1, keepdims=True)),),
     shape=_last_axis, jacobian=_softmax_jac, examples=(("softmax(z)", {"z": (4,)}), ("softmax(Z)", {"Z": (2, 3)})))
 _op("log_softmax", 1, None, array=_log_softmax,
-    vjp=lambda m, g, o, z: (g - np.exp(o) * np.sum(g, -1, keepdims=True),), shape=_last_axis,
+    vjp=lambda m, g, o, z: (g - m.exp(o) * m.sum(g, -1, keepdims=True),), shape=_last_axis,
     jacobian=_log_softmax_jac,
     examples=(("log_softmax(z)", {"z": (4,)}), ("log_softmax(Z)", {"Z": (2, 3)})))
 _op("logsumexp", 1, None, array=_logsumexp, vjp=_logsumexp_vjp, shape=_reduced, params=_AXIS,
@@ -973,6 +977,8 @@ def array_namespace() -> _Namespace:
         np = numpy
         ARRAY = _Namespace({name: getattr(numpy, op.array) if isinstance(op.array, str) else op.array
                             for name, op in OPS.items() if op.array is not None}, _where_array)
+        # what the vjp rules say besides op names: broadcast g back to a shape, place g at x[key]
+        ARRAY.broadcast_to, ARRAY.place = numpy.broadcast_to, _scatter
     return ARRAY
 
 

@@ -2,7 +2,7 @@
 program with its shared parts named when it is too big to write out, or as JSON."""
 from __future__ import annotations
 
-from ..core.show import number
+from ..core.show import number, show
 from ..symbolic.derive import Derivatives
 from ..symbolic.expr import size
 from ..symbolic.notation import LATEX, latex, text, to_program
@@ -20,6 +20,15 @@ def notation(out: str, wrt: str, order: int, as_latex: bool = False) -> str:
     return f"∂{p}{out}/∂{wrt}{p}"
 
 
+def value_text(value) -> str:
+    """A scalar exactly (it reads back as the same float); an array as `cgrad eval` shows one."""
+    return show(value) if getattr(value, "shape", ()) else number(value, None)
+
+
+def _plain(value):
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
 def lines(d: Derivatives, reserved, as_latex: bool = False) -> list:
     """`∂y/∂x = formula` (` = value` at a point) per name; a formula past INLINE nodes as a program."""
     out = []
@@ -27,12 +36,12 @@ def lines(d: Derivatives, reserved, as_latex: bool = False) -> list:
         head = notation(d.output, name, d.order, as_latex)
         if size(e) <= INLINE:
             body = latex(e) if as_latex else text(e)
-            out.append(f"{head} = {body}" + (f" = {number(d.values[name], None)}" if name in d.values else ""))
+            out.append(f"{head} = {body}" + (f" = {value_text(d.values[name])}" if name in d.values else ""))
         else:  # expression swell: the derivative as a program, its shared parts named once
             out.append(f"{head} = d_{name}, written with its shared parts named:")
             out.append("  " + to_program({f"d_{name}": e}, reserved=reserved).replace("\n", "\n  "))
             if name in d.values:
-                out.append(f"  = {number(d.values[name], None)}")
+                out.append(f"  = {value_text(d.values[name])}")
     return out
 
 
@@ -43,8 +52,8 @@ def document(d: Derivatives, graph) -> dict:
         small = size(e) <= INLINE
         return {"text": text(e) if small else None, "latex": latex(e) if small else None,
                 "program": None if small else to_program({f"d_{name}": e}, reserved=graph.named),
-                "value": d.values.get(name)}
+                "value": _plain(d.values.get(name))}
 
     return {**header("diff"), "output": d.output, "output_node": d.output_node, "order": d.order,
-            "at": d.point or None, "derivatives": {name: entry(name, e) for name, e in d.formulas.items()},
+            "at": {k: _plain(v) for k, v in d.point.items()} or None, "derivatives": {name: entry(name, e) for name, e in d.formulas.items()},
             "warnings": kink_warnings(d.warnings), "source": graph.source}

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..core.autodiff import check_inputs, evaluate, forward, lookup, output_node, wrt_nodes
+from ..core.autodiff import check_inputs, evaluate, forward, lookup, output_node, uses_tensors, wrt_nodes
 from ..core.ops import apply
 from ..errors import CgradError, InputError
 from .expr import Exprs
+from .tensor_expr import FORMULA_OPS, NoFormula, TensorExprs
+from ..core.ops import load_numpy, shape_text
 from ..core.graph import Graph
 from ..core.parsing import parse
 from .notation import to_program
@@ -30,7 +32,7 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
     out = output_node(graph, output)
     targets = {name: lookup(graph, name, "--wrt") for name in wrt}
     m = space or Exprs(order=list(graph.inputs))
-    ops, argss, names, needs = graph.ops, graph.args, graph.names, graph.needs_grad
+    ops, argss, names, needs, params = graph.ops, graph.args, graph.names, graph.needs_grad, graph.params
     e = [None] * (out + 1)
     for i in range(out + 1):
         op = ops[i].name
@@ -40,21 +42,40 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
             e[i] = m.num(graph.consts[i])
         elif keep and names[i] is not None and i != out:
             e[i] = m.var(names[i])
+        elif i in params:
+            e[i] = getattr(m, op)(*[e[a] for a in argss[i]], **params[i])
         else:
             e[i] = apply(m, op, [e[a] for a in argss[i]])
     adjoint: list = [None] * (out + 1)
     adjoint[out] = m.num(1.0)
     for i in range(out, -1, -1):
         gi = adjoint[i]
-        if gi is None or not argss[i]:
+        if gi is None or not argss[i] or ops[i].cuts:
             continue
         xs = [e[a] for a in argss[i]]
-        for rule, a in zip(ops[i].partials, argss[i]):
-            if needs[a] or a in targets.values():
-                term = m.mul(gi, rule(m, e[i], *xs))
+        if ops[i].vjp is not None:  # a tensor op: its vector-Jacobian rule, run over formulas (TensorExprs)
+            shares = ops[i].vjp(m, gi, e[i], *xs, **params.get(i, {}))
+        else:  # elementwise: the local derivative times g, summed back over broadcast axes
+            shares = [unbroadcast(m, m.mul(gi, rule(m, e[i], *xs)), x) for rule, x in zip(ops[i].partials, xs)]
+        for term, a in zip(shares, argss[i]):
+            if term is not None and (needs[a] or a in targets.values()):
                 adjoint[a] = term if adjoint[a] is None else m.add(adjoint[a], term)
     zero = m.num(0.0)
     return {name: adjoint[i] if i <= out and adjoint[i] is not None else zero for name, i in targets.items()}
+
+
+def unbroadcast(m, term, x):
+    """An elementwise share summed back to its argument's shape (b's share in W @ x + b with b a scalar)."""
+    if term.shape == x.shape:
+        return term
+    if not x.shape:
+        return m.sum(term)
+    if term.shape[-x.ndim:] == x.shape:
+        for _ in range(term.ndim - x.ndim):
+            term = m.sum(term, axis=0)
+        return term
+    raise NoFormula(f"an elementwise op broadcasting a {shape_text(x.shape)} along its axes of size 1 has no "
+                    "formula in cgrad diff yet")
 
 
 def as_program(exprs: dict, graph: Graph) -> Graph:
@@ -132,6 +153,8 @@ def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: b
     wrt = wrt or list(graph.inputs)
     if not wrt:
         raise InputError("the program has no inputs to differentiate with respect to")
+    if uses_tensors(graph, point or {}):
+        return matrix_derivatives(graph, wrt, order, keep, output, point or {})
     results = {}
     for name in wrt:
         g, target = graph, output
@@ -152,3 +175,45 @@ def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: b
         values = {name: value_at(program, f"d{k}_", point) for k, name in enumerate(results)}
     return Derivatives(output or graph.label(graph.output), output_node(graph, output), order, point, results,
                        values, kinks_at(graph, point, output) if point else [])
+
+
+def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: str | None,
+                       point: dict) -> Derivatives:
+    """`cgrad diff` on a tensor program: ∂out/∂W for a scalar output, a formula of W's shape (the
+    gradient convention), from the same sweep with the tensor ops' vjp rules run over TensorExprs.
+    The inputs' values give their shapes, and the formula is evaluated there."""
+    np = load_numpy()
+    missing = [name for name in graph.inputs if name not in point]
+    if missing:
+        raise InputError("cgrad diff on a tensor program needs a value for every input, to know its shape: "
+                         "missing " + ", ".join(missing), hint="give each one, e.g. --W '[[1, 2], [3, 4]]' --x '[1, 0]'")
+    if order != 1:
+        raise InputError("cgrad diff --order 2 and above works on scalar programs only; for a tensor program "
+                         "cgrad hessian gives second derivatives at a point")
+    ev = evaluate(graph, point, output=output)
+    out = ev.output
+    for name in wrt:
+        lookup(graph, name, "--wrt")
+    if ev.shapes[out]:
+        shape_in = ev.shapes[lookup(graph, wrt[0], "--wrt")]
+        raise InputError(f"{graph.label(out)} is a {shape_text(ev.shapes[out])}, not a number: its derivative "
+                         f"with respect to {wrt[0]} ({shape_text(shape_in)}) is a Jacobian of shape "
+                         f"{shape_text(ev.shapes[out] + shape_in)}, which one formula in cgrad's language "
+                         "cannot write", hint="cgrad jacobian gives it at a point; or differentiate a number made "
+                         "from it, such as sum(...) or an element [k]")
+    for i in range(out + 1):
+        op = graph.ops[i]
+        if i in graph.consts and not isinstance(graph.consts[i], float) or (
+                op.vjp is not None or op.forward is None and op.arity != 0) and op.name not in FORMULA_OPS:
+            raise InputError(f"cgrad diff has no formula rule for {op.name} yet: {graph.text(i, 40)}",
+                             source=graph.source, span=graph.spans[i],
+                             hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
+    space = TensorExprs(order=list(graph.inputs), shapes={name: np.shape(point[name]) for name in graph.inputs})
+    try:
+        formulas = derivatives(graph, wrt, output=output, keep=keep, space=space)
+    except NoFormula as e:
+        raise InputError(f"cgrad diff: {e}", hint="cgrad eval and cgrad jacobian compute its numbers") from None
+    formulas = {name: space.broadcast_to(d, ev.shapes[lookup(graph, name, "--wrt")]) for name, d in formulas.items()}
+    program = as_program({f"d{k}_": d for k, d in enumerate(formulas.values())}, graph)
+    values = {name: value_at(program, f"d{k}_", point) for k, name in enumerate(formulas)}
+    return Derivatives(output or graph.label(graph.output), out, 1, point, formulas, values, ev.warnings)

@@ -65,6 +65,29 @@ class Expr:
     def __neg__(self):
         return self.space.mul(-1.0, self)
 
+    # Shapes, for the vjp rules of tensor ops (symbolic.tensor_expr): a scalar space's formulas are scalars.
+    def __matmul__(self, other):
+        return self.space.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return self.space.matmul(other, self)
+
+    @property
+    def shape(self) -> tuple:
+        return self.space.shape_of(self)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def T(self):
+        return self.space.transpose(self)
+
     def __repr__(self):  # symbolic.notation.text(e) writes it out; a repr stays below it, with no import
         return f"Expr({self.kind}, #{self.serial})"
 
@@ -107,6 +130,9 @@ class Exprs:
         if name not in self.order:
             self.order[name] = len(self.order)
         return self._make(VAR, name)
+
+    def shape_of(self, e: Expr) -> tuple:
+        return ()
 
     def lift(self, x) -> Expr:
         return x if isinstance(x, Expr) else self.num(x)

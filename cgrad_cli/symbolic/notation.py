@@ -64,6 +64,12 @@ class Notation:
         """x % y, x > 0: an op written with its own infix syntax (OPS[name].syntax)."""
         return syntax.format(self.paren(a, prec), self.paren(b, prec + 1)), prec
 
+    def transposed(self, x: tuple) -> tuple:
+        return self.paren(x, ATOM) + ".T", ATOM
+
+    def index(self, x: tuple, k: tuple) -> tuple:
+        return f"{self.paren(x, ATOM)}[{k[0]}]", ATOM
+
 
 class Latex(Notation):
     """LaTeX math: \\frac, x^{2}, \\sin\\left(x\\right), 2 x, 10^{-6}, x_{1}."""
@@ -108,7 +114,13 @@ class Latex(Notation):
     def power(self, base, exponent):
         return f"{self.paren(base, POWER + 1)}^{{{exponent[0]}}}", POWER
 
-    SYMBOLS = {" % ": " \\bmod ", " <= ": " \\le ", " >= ": " \\ge ", " == ": " = "}
+    SYMBOLS = {" % ": " \\bmod ", " <= ": " \\le ", " >= ": " \\ge ", " == ": " = ", " @ ": " "}
+
+    def transposed(self, x):
+        return self.paren(x, ATOM) + "^{\\top}", POWER
+
+    def index(self, x, k):
+        return f"{self.paren(x, ATOM)}_{{{k[0]}}}", POWER
 
     def infix(self, syntax, a, b, prec):
         for symbol, tex in self.SYMBOLS.items():
@@ -145,6 +157,10 @@ def _node(e: Expr, style, done, named=()):
     if kind == FN:
         name, args = data
         op = OPS[name]
+        if name == "transpose":
+            return style.transposed(done[args[0]])
+        if name == "getitem":  # y[r], as symbolic.tensor_expr writes it: a vector and one index
+            return style.index(done[args[0]], done[args[1]])
         if op.precedence < ATOM:  # x % y, x > 0
             return style.infix(op.syntax, done[args[0]], done[args[1]], op.precedence)
         if not op.syntax.startswith(name + "("):  # select is written where(c, a, b)
@@ -169,7 +185,8 @@ def _product(style, coef, factors, done) -> tuple:
     bottom = [_factor(style, b, -p, done) for b, p in factors if p < 0]
     sign, coef = ("-", -coef) if coef < 0 else ("", coef)
     # a*(b*c) is written a*b*c; a sum, or a product with a division in it, keeps its parentheses
-    parts = [t if prec > PRODUCT or prec == PRODUCT and _undivided(b) else style.wrap(t)
+    alone = len(top) == 1 and not bottom and coef == 1.0 and not sign  # a @ b as a term of a sum
+    parts = [t if prec > PRODUCT or prec == PRODUCT and (alone or _undivided(b)) else style.wrap(t)
              for (t, prec), (b, _) in zip(top, [f for f in factors if f[1] > 0])]
     if coef != 1.0 or not parts:
         parts.insert(0, style.num(coef)[0])

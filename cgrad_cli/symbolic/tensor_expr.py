@@ -1,0 +1,212 @@
+"""Formulas that know their shapes: the op table's vector-Jacobian rules run over them unchanged.
+
+`cgrad diff` on a tensor program is the same reverse sweep as on scalars (symbolic.derive), with the
+namespace `m` a `TensorExprs`: a formula knows its shape (`W.shape`, `g.ndim`, `a.T`, `g @ b`), so a
+tensor op's `vjp` rule in core/ops.py, written for numpy arrays, builds the formula of its share
+instead of numbers: `m.outer(g, b)` becomes outer(g, x), `m.place(g, x, idx, key)` (y[r]'s share)
+becomes g*onehot(r, n).  A few rewrites keep the answer index-free and readable, each an identity of
+linear algebra: sum(c*X) = c*sum(X), sum(onehot(r, n)*v) = v[r], v @ M = M.T @ v for a vector v,
+(M.T).T = M, a vector's .T is itself, M1 @ v + M2 @ v = (M1 + M2) @ v,
+onehot(r, n)*v = onehot(r, n)*v[r], sum(onehot(r, n)) = 1, v*(a + b) = v*a + v*b where a term holds a onehot, and ones(shape)*X = X where X already has that shape.
+An op with no formula here raises NoFormula, which `cgrad diff` reports naming the op.
+"""
+from __future__ import annotations
+
+from ..core.ops import OPS, _broadcast
+from .expr import ADD, FN, MUL, NUM, POW, VAR, Expr, Exprs
+
+# The tensor ops whose vjp rules run over formulas (the others are refused by name).
+FORMULA_OPS = ("matmul", "transpose", "outer", "dot", "sum", "mean", "softmax", "log_softmax", "logsumexp",
+               "onehot", "getitem")
+
+
+def _onehots(e: Expr) -> list:
+    """The onehot(r, n) factors of a product (or the formula itself if it is one)."""
+    factors = e.data[1] if e.kind == MUL else ((e, 1.0),)
+    return [f for f, p in factors if p == 1.0 and f.kind == FN and f.data[0] == "onehot"]
+
+
+class NoFormula(Exception):
+    """A tensor op (or a use of one) whose derivative cgrad cannot write as a formula yet: the message says why."""
+
+
+class TensorExprs(Exprs):
+    """A space of formulas over named tensors of known shapes (`shapes`: input name -> shape)."""
+
+    def __init__(self, order=(), shapes=None):
+        super().__init__(order)
+        self.inputs = dict(shapes or {})
+        self.shapes: dict = {}
+        for name in FORMULA_OPS + ("ones",):
+            setattr(self, name, getattr(self, "_" + name, None) or self._tensor(name))
+
+    def shape_of(self, e: Expr) -> tuple:
+        return self.shapes[e]
+
+    def _make(self, kind, data):
+        e = self._interned.get((kind, data))
+        if e is None:
+            shape = self._infer(kind, data)
+            e = super()._make(kind, data)
+            self.shapes[e] = shape
+        return e
+
+    def _infer(self, kind, data) -> tuple:
+        shapes = self.shapes
+        if kind == NUM:
+            return ()
+        if kind == VAR:
+            return tuple(self.inputs.get(data, ()))
+        if kind in (ADD, MUL):
+            return _broadcast((), *(shapes[t] for t, _ in data[1]))
+        if kind == POW:
+            return _broadcast(shapes[data[0]], shapes[data[1]])
+        name, args = data
+        op = OPS[name]
+        if name == "ones":
+            return tuple(int(a.data) for a in args)
+        if name == "getitem":
+            return ()
+        if op.shape is None:
+            return _broadcast((), *(shapes[a] for a in args))
+        k = op.arity
+        params = {op.params[0]: int(a.data) for a in args[k:]} if op.params else {}
+        return tuple(op.shape(*(shapes[a] for a in args[:k]), **params))
+
+    def _tensor(self, name):
+        """An op as a formula node; its integer parameters (sum's axis, onehot's n) as trailing numbers."""
+        def call(*args, **params):
+            extra = tuple(self.num(v) for v in params.values() if v is not None)
+            return self._make(FN, (name, tuple(self.lift(a) for a in args) + extra))
+        return call
+
+    # -- the rewrites (see the module's docstring)
+
+    def _split(self, e: Expr):
+        """(number, scalar factors, the rest): c*s*X -> (c, s, X), for pulling scalars out of linear ops."""
+        coef, factors = (e.data[0], e.data[1]) if e.kind == MUL else (1.0, ((e, 1.0),))
+        scalars = tuple(fp for fp in factors if self.shapes[fp[0]] == ())
+        rest = tuple(fp for fp in factors if self.shapes[fp[0]] != ())
+        return coef, self._mul_node(1.0, scalars), self._mul_node(1.0, rest)
+
+    def mul(self, a, b):
+        a, b = self.lift(a), self.lift(b)
+        for s, other in ((a, b), (b, a)):  # v*(1 - onehot(r, n)/v[r]) = v - onehot(r, n): distributed
+            if s.kind == ADD and other.kind != ADD and other.ndim and any(_onehots(t) for t, _ in s.data[1]):
+                out = self.mul(other, s.data[0])
+                for t, c in s.data[1]:
+                    out = self.add(out, self.mul(self.mul(c, other), t))
+                return out
+        e = super().mul(a, b)
+        if e.kind != MUL:
+            return e
+        factors = e.data[1]
+        ones = [fp for fp in factors if fp[0].kind == FN and fp[0].data[0] == "ones"]
+        rest = tuple(fp for fp in factors if fp not in ones)
+        if ones and rest and _broadcast((), *(self.shapes[f] for f, _ in rest)) == self.shapes[e]:
+            return self._mul_node(e.data[0], rest)
+        hot = _onehots(e)
+        picked = [(v, p) for v, p in factors if hot and v.ndim == 1 and v not in hot]
+        if picked:  # onehot(r, n)*v = onehot(r, n)*v[r]: only element r survives
+            r = hot[0].data[1][0]
+            out = self._mul_node(e.data[0], tuple(fp for fp in factors if fp not in picked))
+            for v, p in picked:
+                out = self.mul(out, self.pow(self._make(FN, ("getitem", (v, r))), p))
+            return out
+        return e
+
+    def add(self, a, b):
+        e = super().add(a, b)
+        if e.kind != ADD:
+            return e
+        groups: dict = {}  # M1 @ v + M2 @ v = (M1 + M2) @ v
+        for t, c in e.data[1]:
+            if t.kind == FN and t.data[0] == "matmul":
+                groups.setdefault(t.data[1][1], []).append((t, c))
+        if all(len(g) < 2 for g in groups.values()):
+            return e
+        out = self.num(e.data[0])
+        for t, c in e.data[1]:
+            group = groups.get(t.data[1][1]) if t.kind == FN and t.data[0] == "matmul" else None
+            if group is None or len(group) < 2:
+                out = self.add(out, self.mul(c, t))
+            elif t is group[0][0]:
+                left = self.num(0.0)
+                for u, k in group:
+                    left = self.add(left, self.mul(k, u.data[1][0]))
+                out = self.add(out, self._matmul(left, t.data[1][1]))
+        return out
+
+    def _linear(self, name, a, b):
+        """A bilinear op (matmul, outer, dot) with the scalars of both arguments pulled out in front."""
+        a, b = self.lift(a), self.lift(b)
+        if a.kind == NUM and a.data == 0.0 or b.kind == NUM and b.data == 0.0:
+            return self.num(0.0)
+        ca, sa, ra = self._split(a)
+        cb, sb, rb = self._split(b)
+        if a.ndim == 0 or b.ndim == 0:  # only dot's g*v shares reach here with a scalar; plain products
+            return self.mul(a, b)
+        core = self._make(FN, (name, (ra, rb)))
+        return self.mul(self.mul(ca * cb, self.mul(sa, sb)), core)
+
+    def _matmul(self, a, b):
+        a, b = self.lift(a), self.lift(b)
+        if a.ndim == 1 and b.ndim == 2:  # v @ M = M.T @ v: the column-vector form of the lecture
+            return self._linear("matmul", self._transpose(b), a)
+        return self._linear("matmul", a, b)
+
+    def _outer(self, u, v):
+        return self._linear("outer", u, v)
+
+    def _dot(self, u, v):
+        return self._linear("dot", u, v)
+
+    def _transpose(self, x):
+        x = self.lift(x)
+        if x.ndim < 2:
+            return x
+        if x.kind == FN and x.data[0] == "transpose":
+            return x.data[1][0]
+        return self._make(FN, ("transpose", (x,)))
+
+    def _sum(self, x, axis=None, keepdims=False):
+        x = self.lift(x)
+        if keepdims and x.ndim > 1:
+            raise NoFormula("softmax, log_softmax or logsumexp of a matrix (row by row) has no formula in cgrad "
+                            "diff yet")
+        if axis is not None and x.ndim > 1:
+            return self._make(FN, ("sum", (x, self.num(axis))))
+        if x.ndim == 0:
+            return x
+        coef, scalars, rest = self._split(x)
+        if coef != 1.0 or scalars.kind != NUM:
+            return self.mul(self.mul(coef, scalars), self._sum(rest))
+        if _onehots(rest) == [rest]:
+            return self.num(1.0)  # sum(onehot(r, n)) = 1
+        if rest.kind == MUL and len(rest.data[1]) == 2 and all(p == 1.0 for _, p in rest.data[1]):
+            (f, _), (h, _) = rest.data[1]
+            for hot, v in ((f, h), (h, f)):
+                if hot.kind == FN and hot.data[0] == "onehot" and v.ndim == 1:
+                    return self._make(FN, ("getitem", (v, hot.data[1][0])))  # sum(onehot(r, n)*v) = v[r]
+        return self._make(FN, ("sum", (rest,)))
+
+    def broadcast_to(self, g, shape):
+        g = self.lift(g)
+        return g if g.shape == tuple(shape) else self.mul(g, self.ones(*shape))
+
+    def _vector_index(self, x, idx, key):
+        """The index of x[i] with x a vector and i one integer (a literal or an input), or NoFormula."""
+        if x.ndim != 1 or len(key) != 1 or isinstance(key[0], slice) or idx and idx[0].ndim:
+            raise NoFormula("indexing other than a vector by one integer (x[r], x[2]) has no formula in cgrad "
+                            "diff yet")
+        return idx[0] if key[0] is None else self.num(key[0])
+
+    def _getitem(self, x, *idx, key):
+        return self._make(FN, ("getitem", (self.lift(x), self._vector_index(x, idx, key))))
+
+    def place(self, g, x, idx, key):
+        """y[r]'s share of the gradient: g at position r, zeros elsewhere = g*onehot(r, n)."""
+        return self.mul(g, self.onehot(self._vector_index(x, idx, key), n=x.shape[0]))
+
+
+__all__ = ["FORMULA_OPS", "NoFormula", "TensorExprs"]

@@ -1,0 +1,173 @@
+"""`cgrad diff` on tensor programs (symbolic.tensor_expr): each derivative's formula in matrix form,
+its text against the lecture's answer, and its value -- the formula evaluated by cgrad -- against reverse
+mode and against the lecture's answer evaluated by cgrad, every element, at random inputs."""
+import random
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cgrad_cli import evaluate, parse
+from cgrad_cli.cli import cli
+from cgrad_cli.symbolic.derive import differentiate
+from cgrad_cli.symbolic.notation import latex, text
+
+
+def point(shapes: dict, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {name: (float(rng.integers(0, s[1])) if s and s[0] == "index" else rng.normal(size=s).tolist())
+            for name, s in shapes.items()}
+
+
+def reverse_mode(source, at, name):
+    graph = parse(source)
+    ev = evaluate(graph, at)
+    return np.asarray(ev.grads[graph.named[name]])
+
+
+def value_of(source: str, at: dict):
+    """A formula (the lecture's answer) evaluated by cgrad at `at`."""
+    graph = parse("answer = " + source)
+    ev = evaluate(graph, {k: v for k, v in at.items() if k in graph.inputs})
+    return np.asarray(ev.values[graph.named["answer"]])
+
+
+# (program, input shapes, name, diff's text, the lecture's answer as a cgrad formula)
+TARGETS = [
+    ("C = -log(softmax(W @ x)[r])", {"W": (3, 4), "x": (4,), "r": ("index", 3)}, "W",
+     "outer(softmax(W @ x) - onehot(r, 3), x)", "outer(softmax(W @ x) - onehot(r, 3), x)"),
+    ("f = x.T @ A @ x", {"A": (3, 3), "x": (3,)}, "x", "(A + A.T) @ x", "(A + A.T) @ x"),
+    ("f = dot(x, A @ x)", {"A": (3, 3), "x": (3,)}, "x", "(A + A.T) @ x", "(A + A.T) @ x"),
+    ("f = sum((A @ x - y)^2)", {"A": (4, 3), "x": (3,), "y": (4,)}, "x", "2*(A.T @ (A @ x - y))",
+     "2*A.T @ (A @ x - y)"),
+    ("L = sum(sigmoid(W @ x + b))", {"W": (2, 3), "x": (3,), "b": (2,)}, "b",
+     "sigmoid(b + W @ x)*(1 - sigmoid(b + W @ x))", "sigmoid(W @ x + b)*(1 - sigmoid(W @ x + b))"),
+    ("L = sum(sigmoid(W @ x + b))", {"W": (2, 3), "x": (3,), "b": (2,)}, "W",
+     "outer(sigmoid(b + W @ x)*(1 - sigmoid(b + W @ x)), x)",
+     "outer(sigmoid(W @ x + b)*(1 - sigmoid(W @ x + b)), x)"),
+]
+CLASSIFIER = ("z1 = W1 @ x + b1; a1 = sigmoid(z1); z2 = W2 @ a1 + b2; y = softmax(z2); C = -log(y[r])",
+              {"W1": (3, 4), "x": (4,), "b1": (3,), "W2": (3, 3), "b2": (3,), "r": ("index", 3)})
+
+
+@pytest.mark.parametrize("source, shapes, name, formula, answer", TARGETS)
+def test_lecture_targets(source, shapes, name, formula, answer):
+    for seed in range(4):
+        at = point(shapes, seed)
+        d = differentiate(parse(source), [name], point=at)
+        assert text(d.formulas[name]) == formula
+        got = np.asarray(d.values[name])
+        assert got.shape == np.shape(at[name])  # the gradient convention: ∂f/∂W has W's shape
+        np.testing.assert_allclose(got, reverse_mode(source, at, name), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(got, value_of(answer, at), rtol=1e-9, atol=1e-12)
+
+
+def test_classifier_b2_is_y_minus_onehot_and_w1_backpropagates_through_w2():
+    source, shapes = CLASSIFIER
+    for seed in range(3):
+        at = point(shapes, seed)
+        d = differentiate(parse(source), ["b2", "W1"], point=at)
+        assert text(d.formulas["b2"]) == "softmax(b2 + W2 @ sigmoid(b1 + W1 @ x)) - onehot(r, 3)"
+        w1 = text(d.formulas["W1"])
+        assert w1.startswith("outer(") and w1.endswith(", x)") and "W2.T @ (softmax(" in w1
+        for name in ("b2", "W1"):
+            np.testing.assert_allclose(d.values[name], reverse_mode(source, at, name), rtol=1e-9, atol=1e-12)
+        a1 = "sigmoid(W1 @ x + b1)"
+        g_z2 = f"softmax(W2 @ {a1} + b2) - onehot(r, 3)"
+        np.testing.assert_allclose(d.values["W1"], value_of(f"outer((W2.T @ ({g_z2}))*{a1}*(1 - {a1}), x)", at),
+                                   rtol=1e-9, atol=1e-12)
+
+
+def test_latex_writes_matrix_notation():
+    at = point({"A": (2, 2), "x": (2,)}, 0)
+    d = differentiate(parse("f = x.T @ A @ x"), ["x"], point=at)
+    assert latex(d.formulas["x"]) == "\\left(A + A^{\\top}\\right) x"
+
+
+# -- a random corpus: compositions of matmul, elementwise ops, sums, softmax and transposes
+
+def _vector(rng, n, depth, shapes):
+    """A random expression of shape (n,) and the inputs it uses (added to `shapes`)."""
+    def leaf(shape, prefix):
+        same = [k for k, s in shapes.items() if s == shape]
+        if same and rng.random() < 0.4:
+            return rng.choice(same)
+        name = f"{prefix}{len(shapes)}"
+        shapes[name] = shape
+        return name
+
+    if depth <= 0:
+        return leaf((n,), "v")
+    m = rng.randint(2, 4)
+    kind = rng.randrange(9)
+    sub = lambda k: _vector(rng, k, depth - 1, shapes)  # noqa: E731
+    if kind == 0:
+        return f"{leaf((n, m), 'M')} @ ({sub(m)})"
+    if kind == 1:
+        return f"{leaf((m, n), 'M')}.T @ ({sub(m)})"
+    if kind == 2:
+        return f"{rng.choice(['sin', 'tanh', 'sigmoid', 'exp'])}({sub(n)})"
+    if kind == 3:
+        return f"({sub(n)} {rng.choice(['+', '-', '*'])} {sub(n)})"
+    if kind == 4:
+        return f"{rng.choice(['softmax', 'log_softmax'])}({sub(n)})"
+    if kind == 5:
+        return f"{leaf((), 's')}*({sub(n)})"
+    if kind == 6:
+        return f"outer({sub(n)}, {sub(m)}) @ ({sub(m)})"
+    if kind == 7:
+        return f"({sub(n)})^2"
+    return sub(n)
+
+
+def _scalar(rng, shapes):
+    n = rng.randint(2, 4)
+    v = _vector(rng, n, rng.randint(1, 4), shapes)
+    kind = rng.randrange(6)
+    if kind == 0:
+        return f"dot({v}, {_vector(rng, n, 1, shapes)})"
+    return [f"sum({v})", f"({v})[{rng.randrange(n)}]", f"-log(softmax({v})[{rng.randrange(n)}])", f"mean({v})",
+            f"logsumexp({v})"][kind - 1]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_tensor_programs_formula_equals_reverse_mode(seed):
+    rng = random.Random(seed)
+    shapes: dict = {}
+    source = "f = " + _scalar(rng, shapes)
+    at = point(shapes, seed)
+    d = differentiate(parse(source), None, point=at)
+    for name in shapes:
+        want = reverse_mode(source, at, name)
+        np.testing.assert_allclose(d.values[name], want, rtol=1e-8, atol=1e-10, err_msg=f"{source}: ∂f/∂{name} = "
+                                   f"{text(d.formulas[name])}")
+
+
+# -- the CLI: the answer, and clear refusals (exit 2) instead of a wrong formula
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+W, X = ("--W", "[[1, 2, 3], [0, 1, 0]]"), ("--x", "[1, 0, 2]")
+
+
+def test_cli_prints_the_matrix_form_and_its_value():
+    result = run("diff", "C = -log(softmax(W @ x)[r])", *W, *X, "--r", "1", "--wrt", "W")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("∂C/∂W = outer(softmax(W @ x) - onehot(r, 2), x) = [[0.999089, 0, 1.99818], ")
+
+
+@pytest.mark.parametrize("args, words", [
+    (("y = W @ x", *W, *X, "--wrt", "W"), ["2-vector", "Jacobian of shape 2×2×3", "cgrad jacobian"]),
+    (("y = trace(A)", "--A", "[[1, 2], [3, 4]]"), ["no formula rule for trace"]),
+    (("y = sum(softmax(A))", "--A", "[[1, 2], [3, 4]]"), ["softmax", "matrix"]),
+    (("y = sum(W @ x)", "--wrt", "W"), ["needs a value for every input", "W, x"]),
+    (("y = sum(W @ x)", *W, *X, "--order", "2"), ["--order 2", "scalar programs"]),
+    (("y = sum(W[0:1] @ x)", *W, *X), ["indexing"]),
+])
+def test_cli_refuses_what_it_cannot_write(args, words):
+    result = run("diff", *args)
+    assert result.exit_code == 2, result.output
+    for word in words:
+        assert word in result.stderr
