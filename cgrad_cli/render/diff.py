@@ -36,7 +36,11 @@ def lines(d: Derivatives, reserved, as_latex: bool = False) -> list:
         head = notation(d.output, name, d.order, as_latex)
         if size(e) <= INLINE:
             body = latex(e) if as_latex else text(e)
-            out.append(f"{head} = {body}" + (f" = {value_text(d.values[name])}" if name in d.values else ""))
+            value = d.values.get(name)
+            if getattr(value, "shape", ()):  # an array's value on a line of its own, below its formula
+                out += [f"{head} = {body}", f"  = {value_text(value)}"]
+            else:
+                out.append(f"{head} = {body}" + (f" = {value_text(value)}" if name in d.values else ""))
         else:  # expression swell: the derivative as a program, its shared parts named once
             out.append(f"{head} = d_{name}, written with its shared parts named:")
             out.append("  " + to_program({f"d_{name}": e}, reserved=reserved).replace("\n", "\n  "))

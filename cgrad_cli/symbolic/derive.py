@@ -16,7 +16,7 @@ from ..core.ops import apply
 from ..errors import CgradError, InputError
 from .expr import Exprs
 from .tensor_expr import FORMULA_OPS, NoFormula, TensorExprs
-from ..core.ops import load_numpy, shape_text
+from ..core.ops import shape_text
 from ..core.graph import Graph
 from ..core.parsing import parse
 from .notation import to_program
@@ -182,7 +182,6 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
     """`cgrad diff` on a tensor program: ∂out/∂W for a scalar output, a formula of W's shape (the
     gradient convention), from the same sweep with the tensor ops' vjp rules run over TensorExprs.
     The inputs' values give their shapes, and the formula is evaluated there."""
-    np = load_numpy()
     missing = [name for name in graph.inputs if name not in point]
     if missing:
         raise InputError("cgrad diff on a tensor program needs a value for every input, to know its shape: "
@@ -208,12 +207,14 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
             raise InputError(f"cgrad diff has no formula rule for {op.name} yet: {graph.text(i, 40)}",
                              source=graph.source, span=graph.spans[i],
                              hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
-    space = TensorExprs(order=list(graph.inputs), shapes={name: np.shape(point[name]) for name in graph.inputs})
+    # every name's shape (--keep writes named intermediates such as a1 as themselves), and value, to evaluate
+    space = TensorExprs(order=list(graph.inputs), shapes={name: ev.shapes[i] for name, i in graph.named.items()})
+    known = {**{name: ev.values[i] for name, i in graph.named.items() if i <= out}, **point}
     try:
         formulas = derivatives(graph, wrt, output=output, keep=keep, space=space)
     except NoFormula as e:
         raise InputError(f"cgrad diff: {e}", hint="cgrad eval and cgrad jacobian compute its numbers") from None
     formulas = {name: space.broadcast_to(d, ev.shapes[lookup(graph, name, "--wrt")]) for name, d in formulas.items()}
     program = as_program({f"d{k}_": d for k, d in enumerate(formulas.values())}, graph)
-    values = {name: value_at(program, f"d{k}_", point) for k, name in enumerate(formulas)}
+    values = {name: value_at(program, f"d{k}_", known) for k, name in enumerate(formulas)}
     return Derivatives(output or graph.label(graph.output), out, 1, point, formulas, values, ev.warnings)

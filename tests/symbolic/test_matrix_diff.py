@@ -155,7 +155,18 @@ W, X = ("--W", "[[1, 2, 3], [0, 1, 0]]"), ("--x", "[1, 0, 2]")
 def test_cli_prints_the_matrix_form_and_its_value():
     result = run("diff", "C = -log(softmax(W @ x)[r])", *W, *X, "--r", "1", "--wrt", "W")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("∂C/∂W = outer(softmax(W @ x) - onehot(r, 2), x) = [[0.999089, 0, 1.99818], ")
+    assert result.stdout == ("∂C/∂W = outer(softmax(W @ x) - onehot(r, 2), x)\n"
+                             "  = [[0.999089, 0, 1.99818], [-0.999089, 0, -1.99818]]\n")
+
+
+def test_keep_writes_the_classifier_as_the_lecture_does():
+    source, shapes = CLASSIFIER
+    at = point(shapes, 5)
+    d = differentiate(parse(source), ["b2", "W1"], keep=True, point=at)
+    assert text(d.formulas["b2"]) == "y - onehot(r, 3)"
+    assert text(d.formulas["W1"]) == "outer(a1*(W2.T @ (y - onehot(r, 3)))*(1 - a1), x)"
+    for name in ("b2", "W1"):
+        np.testing.assert_allclose(d.values[name], reverse_mode(source, at, name), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("args, words", [
