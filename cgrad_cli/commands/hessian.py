@@ -17,12 +17,13 @@ def command(words, file, sets, inputs_file, wrt, output, as_json):
     derivatives) at the point given by its inputs.
 
     \b
-    Example:
+    Examples:
       cgrad hessian "f = x^2*y + y^3" --x 1 --y 2
+      cgrad hessian "f = x.T @ A @ x" --A '[[1, 2], [3, 4]]' --x '[1, -1]' --wrt x
     """
     from ..symbolic.derive import hessian
 
-    graph, point = load(words, file, sets, inputs_file, scalar_only="hessian")
+    graph, point = load(words, file, sets, inputs_file)
     h = hessian(graph, point, names(wrt), output)
     if as_json:
         from ..render.hessian import document

@@ -1,7 +1,7 @@
 """`cgrad hessian` output: the matrix of second derivatives (symbolic.derive.Hessian) as a table, or JSON."""
 from __future__ import annotations
 
-from ..core.show import number
+from ..core.show import number, show
 from ..symbolic.derive import Hessian
 
 
@@ -10,7 +10,8 @@ def table(h: Hessian):
     from rich.console import Group
     from rich.table import Table
 
-    where = ", ".join(f"{k} = {number(v, None)}" for k, v in h.point.items())
+    where = ", ".join(f"{k} = {show(np_array(v)) if isinstance(v, list) else number(v, None)}"
+                      for k, v in h.point.items())
     grid = Table(box=None, header_style="bold", pad_edge=False)
     grid.add_column("")
     for name in h.wrt:
@@ -18,6 +19,12 @@ def table(h: Hessian):
     for name, row in zip(h.wrt, h.rows):
         grid.add_row(f"∂{name}", *map(number, row))
     return Group(f"∂²{h.output}/∂row∂column at {where}" if where else f"∂²{h.output}/∂row∂column", grid)
+
+
+def np_array(value):
+    from ..core.ops import load_numpy
+
+    return load_numpy().asarray(value, dtype=float)
 
 
 def document(h: Hessian, graph) -> dict:

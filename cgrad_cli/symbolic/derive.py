@@ -16,7 +16,7 @@ from ..core.ops import apply
 from ..errors import CgradError, InputError
 from .expr import Exprs
 from .tensor_expr import FORMULA_OPS, NoFormula, TensorExprs
-from ..core.ops import shape_text
+from ..core.ops import load_numpy, shape_text
 from ..core.graph import Graph
 from ..core.parsing import parse
 from .notation import to_program
@@ -121,6 +121,8 @@ def hessian(graph: Graph, point: dict, wrt: list | None = None, output: str | No
     wrt = wrt or list(graph.inputs)
     if not wrt:
         raise InputError("the program has no inputs: its Hessian is empty")
+    if uses_tensors(graph, point):
+        return matrix_hessian(graph, point, wrt, output)
     wrt_nodes(graph, wrt, "hessian")
     check_inputs(graph, point)
     space = Exprs(order=list(graph.inputs))
@@ -218,3 +220,25 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
     program = as_program({f"d{k}_": d for k, d in enumerate(formulas.values())}, graph)
     values = {name: value_at(program, f"d{k}_", known) for k, name in enumerate(formulas)}
     return Derivatives(output or graph.label(graph.output), out, 1, point, formulas, values, ev.warnings)
+
+
+def matrix_hessian(graph: Graph, point: dict, wrt: list, output: str | None = None) -> Hessian:
+    """The Hessian of a tensor program at `point`, one row and one column per element of each input in
+    `wrt` (x[0], x[1], ... ; W[0,1] ...): the gradient's formulas (matrix_derivatives) are a tensor
+    program, and its exact Jacobian at the point (reverse mode, core.jacobian) is the Hessian."""
+    from ..core.jacobian import jacobian
+
+    np = load_numpy()
+    d = matrix_derivatives(graph, wrt, 1, False, output, point)
+    program = as_program({f"d{k}_": e for k, e in enumerate(d.formulas.values())}, graph)
+    known = {name: point[name] for name in program.inputs}
+    present = [name for name in wrt if name in program.inputs]  # a linear term's gradient lacks its input
+    shapes = {name: np.shape(point[name]) for name in wrt}
+    labels, rows = [], []
+    for k, a in enumerate(wrt):
+        jac = jacobian(program, known, output=f"d{k}_", wrt=present).jacobians if present else {}
+        for idx in np.ndindex(shapes[a]):
+            labels.append(a if not idx else f"{a}[{', '.join(map(str, idx))}]")
+            rows.append([float(v) for b in wrt for v in
+                         (np.ravel(jac[b][idx]) if b in jac else np.zeros(int(np.prod(shapes[b]))))])
+    return Hessian(d.output, d.output_node, labels, point, rows, d.warnings)

@@ -111,6 +111,15 @@ def test_diff_kink_and_order():
     valid("diff", run("diff", LECTURE, "--keep", "--wrt", "b", "--json"))
 
 
+def test_diff_and_hessian_of_a_tensor_program():
+    tensors = ("--A", "[[1, 2], [3, 4]]", "--x", "[1, -1]")
+    doc = valid("diff", run("diff", "f = x.T @ A @ x", *tensors, "--json"))
+    assert doc["derivatives"]["x"]["text"] == "(A + A.T) @ x" and doc["derivatives"]["x"]["value"] == [-3.0, -3.0]
+    assert doc["at"] == {"A": [[1, 2], [3, 4]], "x": [1, -1]}
+    doc = valid("hessian", run("hessian", "f = x.T @ A @ x", *tensors, "--wrt", "x", "--json"))
+    assert doc["wrt"] == ["x[0]", "x[1]"] and doc["hessian"] == [[2.0, 5.0], [5.0, 8.0]]
+
+
 @pytest.mark.parametrize("at", [[], ["--x0", "0.3"]])
 def test_diff_a_large_derivative_comes_back_as_a_program(at):
     doc = valid("diff", run("diff", CHAIN, *at, "--json"))

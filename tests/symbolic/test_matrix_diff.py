@@ -182,3 +182,35 @@ def test_cli_refuses_what_it_cannot_write(args, words):
     assert result.exit_code == 2, result.output
     for word in words:
         assert word in result.stderr
+
+
+# -- cgrad hessian at a point on tensor programs: the gradient's formula differentiated exactly
+
+@pytest.mark.parametrize("source, shapes, wrt", [
+    ("f = x.T @ A @ x", {"A": (3, 3), "x": (3,)}, ["x"]),
+    ("L = sum(sigmoid(W @ x + b))", {"W": (2, 3), "x": (3,), "b": (2,)}, ["x", "b"]),
+    ("C = -log(softmax(W @ x)[r])", {"W": (2, 3), "x": (3,), "r": ("index", 2)}, ["W"]),
+    (CLASSIFIER[0], CLASSIFIER[1], ["b2", "x"]),
+])
+def test_hessian_matches_finite_differences_of_the_gradient(source, shapes, wrt):
+    from cgrad_cli.symbolic.derive import hessian
+
+    at = point(shapes, 1)
+    h = np.asarray(hessian(parse(source), at, wrt).rows)
+    flat = [(name, idx) for name in wrt for idx in np.ndindex(np.shape(at[name]))]
+    assert h.shape == (len(flat), len(flat))
+    step = 1e-6
+    for col, (name, idx) in enumerate(flat):
+        def gradient(sign):
+            moved = {k: np.array(v, dtype=float) for k, v in at.items()}
+            moved[name][idx] += sign * step
+            return np.concatenate([reverse_mode(source, {k: v.tolist() for k, v in moved.items()}, b).ravel()
+                                   for b in wrt])
+        np.testing.assert_allclose(h[:, col], (gradient(1) - gradient(-1)) / (2 * step), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h, h.T, atol=1e-12)
+
+
+def test_hessian_of_the_quadratic_form_is_a_plus_a_transpose():
+    result = run("hessian", "f = x.T @ A @ x", "--A", "[[1, 2], [3, 4]]", "--x", "[1, -1]", "--wrt", "x")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == ["       ∂x[0]  ∂x[1]", "∂x[0]      2      5", "∂x[1]      5      8"]
