@@ -65,8 +65,8 @@ class TensorExprs(Exprs):
         op = OPS[name]
         if name == "ones":
             return tuple(int(a.data) for a in args)
-        if name == "getitem":
-            return ()
+        if name == "getitem":  # x[k]: an element of a vector, a row of a matrix
+            return shapes[args[0]][1:]
         if op.shape is None:
             return _broadcast((), *(shapes[a] for a in args))
         k = op.arity
@@ -106,7 +106,7 @@ class TensorExprs(Exprs):
         if ones and rest and _broadcast((), *(self.shapes[f] for f, _ in rest)) == self.shapes[e]:
             return self._mul_node(e.data[0], rest)
         hot = _onehots(e)
-        picked = [(v, p) for v, p in factors if hot and v.ndim == 1 and v not in hot]
+        picked = [(v, p) for v, p in factors if hot and v.shape == hot[0].shape and v not in hot]
         if picked:  # onehot(r, n)*v = onehot(r, n)*v[r]: only element r survives
             r = hot[0].data[1][0]
             out = self._mul_node(e.data[0], tuple(fp for fp in factors if fp not in picked))
@@ -186,7 +186,7 @@ class TensorExprs(Exprs):
         if rest.kind == MUL and len(rest.data[1]) == 2 and all(p == 1.0 for _, p in rest.data[1]):
             (f, _), (h, _) = rest.data[1]
             for hot, v in ((f, h), (h, f)):
-                if hot.kind == FN and hot.data[0] == "onehot" and v.ndim == 1:
+                if hot.kind == FN and hot.data[0] == "onehot" and v.shape == hot.shape:
                     return self._make(FN, ("getitem", (v, hot.data[1][0])))  # sum(onehot(r, n)*v) = v[r]
         return self._make(FN, ("sum", (rest,)))
 
@@ -195,18 +195,20 @@ class TensorExprs(Exprs):
         return g if g.shape == tuple(shape) else self.mul(g, self.ones(*shape))
 
     def _vector_index(self, x, idx, key):
-        """The index of x[i] with x a vector and i one integer (a literal or an input), or NoFormula."""
-        if x.ndim != 1 or len(key) != 1 or isinstance(key[0], slice) or idx and idx[0].ndim:
-            raise NoFormula("indexing other than a vector by one integer (x[r], x[2]) has no formula in cgrad "
-                            "diff yet")
+        """The index of x[i], i one integer (a literal or an input) picking an element or a row, or NoFormula."""
+        if x.ndim not in (1, 2) or len(key) != 1 or isinstance(key[0], slice) or idx and idx[0].ndim:
+            raise NoFormula("indexing other than by one integer (x[r], x[2], X[k] for a row) has no formula in "
+                            "cgrad diff yet")
         return idx[0] if key[0] is None else self.num(key[0])
 
     def _getitem(self, x, *idx, key):
         return self._make(FN, ("getitem", (self.lift(x), self._vector_index(x, idx, key))))
 
     def place(self, g, x, idx, key):
-        """y[r]'s share of the gradient: g at position r, zeros elsewhere = g*onehot(r, n)."""
-        return self.mul(g, self.onehot(self._vector_index(x, idx, key), n=x.shape[0]))
+        """y[r]'s share of the gradient: g at position r, zeros elsewhere = g*onehot(r, n); for row r of
+        a matrix, outer(onehot(r, n), g)."""
+        hot = self.onehot(self._vector_index(x, idx, key), n=x.shape[0])
+        return self.mul(g, hot) if x.ndim == 1 else self._outer(hot, g)
 
 
 __all__ = ["FORMULA_OPS", "NoFormula", "TensorExprs"]

@@ -214,3 +214,20 @@ def test_hessian_of_the_quadratic_form_is_a_plus_a_transpose():
     result = run("hessian", "f = x.T @ A @ x", "--A", "[[1, 2], [3, 4]]", "--x", "[1, -1]", "--wrt", "x")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1:] == ["       ∂x[0]  ∂x[1]", "∂x[0]      2      5", "∂x[1]      5      8"]
+
+
+def test_rnn_shared_weight_sums_one_outer_product_per_step():
+    from pathlib import Path
+
+    source = (Path(__file__).parents[2] / "examples" / "rnn.cg").read_text()
+    shapes = {"Wh": (3, 3), "Wx": (3, 2), "h0": (3,), "xs": (3, 2)}
+    for seed in range(3):
+        at = point(shapes, seed)
+        kept = differentiate(parse(source), ["Wh"], keep=True, point=at)
+        assert text(kept.formulas["Wh"]) == (
+            "outer(h3*(1 - h3^2), h2) + outer((Wh.T @ (h3*(1 - h3^2)))*(1 - h2^2), h1) + "
+            "outer((Wh.T @ ((Wh.T @ (h3*(1 - h3^2)))*(1 - h2^2)))*(1 - h1^2), h0)")
+        written_out = differentiate(parse(source), ["Wh", "xs"], point=at)
+        for d, names in ((kept, ["Wh"]), (written_out, ["Wh", "xs"])):
+            for name in names:
+                np.testing.assert_allclose(d.values[name], reverse_mode(source, at, name), rtol=1e-9, atol=1e-12)
