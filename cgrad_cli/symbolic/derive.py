@@ -68,6 +68,8 @@ def unbroadcast(m, term, x):
     """An elementwise share summed back to its argument's shape (b's share in W @ x + b with b a scalar)."""
     if term.shape == x.shape:
         return term
+    if not term.shape:  # g*0 for a comparison's argument, or a number spread over x's elements
+        return m.broadcast_to(term, x.shape)
     if not x.shape:
         return m.sum(term)
     if term.shape[-x.ndim:] == x.shape:
@@ -206,7 +208,12 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
         op = graph.ops[i]
         if i in graph.consts and not isinstance(graph.consts[i], float) or (
                 op.vjp is not None or op.forward is None and op.arity != 0) and op.name not in FORMULA_OPS:
-            raise InputError(f"cgrad diff has no formula rule for {op.name} yet: {graph.text(i, 40)}",
+            what = "array constants" if i in graph.consts else op.name
+            raise InputError(f"cgrad diff has no formula rule for {what} yet: {graph.text(i, 40)}",
+                             source=graph.source, span=graph.spans[i],
+                             hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
+        if graph.params.get(i, {}).get("axis") is not None:  # its vjp puts the axis back with numpy
+            raise InputError(f"cgrad diff has no formula rule for {op.name} along an axis yet: {graph.text(i, 40)}",
                              source=graph.source, span=graph.spans[i],
                              hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
     # every name's shape (--keep writes named intermediates such as a1 as themselves), and value, to evaluate

@@ -176,6 +176,11 @@ def test_keep_writes_the_classifier_as_the_lecture_does():
     (("y = sum(W @ x)", "--wrt", "W"), ["needs a value for every input", "W, x"]),
     (("y = sum(W @ x)", *W, *X, "--order", "2"), ["--order 2", "scalar programs"]),
     (("y = sum(W[0:1] @ x)", *W, *X), ["indexing"]),
+    (("y = sum(sum(W, 0) * x)", *W, *X), ["no formula rule for sum along an axis"]),
+    (("y = sum(mean(W, 1))", *W), ["no formula rule for mean along an axis"]),
+    (("y = sum(logsumexp(W, axis=1))", *W), ["no formula rule for logsumexp along an axis"]),
+    (("y = W[1, 2]", *W), ["indexing"]),
+    (("y = sum(reshape(W, -1))", *W), ["no formula rule for reshape"]),
 ])
 def test_cli_refuses_what_it_cannot_write(args, words):
     result = run("diff", *args)
@@ -231,3 +236,31 @@ def test_rnn_shared_weight_sums_one_outer_product_per_step():
         for d, names in ((kept, ["Wh"]), (written_out, ["Wh", "xs"])):
             for name in names:
                 np.testing.assert_allclose(d.values[name], reverse_mode(source, at, name), rtol=1e-9, atol=1e-12)
+
+
+def _op_examples():
+    from cgrad_cli.core.ops import OPS
+
+    return [pytest.param(program, shapes, id=f"{name}: {program}") for name, op in OPS.items()
+            for program, shapes in op.examples]
+
+
+@pytest.mark.parametrize("program, shapes", _op_examples())
+def test_every_op_example_is_answered_right_or_refused_by_name(program, shapes):
+    """Each example of the op table, summed to a number: diff's formula equals reverse mode, or diff refuses
+    with a message (exit 2) -- never a wrong formula, never an internal error."""
+    from cgrad_cli.errors import CgradError, InputError
+
+    source = f"f = sum({program})"
+    at = point(shapes, 3)
+    try:
+        want = {name: reverse_mode(source, at, name) for name in shapes}
+    except CgradError:  # the random point is off the program's domain (an index, a singular matrix)
+        pytest.skip("off the domain at this point")
+    try:
+        d = differentiate(parse(source), None, point=at)
+    except InputError as e:
+        assert "cgrad diff" in e.message or "no formula" in e.message, e.message
+        return
+    for name in shapes:
+        np.testing.assert_allclose(d.values[name], want[name], rtol=1e-8, atol=1e-10, err_msg=text(d.formulas[name]))
