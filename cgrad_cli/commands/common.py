@@ -58,6 +58,9 @@ def program_command(name: str, failed: str | None = None, **kwargs):
                          help="An input value, for names that clash with cgrad's options (--set json=1)."),
             click.option("--inputs", "inputs_file", metavar="FILE",
                          help='Input values from a JSON object, e.g. {"a": 2, "x": [1, 2]} (- for stdin).'),
+            click.option("--const", metavar="NAME=VALUE", multiple=True, expose_value=False, callback=_keep_constants,
+                         help="A constant such as a regularisation weight: --const lam=0.05. It takes the "
+                              "value but gets no gradient and is listed apart from the inputs. Repeatable."),
         ]):
             f = option(f)
         f = click.option("--debug", is_flag=True, expose_value=False,  # cli.py reads it from the raw arguments
@@ -101,6 +104,27 @@ output_option = click.option("--output", "output", metavar="NAME",
                              help="Differentiate this name instead of the last statement.")
 
 
+def sets_names(sets) -> set:
+    return {item.partition("=")[0].strip() for item in sets}
+
+
+def _keep_constants(ctx, param, values):
+    ctx.meta["cgrad.constants"] = values
+    return values
+
+
+def constants() -> dict:
+    """{name: value} from the command's --const NAME=VALUE options."""
+    ctx = click.get_current_context(silent=True)
+    out = {}
+    for item in ctx.meta.get("cgrad.constants", ()) if ctx is not None else ():
+        name, eq, text = item.partition("=")
+        if not eq or not name.strip():
+            raise InputError(f"--const expects NAME=VALUE, not {item!r}", hint="--const lam=0.05")
+        out[name.strip()] = number(name.strip(), text)
+    return out
+
+
 def load(words, file, sets, inputs_file, scalar_only: str | None = None):
     """The parsed program and its input values, from a program command's arguments.
 
@@ -122,6 +146,14 @@ def load(words, file, sets, inputs_file, scalar_only: str | None = None):
         from_file = read_inputs_file(inputs_file)
         inputs = {**from_file, **inputs}
     graph = parse(read_program(program, file))
+    fixed = constants()
+    if fixed:
+        from ..core.autodiff import bind_constants
+
+        both = next((name for name in fixed if name in given or name in sets_names(sets)), None)
+        if both:
+            raise InputError(f"'{both}' is given both as an input and as a constant (--const)")
+        bind_constants(graph, fixed)
     for name in given:  # `--jsno 1` is a slip for --json before it is an input the program lacks
         typo = option_typo(name) if name not in graph.named else None
         if typo:

@@ -157,11 +157,37 @@ def wrt_nodes(graph: Graph, names, inputs_only: str | None = None) -> dict:
             raise ProgramNameError(f"--wrt: '{name}' is assigned in the program, not an input; cgrad {inputs_only} "
                                    "works with respect to inputs only",
                                    hint="the program's inputs are " + ", ".join(graph.inputs))
+        if name in graph.constants:
+            raise ProgramNameError(f"--wrt: '{name}' is a constant (--const), so it has no gradient",
+                                   hint=f"give it as an input, --{name} VALUE, to differentiate with respect to it")
         if not graph.needs_grad[i]:  # k = 3: reverse mode never looks at k
             raise ProgramNameError(f"--wrt: '{name}' depends on no input, so nothing flows back to it",
                                    hint=f"to differentiate with respect to {name}, make it an input: "
                                         f"remove its assignment and give --{name} VALUE")
     return nodes
+
+
+def bind_constants(graph: Graph, constants: dict) -> None:
+    """Make inputs constants (`--const lam=0.05`): each keeps its name and takes the value, but is no longer
+    an input, so it gets no gradient and nothing flows back to it (graph.constants lists them)."""
+    from .ops import OPS
+
+    for name, value in constants.items():
+        if name not in graph.inputs:
+            why = "is assigned in the program" if name in graph.named else "is not a name of the program"
+            raise InputError(f"--const {name}: '{name}' {why}; a constant is an input given a fixed value",
+                             hint=_inputs_hint(graph))
+        if not (_finite_number(value) or isinstance(value, list) and _finite_array(value)):
+            raise _bad_value(name, value)
+        i = graph.inputs.pop(name)
+        graph.ops[i] = OPS["const"]
+        graph.consts[i] = float(value) if not isinstance(value, list) else load_numpy().asarray(value, dtype=float)
+        graph.tensor = graph.tensor or isinstance(value, list)
+        graph.constants[name] = i
+    needs = graph.needs_grad
+    for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
+        needs[i] = op.name == "input" if not args else not op.cuts and any(needs[a] for a in args)
+    graph.cache.clear()
 
 
 def lookup(graph: Graph, name: str, what: str) -> int:

@@ -32,6 +32,7 @@ class Graph:
         self.consts: dict[int, float] = {}  # the value of each literal node
         self.needs_grad: list[bool] = []  # does the node depend on an input?
         self.inputs: dict[str, int] = {}  # input name -> node id, in order of first use
+        self.constants: dict[str, int] = {}  # --const name -> node id: inputs made constants (bind_constants)
         self.named: dict[str, int] = {}  # every name (inputs and assignments) -> node id
         self.assigned_at: dict[str, int] = {}  # assigned name -> offset of the name in its statement
         self.output: int | None = None  # the last statement's node

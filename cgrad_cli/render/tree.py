@@ -223,6 +223,8 @@ def inputs_table(ev: Evaluation, wrt=None) -> Table:
         count = counts[i]
         row = [name, brief(ev.values[i])] + ([brief(grad)] if ev.differentiated else [])  # arrays: grids below
         table.add_row(*row, number(count, 6 if count < 1e15 else 3))  # an astronomical count: 3 digits
+    for name, i in g.constants.items():  # --const: listed apart, never differentiated
+        table.add_row(f"{name} (const)", brief(ev.values[i]), *(["none"] if ev.differentiated else []), "")
     return table
 
 
