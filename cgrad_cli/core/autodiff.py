@@ -487,7 +487,22 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     warnings = [(i, _kink_warning(graph, i)) for i in graph.kinks
                 if reached[i] and needs[i] and _any(ops[i].kink(*(v[a] for a in argss[i]),
                                                                  **graph.params.get(i, _NO_PARAMS)))]
+    if tensor:
+        warnings += _vector_products(graph, shapes, reached)
     return Evaluation(graph, out, v, g, local, reached, warnings, shapes)
+
+
+def _vector_products(graph: Graph, shapes: list, reached: list) -> list:
+    """`u @ v.T` with two vectors is their dot product, as in numpy (.T leaves a vector as it is): a student
+    who wrote the .T plainly meant a column times a row, so the warning points at outer(u, v)."""
+    found = []
+    for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
+        if op.name == "matmul" and reached[i] and len(shapes[args[0]]) == 1 == len(shapes[args[1]]) \
+                and graph.ops[args[1]].name == "transpose":
+            u, v = graph.label(args[0], 24), graph.label(graph.args[args[1]][0], 24)
+            found.append((i, f"'{graph.text(i, 48)}' multiplies two vectors: that is their dot product, a number "
+                             f"(as in numpy, .T leaves a vector as it is); for the outer product write outer({u}, {v})"))
+    return found
 
 
 def _array_step(graph: Graph, v: list, g: list, local: list, reached: list, i: int) -> bool:

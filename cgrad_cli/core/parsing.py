@@ -95,10 +95,10 @@ class _Builder:
         i = g.named.get(tok)
         if i is not None:
             return i, start, end
-        if self.function is not None and tok not in CONSTANTS and tok not in FUNCTIONS:
+        if self.function is not None and tok not in CONSTANTS:
             # a name of the program inside a function body: Wh in cell(h, x) = tanh(Wh @ h + ...)
             outer = self.program.named.get(tok)
-            if outer is None and tok not in self.program.functions:
+            if outer is None and tok not in self.program.functions and tok not in FUNCTIONS:
                 outer = self._new_input(self.program, tok, start, end)
             if outer is not None:
                 return self._outer(outer, start, end), start, end
@@ -144,6 +144,12 @@ class _Builder:
             raise ProgramSyntaxError("an argument without a name cannot follow a keyword argument",
                                      source=g.source, span=(keywords[0].start, end))
         args = args[:len(args) - len(keywords)]
+        if tok in g.named and tok not in self.program.functions:  # `dot = w*x` earlier: as in Python, a value
+            first = g.line_col(g.assigned_at[tok]) if tok in g.assigned_at else None
+            where = f" (assigned at line {first[0]}, column {first[1]})" if first else ""
+            raise ProgramNameError(f"'{tok}' is a value here{where}, not a function: it shadows the built-in "
+                                   f"{tok}()", source=g.source, span=(start, name_end),
+                                   hint=f"rename the value to call the built-in {tok}()")
         if tok in self.program.functions:
             if keywords:
                 raise ProgramNameError(f"{tok}() takes no keyword arguments", source=g.source,
@@ -285,14 +291,15 @@ class _Builder:
         name, params = _FUNCHEAD.fullmatch(tok).groups()
         params = [p.strip() for p in params.split(",")] if params.strip() else []
         span = (start, start + len(name))
-        taken = ("a built-in function" if name in FUNCTIONS else "a built-in constant" if name in CONSTANTS
-                 else "defined twice" if name in g.functions else "already a name in the program"
-                 if name in g.named else None)
+        # A built-in function's name may be taken (`step(h) = ...`, as Python's def would): the program's
+        # calls of it are the user's from here on.
+        taken = ("a built-in constant" if name in CONSTANTS else "defined twice" if name in g.functions
+                 else "already a name in the program" if name in g.named else None)
         if taken:
             raise ProgramNameError(f"cannot define function '{name}': it is {taken}", source=g.source, span=span)
         body = Graph(g.source)
         for p in params:
-            if p in body.named or p in FUNCTIONS or p in CONSTANTS:
+            if p in body.named or p in CONSTANTS:
                 raise ProgramNameError(f"function '{name}': parameter '{p}' is "
                                        + ("repeated" if p in body.named else "a built-in name"),
                                        source=g.source, span=(start, end))
@@ -390,9 +397,9 @@ class _Builder:
             first = g.line_col(g.assigned_at[name])
             raise ProgramNameError(f"'{name}' is assigned twice (first at line {first[0]}, column {first[1]})",
                                    source=g.source, span=span, hint="give the second one a new name")
-        if name in FUNCTIONS or name in CONSTANTS:
-            raise ProgramNameError(f"'{name}' is a built-in {'function' if name in FUNCTIONS else 'constant'} "
-                                   "and cannot be assigned", source=g.source, span=span)
+        if name in CONSTANTS:  # a built-in function's name may be assigned (`dot = w*x`): it is a value from here on
+            raise ProgramNameError(f"'{name}' is a built-in constant and cannot be assigned", source=g.source,
+                                   span=span)
         if name in g.functions:
             raise ProgramNameError(f"'{name}' is a function defined above and cannot be assigned",
                                    source=g.source, span=span)

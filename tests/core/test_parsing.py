@@ -351,14 +351,19 @@ def test_assigning_a_name_already_used_as_input():
     assert "input" in e.message and "line 1, column 5" in e.message
 
 
+def test_assigning_to_the_builtin_constant():
+    e = assert_error("pi = 3.14", ProgramNameError, 1, 1, caret_len=2)
+    assert "'pi'" in e.message and "constant" in e.message
+
+
 @pytest.mark.parametrize("src, name, column", [
-    ("sin = 2", "sin", 1), ("a = 1; exp = a", "exp", 8), ("ln = 3", "ln", 1), ("pow = 2", "pow", 1),
-    ("pi = 3.14", "pi", 1),
+    ("sin = 2; y = sin(1)", "sin", 14), ("a = 1; exp = a; b = exp(a)", "exp", 21), ("ln = 3\ny = ln(2)", "ln", 5),
 ])
-def test_assigning_to_a_builtin(src, name, column):
-    e = assert_error(src, ProgramNameError, 1, column, caret_len=len(name))
-    assert f"'{name}'" in e.message
-    assert ("constant" if name == "pi" else "function") in e.message
+def test_a_value_named_like_a_function_shadows_it(src, name, column):
+    """As in Python: `sin = 2` is allowed, and sin is the value from then on; calling it says so."""
+    line = src[:src.index(name + "(")].count("\n") + 1
+    e = assert_error(src, ProgramNameError, line, column, caret_len=len(name))
+    assert f"'{name}' is a value here" in e.message
 
 
 def test_unknown_function_with_did_you_mean():
