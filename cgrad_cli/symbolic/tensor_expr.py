@@ -37,7 +37,7 @@ class TensorExprs(Exprs):
         super().__init__(order)
         self.inputs = dict(shapes or {})
         self.shapes: dict = {}
-        for name in FORMULA_OPS + ("ones",):
+        for name in FORMULA_OPS + ("ones", "zeros"):
             setattr(self, name, getattr(self, "_" + name, None) or self._tensor(name))
 
     def shape_of(self, e: Expr) -> tuple:
@@ -63,7 +63,7 @@ class TensorExprs(Exprs):
             return _broadcast(shapes[data[0]], shapes[data[1]])
         name, args = data
         op = OPS[name]
-        if name == "ones":
+        if name in ("ones", "zeros"):
             return tuple(int(a.data) for a in args)
         if name == "getitem":  # x[k]: an element of a vector, a row of a matrix
             return shapes[args[0]][1:]
@@ -192,7 +192,9 @@ class TensorExprs(Exprs):
 
     def broadcast_to(self, g, shape):
         g = self.lift(g)
-        return g if g.shape == tuple(shape) else self.mul(g, self.ones(*shape))
+        if g.shape == tuple(shape):
+            return g
+        return self.zeros(*shape) if g.kind == NUM and g.data == 0.0 else self.mul(g, self.ones(*shape))
 
     def _vector_index(self, x, idx, key):
         """The index of x[i], i one integer (a literal or an input) picking an element or a row, or NoFormula."""

@@ -264,3 +264,13 @@ def test_every_op_example_is_answered_right_or_refused_by_name(program, shapes):
         return
     for name in shapes:
         np.testing.assert_allclose(d.values[name], want[name], rtol=1e-8, atol=1e-10, err_msg=text(d.formulas[name]))
+
+
+def test_a_tensor_the_output_does_not_use_gets_zeros_of_its_shape():
+    at = {"t": [1.0, 2.0], "x": 1.0}
+    source = "f(a, b) = t\ny = sin(x)"
+    d = differentiate(parse(source), None, point=at)
+    assert text(d.formulas["t"]) == "zeros(2)" and d.values["t"].tolist() == [0.0, 0.0]
+    from cgrad_cli.symbolic.derive import hessian
+
+    assert np.asarray(hessian(parse(source), at).rows).shape == (3, 3)
