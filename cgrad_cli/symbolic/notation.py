@@ -70,6 +70,9 @@ class Notation:
     def index(self, x: tuple, k: tuple) -> tuple:
         return f"{self.paren(x, ATOM)}[{k[0]}]", ATOM
 
+    def outer(self, u: tuple, v: tuple) -> tuple:
+        return self.call("outer", [u[0], v[0]]), ATOM
+
 
 class Latex(Notation):
     """LaTeX math: \\frac, x^{2}, \\sin\\left(x\\right), 2 x, 10^{-6}, x_{1}."""
@@ -122,6 +125,9 @@ class Latex(Notation):
     def index(self, x, k):
         return f"{self.paren(x, ATOM)}_{{{k[0]}}}", POWER
 
+    def outer(self, u, v):  # u vᵀ
+        return f"{self.paren(u, PRODUCT + 1)} {self.paren(v, ATOM)}^{{\\top}}", PRODUCT
+
     def infix(self, syntax, a, b, prec):
         for symbol, tex in self.SYMBOLS.items():
             syntax = syntax.replace(symbol, tex)
@@ -161,6 +167,8 @@ def _node(e: Expr, style, done, named=()):
             return style.transposed(done[args[0]])
         if name == "getitem":  # y[r], as symbolic.tensor_expr writes it: a vector and one index
             return style.index(done[args[0]], done[args[1]])
+        if name == "outer":
+            return style.outer(done[args[0]], done[args[1]])
         if op.precedence < ATOM:  # x % y, x > 0
             return style.infix(op.syntax, done[args[0]], done[args[1]], op.precedence)
         if not op.syntax.startswith(name + "("):  # select is written where(c, a, b)

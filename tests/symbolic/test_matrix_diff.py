@@ -82,6 +82,9 @@ def test_latex_writes_matrix_notation():
     at = point({"A": (2, 2), "x": (2,)}, 0)
     d = differentiate(parse("f = x.T @ A @ x"), ["x"], point=at)
     assert latex(d.formulas["x"]) == "\\left(A + A^{\\top}\\right) x"
+    d = differentiate(parse("C = -log(softmax(W @ x)[r])"), ["W"], point=point(TARGETS[0][1], 0))
+    assert latex(d.formulas["W"]) == ("\\left(\\operatorname{softmax}\\left(W x\\right) - "
+                                      "\\operatorname{onehot}\\left(r, 3\\right)\\right) x^{\\top}")
 
 
 # -- a random corpus: compositions of matmul, elementwise ops, sums, softmax and transposes
