@@ -199,10 +199,12 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
         lookup(graph, name, "--wrt")
     if ev.shapes[out]:
         shape_in = ev.shapes[lookup(graph, wrt[0], "--wrt")]
+        axes = len(ev.shapes[out] + shape_in)
         raise InputError(f"{graph.label(out)} is a {shape_text(ev.shapes[out])}, not a number: its derivative "
                          f"with respect to {wrt[0]} ({shape_text(shape_in)}) is a Jacobian of shape "
-                         f"{shape_text(ev.shapes[out] + shape_in)}, which one formula in cgrad's language "
-                         "cannot write", hint="cgrad jacobian gives it at a point; or differentiate a number made "
+                         f"{shape_text(ev.shapes[out] + shape_in)}, " + (
+                             f"a {axes}-D array, which one formula in cgrad's language cannot write" if axes > 2
+                             else "and cgrad diff writes the gradients of a number only"), hint="cgrad jacobian gives it at a point; or differentiate a number made "
                          "from it, such as sum(...) or an element [k]")
     for i in range(out + 1):
         op = graph.ops[i]
