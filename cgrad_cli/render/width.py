@@ -3,6 +3,7 @@ are split or turned by their renderers, and nothing a number is written in is ev
 from __future__ import annotations
 
 import textwrap
+from bisect import bisect_right
 
 WIDTH = 80
 
@@ -32,13 +33,15 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ") -> list:
             spots.append((p, 1, 2 if text[p + 1:p + 3] == "= " else 1))  # before `=` best, then any space
         elif not depth and ch == "·":
             spots.append((p + 1, 0, 0))
+    places = [s[0] for s in spots]  # increasing: each line looks only at the spots within its reach
     cuts, start = [], 0
     while len(text) - start > width - (len(lead) if cuts else 0):
         room = width - (len(lead) if cuts else 0)
-        fit = [s for s in spots if start < s[0] <= start + room]
+        first = bisect_right(places, start)
+        fit = spots[first:bisect_right(places, start + room, first)]
         late = [s for s in fit if s[0] > start + room // 2]  # not too early in the line
         best = max((s[2] for s in late), default=None)
-        pick = ([s for s in late if s[2] == best] or fit or [s for s in spots if s[0] > start][:1] or [None])[-1]
+        pick = ([s for s in late if s[2] == best] or fit or spots[first:first + 1] or [None])[-1]
         if pick is None:
             break
         cuts.append(pick[:2])

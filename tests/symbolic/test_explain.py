@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from cgrad_cli import CgradError, evaluate, parse
 from cgrad_cli.render import explain as render
+from cgrad_cli.render.width import fold
 from cgrad_cli.cli import cli
 from cgrad_cli.symbolic.explain import FLOAT_LIMIT, Labels, count_text, explain
 from cgrad_cli.core.graph import Graph
@@ -23,6 +24,11 @@ from cgrad_cli.symbolic.notation import LATEX
 from cgrad_cli.symbolic.text import SYMBOLIC, Sym, namespace
 
 LECTURE = "c = a+b; d = b+1; e = c*d"
+
+
+def folded(line: str) -> str:
+    """A line as the text view prints it at 80 columns (render.width.fold, the one folding rule)."""
+    return "".join(text for text, _ in fold([(line, "")]))
 
 
 def invoke(*args, input=None):
@@ -292,8 +298,8 @@ def test_thirty_doublings_are_counted_and_factored_quickly():
     assert time.perf_counter() - start < 5
     assert "1073741824 paths lead from x30 to x0, more than --max-terms 64" in text
     assert "  ∂x30/∂x30 = 1\n" in text
-    assert "  ∂x30/∂x29 = ∂x30/∂x30·∂x30/∂x29 + ∂x30/∂x30·∂x30/∂x29 = ∂x30/∂x30·x29 + ∂x30/∂x30·x29" \
-           " = 1·1 + 1·1 = 2\n" in text
+    assert folded("  ∂x30/∂x29 = ∂x30/∂x30·∂x30/∂x29 + ∂x30/∂x30·∂x30/∂x29 = ∂x30/∂x30·x29 + ∂x30/∂x30·x29"
+                  " = 1·1 + 1·1 = 2") + "\n" in text
 
 
 def test_doubling_chain_through_the_cli_in_every_format():
@@ -371,8 +377,10 @@ def test_100000_deep_chain_is_enumerated_without_recursion():
     assert (t.count, len(t.terms)) == (2, 2)  # a*a at the bottom: a is used twice
     assert [len(term.factors) for term in t.terms] == [n + 1, n + 1]
     _check_sums(ex)
-    text = render.plain(ex)
-    assert text.count("\n") == 3 + 2 + len(ex.where())
+    text = render.plain(ex)  # folded to 80 columns, in time linear in its length
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert len([line for line in lines if not line.startswith("    ")]) == 3 + 2 + len(ex.where())
     assert f"∂x{n}/∂a = ∂x{n}/∂x{n - 1}·" in text
 
 
@@ -390,8 +398,11 @@ def test_100000_deep_program_in_every_format():
     names = ex.where()  # the negations too long to be called by their text: v1, v2, ...
     assert [ex.labels.name(i) for i in names] == [f"v{k}" for k in range(1, len(names) + 1)] and len(names) > n - 10
     text = render.plain(ex)
-    first = next(line for line in text.splitlines() if line.startswith("∂y/∂x"))
-    assert re.match(r"∂y/∂x = ∂y/∂v(\d+)·∂v\1/∂v\d+·", first) and first.endswith(" = 3")
+    lines = text.splitlines()  # folded to 80 columns: the equation's further lines start with 4 spaces
+    at = next(k for k, line in enumerate(lines) if line.startswith("∂y/∂x"))
+    end = next(k for k in range(at + 1, len(lines)) if not lines[k].startswith("    "))
+    assert re.match(r"∂y/∂x = ∂y/∂v(\d+)·∂v\1/∂v\d+·", lines[at]) and lines[end - 1].endswith(" = 3")
+    assert max(map(len, lines)) <= 80
     assert f"\n      v{len(names)} = -v{len(names) - 1}   (line 1, column 5)\n" in text
     assert render.markdown(ex).count("\n") > n
     _balanced(render.latex(ex))
@@ -437,7 +448,7 @@ def test_where_defines_generated_names():
         "      v3 = v1*v2   (line 1, column 5)",
         "",
     ]
-    assert "∂y/∂a = ∂y/∂v3·∂v3/∂v1·∂v1/∂a + ∂y/∂v3·∂v3/∂v2·∂v2/∂a = 1·v2·1 + 1·v1·1 = 1·3·1 + 1·3·1 = 6" \
+    assert folded("∂y/∂a = ∂y/∂v3·∂v3/∂v1·∂v1/∂a + ∂y/∂v3·∂v3/∂v2·∂v2/∂a = 1·v2·1 + 1·v1·1 = 1·3·1 + 1·3·1 = 6") \
         in result.stdout
     doc = json.loads(invoke("explain", "y = (a+b)*(a+b) - 1", "--a", "1", "--b", "2", "--json").stdout)
     assert doc["names"]["v3"] == {"node": 4, "definition": "v1*v2", "line": 1, "column": 5}
