@@ -183,8 +183,10 @@ def test_batch_interrupted_ends_with_its_signal_code_and_no_worker_left(sig, cod
     env = {**os.environ, "CGRAD_BATCH_WORKERS": "2"}
     process = subprocess.Popen([sys.executable, "-m", "cgrad_cli", "eval", "e=(a+b)*(b+1)", "--batch", str(path)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    time.sleep(2.5)
-    children = _children(process.pid)
+    deadline = time.monotonic() + 30  # signal as soon as the workers run (a fixed sleep raced a fast machine)
+    while not (children := _children(process.pid)) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert children, "the workers never started"
     process.send_signal(sig)
     stderr = process.communicate(timeout=60)[1]
     assert process.returncode in (code, -sig), stderr[-500:]
