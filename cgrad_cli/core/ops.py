@@ -295,13 +295,13 @@ def _reduced(shape, axis=None):
     return () if axis is None else shape[:axis] + shape[axis + 1:]
 
 
-def _expand(g, axis):
+def _expand(m, g, axis):
     """A reduction's gradient with the reduced axis put back, ready to broadcast."""
-    return g if axis is None else np.expand_dims(g, axis)
+    return g if axis is None else m.expand_dims(g, axis)
 
 
 def _sum_vjp(m, g, o, x, axis=None):
-    return (m.broadcast_to(_expand(g, axis), x.shape),)
+    return (m.broadcast_to(_expand(m, g, axis), x.shape),)
 
 
 def _mean(x, axis=None):
@@ -310,7 +310,7 @@ def _mean(x, axis=None):
 
 def _mean_vjp(m, g, o, x, axis=None):
     count = x.size if axis is None else x.shape[axis]
-    return (m.broadcast_to(_expand(g, axis) / count, x.shape),)
+    return (m.broadcast_to(_expand(m, g, axis) / count, x.shape),)
 
 
 def _logsumexp(x, axis=None):
@@ -320,7 +320,7 @@ def _logsumexp(x, axis=None):
 
 
 def _logsumexp_vjp(m, g, o, x, axis=None):
-    return (_expand(g, axis) * m.exp(x - _expand(o, axis)),)
+    return (_expand(m, g, axis) * m.exp(x - _expand(m, o, axis)),)
 
 
 def _last_axis(shape):
@@ -537,18 +537,17 @@ def _solve_shape(a, b):
 
 
 def _solve_vjp(m, g, o, a, b):
-    gb = np.linalg.solve(a.T, g)
-    return -(np.outer(gb, o) if o.ndim == 1 else gb @ o.T), gb
+    gb = m.solve(a.T, g)
+    return -(m.outer(gb, o) if o.ndim == 1 else gb @ o.T), gb
 
 
-def _det_vjp(m, g, o, a):
-    """g · adj(A)ᵀ, the adjugate from the SVD A = U S Vᵀ: adj(A) = det(U) det(Vᵀ) · V diag(Π_{j≠i} s_j) Uᵀ.
-
-    Defined for every matrix, a singular one included (where det(A)·A⁻¹ is not)."""
+def _cofactors(a, o):
+    """The cofactor matrix adj(A)ᵀ (det's gradient), the adjugate from the SVD A = U S Vᵀ: adj(A) =
+    det(U) det(Vᵀ) · V diag(Π_{j≠i} s_j) Uᵀ.  Defined for every matrix, a singular one included (where
+    det(A)·A⁻ᵀ, the formula cgrad diff writes, is not)."""
     u, s, vt = np.linalg.svd(a)
     others = np.array([np.prod(np.delete(s, i)) for i in range(len(s))])
-    adj = np.linalg.det(u) * np.linalg.det(vt) * ((vt.T * others) @ u.T)
-    return (g * adj.T,)
+    return (np.linalg.det(u) * np.linalg.det(vt) * ((vt.T * others) @ u.T)).T
 
 
 def _logdet(a):
@@ -565,8 +564,8 @@ def _norm(x, ord=2):
 
 def _norm_vjp(m, g, o, x, ord=2):
     if ord == 1:
-        return (g * np.sign(x),)
-    return (g * x / o if o else np.zeros_like(x),)
+        return (g * m.sign(x),)
+    return (m.where(o == 0, 0.0 * x, lambda: g * x / o),)
 
 
 def _norm_shape(x, ord=2):
@@ -580,12 +579,11 @@ def _diag(x):
 
 
 def _diag_vjp(m, g, o, x):
+    """diag(v)'s gradient is g's diagonal; diag(X)'s is g on the diagonal of X's shape, zeros elsewhere."""
     if x.ndim == 1:
-        return (np.diagonal(g).copy(),)
-    out = np.zeros(x.shape)
-    k = np.arange(len(g))
-    out[k, k] = g
-    return (out,)
+        return (m.diag(g),)
+    rows, cols = x.shape
+    return (m.diag(g) if rows == cols else m.diag(g) @ m.eye(x.shape) if rows < cols else m.eye(x.shape) @ m.diag(g),)
 
 
 def _diag_shape(x):
@@ -603,8 +601,8 @@ def _extreme(pick):
 
 
 def _extreme_vjp(m, g, o, x, axis=None):
-    hit = x == _expand(o, axis)
-    return (_expand(g, axis) * hit / np.sum(hit, axis=axis, keepdims=True),)
+    hit = m.eq(x, _expand(m, o, axis))
+    return (_expand(m, g, axis) * hit / m.sum(hit, axis, keepdims=True),)
 
 
 def _tie(pick: str):
@@ -632,7 +630,7 @@ def _prod_vjp(m, g, o, x, axis=None):
     right = np.cumprod(np.concatenate([ones, y[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = left * right
     others = others.reshape(x.shape) if axis is None else np.moveaxis(others, -1, axis)
-    return (_expand(g, axis) * others,)
+    return (_expand(m, g, axis) * others,)
 
 
 def _cumsum(x, axis=None):
@@ -654,7 +652,7 @@ def _var(x, axis=None):
 
 def _var_vjp(m, g, o, x, axis=None):
     count = x.size if axis is None else x.shape[axis]
-    return (_expand(g, axis) * 2.0 * (x - np.mean(x, axis=axis, keepdims=True)) / count,)
+    return (_expand(m, g, axis) * 2.0 * (x - _expand(m, m.mean(x, axis), axis)) / count,)
 
 
 def _std(x, axis=None):
@@ -663,7 +661,7 @@ def _std(x, axis=None):
 
 def _std_vjp(m, g, o, x, axis=None):
     count = x.size if axis is None else x.shape[axis]
-    return (_expand(g, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / (count * _expand(o, axis)),)
+    return (_expand(m, g, axis) * (x - _expand(m, m.mean(x, axis), axis)) / (count * _expand(m, o, axis)),)
 
 
 def _trace_shape(x):
@@ -842,7 +840,7 @@ _op("getitem", -1, None, syntax="{0}[…]", array=_getitem, vjp=_getitem_vjp, sh
               ("x[::-1] * x", {"x": (4,)}), ("x[1::2]", {"x": (5,)}), ("W[::-1, ::2]", {"W": (3, 3)}),
               ("-mean(log_softmax(P)[[0, 1, 2], [1, 0, 1]])", {"P": (3, 2)}), ("x[[0, 0, 2]]", {"x": (3,)}),
               ("W[[1, 0], 1:]", {"W": (2, 3)}), ("W[:, [2, 2, 0]]", {"W": (2, 3)})))
-_op("reshape", 1, None, array="reshape", vjp=lambda m, g, o, x, shape: (np.reshape(g, x.shape),),
+_op("reshape", 1, None, array="reshape", vjp=lambda m, g, o, x, shape: (m.reshape(g, x.shape),),
     shape=_reshape_shape, params=("shape", 1, 8),
     jacobian=lambda k, o, x, shape: Jac("permutation", "the identity, reshaped", f"g reshaped to {x.text}'s shape"),
     examples=(("reshape(x, 2, 3)", {"x": (6,)}), ("reshape(W, -1)", {"W": (2, 3)})))
@@ -861,15 +859,15 @@ _op("onehot", 1, None, array=_onehot, vjp=lambda m, g, o, r, n: (None,), shape=_
 
 # Linear algebra, as matrix-calculus tools write it (matrixcalculus.org: tr, det, logdet, inv, norm1, norm2, diag).
 _A = {"A": (3, 3)}
-_op("trace", 1, None, array="trace", vjp=lambda m, g, o, x: (g * np.eye(*x.shape),), shape=_trace_shape,
+_op("trace", 1, None, array="trace", vjp=lambda m, g, o, x: (g * m.eye(x.shape),), shape=_trace_shape,
     jacobian=lambda k, o, x: Jac("row", "I (the identity matrix)", "g I"),
     examples=(("trace(A)", _A), ("trace(A @ X.T @ B @ X)", {"A": (2, 2), "X": (3, 2), "B": (3, 3)}),
               ("trace(W)", {"W": (2, 3)})))
-_op("det", 1, None, array=_det, vjp=_det_vjp,
+_op("det", 1, None, array=_det, vjp=lambda m, g, o, a: (g * m.cofactors(a, o),),
     jacobian=lambda k, o, a: Jac("row", f"adj({a.text})ᵀ = {o.text}·{a.text}⁻ᵀ", f"g adj({a.text})ᵀ"),
     shape=lambda a: _square(a) and (), examples=(("det(A)", _A), ("det(B)", {"B": (1, 1)}),
                                                 ("log(det(inv(X) @ inv(X).T))", {"X": (2, 2)})))
-_op("logdet", 1, None, array=_logdet, vjp=lambda m, g, o, a: (g * np.linalg.inv(a).T,),
+_op("logdet", 1, None, array=_logdet, vjp=lambda m, g, o, a: (g * m.inv(a).T,),
     jacobian=lambda k, o, a: Jac("row", f"{a.text}⁻ᵀ", f"g {a.text}⁻ᵀ"),
     shape=lambda a: _square(a) and (), examples=(("logdet(A)", _A), ("logdet(A @ A.T + eye(2))", {"A": (2, 2)})))
 _op("inv", 1, None, array=_inv, vjp=lambda m, g, o, a: (-(o.T @ g @ o.T),), shape=_square,
@@ -978,7 +976,8 @@ def array_namespace() -> _Namespace:
         ARRAY = _Namespace({name: getattr(numpy, op.array) if isinstance(op.array, str) else op.array
                             for name, op in OPS.items() if op.array is not None}, _where_array)
         # what the vjp rules say besides op names: broadcast g back to a shape, place g at x[key]
-        ARRAY.broadcast_to, ARRAY.place = numpy.broadcast_to, _scatter
+        ARRAY.broadcast_to, ARRAY.place, ARRAY.cofactors = numpy.broadcast_to, _scatter, _cofactors
+        ARRAY.expand_dims = numpy.expand_dims
     return ARRAY
 
 

@@ -42,8 +42,8 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
             e[i] = m.num(graph.consts[i])
         elif keep and names[i] is not None and i != out:
             e[i] = m.var(names[i])
-        elif i in params:
-            e[i] = getattr(m, op)(*[e[a] for a in argss[i]], **params[i])
+        elif i in params or op == "var":  # the variance is op_var: m.var makes a variable
+            e[i] = (getattr(m, "op_" + op, None) or getattr(m, op))(*[e[a] for a in argss[i]], **params.get(i, {}))
         else:
             e[i] = apply(m, op, [e[a] for a in argss[i]])
     adjoint: list = [None] * (out + 1)
@@ -72,12 +72,12 @@ def unbroadcast(m, term, x):
         return m.broadcast_to(term, x.shape)
     if not x.shape:
         return m.sum(term)
-    if term.shape[-x.ndim:] == x.shape:
-        for _ in range(term.ndim - x.ndim):
-            term = m.sum(term, axis=0)
-        return term
-    raise NoFormula(f"an elementwise op broadcasting a {shape_text(x.shape)} along its axes of size 1 has no "
-                    "formula in cgrad diff yet")
+    for _ in range(term.ndim - x.ndim):  # the axes broadcasting put in front
+        term = m.sum(term, axis=0)
+    for axis, (size, have) in enumerate(zip(x.shape, term.shape)):  # and those of size 1 it spread
+        if size == 1 and have != 1:
+            term = m.sum(term, axis, keepdims=True)
+    return term
 
 
 def as_program(exprs: dict, graph: Graph) -> Graph:
@@ -212,10 +212,6 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
                 op.vjp is not None or op.forward is None and op.arity != 0) and op.name not in FORMULA_OPS:
             what = "array constants" if i in graph.consts else op.name
             raise InputError(f"cgrad diff has no formula rule for {what} yet: {graph.text(i, 40)}",
-                             source=graph.source, span=graph.spans[i],
-                             hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
-        if graph.params.get(i, {}).get("axis") is not None:  # its vjp puts the axis back with numpy
-            raise InputError(f"cgrad diff has no formula rule for {op.name} along an axis yet: {graph.text(i, 40)}",
                              source=graph.source, span=graph.spans[i],
                              hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
     # every name's shape (--keep writes named intermediates such as a1 as themselves), and value, to evaluate

@@ -171,9 +171,12 @@ def _node(e: Expr, style, done, named=()):
             return style.outer(done[args[0]], done[args[1]])
         if op.precedence < ATOM:  # x % y, x > 0
             return style.infix(op.syntax, done[args[0]], done[args[1]], op.precedence)
-        if not op.syntax.startswith(name + "("):  # select is written where(c, a, b)
+        if not op.syntax.startswith(name + "("):  # select is written where(c, a, b), amax max(x)
             name = op.syntax.split("(", 1)[0]
-        return style.call(name, [done[a][0] for a in args]), ATOM
+        texts = [done[a][0] for a in args]
+        if op.params and op.params[0] == "axis" and len(args) > op.arity >= 0:
+            texts[-1] = "axis=" + texts[-1]  # max(W, axis=0): max(W, 0) is the elementwise max
+        return style.call(name, texts), ATOM
     if kind == POW:
         return style.power(done[data[0]], done[data[1]])
     if kind == MUL:

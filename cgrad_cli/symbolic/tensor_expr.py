@@ -17,7 +17,23 @@ from .expr import ADD, FN, MUL, NUM, POW, VAR, Expr, Exprs
 
 # The tensor ops whose vjp rules run over formulas (the others are refused by name).
 FORMULA_OPS = ("matmul", "transpose", "outer", "dot", "sum", "mean", "softmax", "log_softmax", "logsumexp",
-               "onehot", "getitem")
+               "onehot", "getitem", "trace", "det", "logdet", "inv", "solve", "norm", "diag", "amax", "amin",
+               "var", "std", "reshape")
+# What the rules ask of the namespace besides the ops: constants of a shape, det's cofactor matrix, an
+# axis put back (a reduction's gradient) and x == y (max's ties).
+_HELPERS = ("ones", "zeros", "eye", "cofactors", "expand_dims", "eq")
+
+
+def _is(e: Expr, name: str) -> bool:
+    """Is the formula a call of op `name`?"""
+    return e.kind == FN and e.data[0] == name
+
+
+def _inverses(a: Expr, b: Expr) -> bool:
+    """Is a = inv(b), or a = inv(M).T with b = M.T?"""
+    if _is(a, "transpose") and _is(b, "transpose"):
+        a, b = a.data[1][0], b.data[1][0]
+    return _is(a, "inv") and a.data[1][0] is b
 
 
 def _onehots(e: Expr) -> list:
@@ -37,8 +53,12 @@ class TensorExprs(Exprs):
         super().__init__(order)
         self.inputs = dict(shapes or {})
         self.shapes: dict = {}
-        for name in FORMULA_OPS + ("ones", "zeros"):
-            setattr(self, name, getattr(self, "_" + name, None) or self._tensor(name))
+        for name in FORMULA_OPS + _HELPERS:
+            if name != "var":  # m.var is the variable constructor: the op is op_var (derive looks there first)
+                setattr(self, name, getattr(self, "_" + name, None) or self._tensor(name))
+        self.op_var = self._tensor("var")
+        self._exp_of = self.exp
+        self.exp = self._exp
 
     def shape_of(self, e: Expr) -> tuple:
         return self.shapes[e]
@@ -65,20 +85,65 @@ class TensorExprs(Exprs):
         op = OPS[name]
         if name in ("ones", "zeros"):
             return tuple(int(a.data) for a in args)
+        if name == "eye":
+            return tuple(int(a.data) for a in args) * (3 - len(args))
         if name == "getitem":  # x[k]: an element of a vector, a row of a matrix
             return shapes[args[0]][1:]
         if op.shape is None:
             return _broadcast((), *(shapes[a] for a in args))
         k = op.arity
-        params = {op.params[0]: int(a.data) for a in args[k:]} if op.params else {}
+        values = tuple(int(a.data) for a in args[k:])
+        params = {op.params[0]: values if op.params[2] > 1 else values[0]} if values else {}
         return tuple(op.shape(*(shapes[a] for a in args[:k]), **params))
 
     def _tensor(self, name):
-        """An op as a formula node; its integer parameters (sum's axis, onehot's n) as trailing numbers."""
+        """An op as a formula node; its integer parameters (sum's axis, onehot's n, reshape's sizes) as
+        trailing numbers."""
         def call(*args, **params):
-            extra = tuple(self.num(v) for v in params.values() if v is not None)
-            return self._make(FN, (name, tuple(self.lift(a) for a in args) + extra))
+            extra = tuple(self.num(v) for p in params.values() if p is not None
+                          for v in (p if isinstance(p, tuple) else (p,)))
+            return self._make(FN, (name, tuple(self.lift(a) for a in args if a is not None) + extra))
         return call
+
+    def _exp(self, x):
+        """exp(log_softmax(Z)) = softmax(Z), and exp(Z - logsumexp(Z) put back along the last axis) too."""
+        x = self.lift(x)
+        if _is(x, "log_softmax"):
+            return self.softmax(x.data[1][0])
+        if x.kind == ADD and x.data[0] == 0.0 and len(x.data[1]) == 2:
+            (a, ca), (b, cb) = x.data[1]
+            for z, total in (((a, b) if ca == 1.0 and cb == -1.0 else (b, a)) if {ca, cb} == {1.0, -1.0} else (),):
+                if _is(total, "reshape"):
+                    total = total.data[1][0]
+                if _is(total, "logsumexp") and total.data[1][0] is z and z.ndim and (
+                        z.ndim == 1 or total.data[1][1:] == (self.num(z.ndim - 1),)):
+                    return self.softmax(z)
+        return self._exp_of(x)
+
+    def _eq(self, a, b):
+        return self._make(FN, ("eq", (self.lift(a), self.lift(b))))
+
+    def _reshape(self, x, shape):
+        """x with another shape (-1: what is left); reshape of a reshape is one, a constant stays one, scalar
+        factors stay outside: reshape(2*g, 2, 1) = 2*reshape(g, 2, 1)."""
+        x = self.lift(x)
+        shape = tuple(OPS["reshape"].shape(x.shape, tuple(shape)))
+        while _is(x, "reshape"):
+            x = x.data[1][0]
+        if x.shape == shape:
+            return x
+        coef, scalars, rest = self._split(x)
+        if coef != 1.0 or scalars.kind != NUM:
+            return self.mul(self.mul(coef, scalars), self._reshape(rest, shape))
+        if _is(x, "ones") or _is(x, "zeros"):
+            return getattr(self, x.data[0])(*shape)
+        return self._make(FN, ("reshape", (x,) + tuple(self.num(n) for n in shape)))
+
+    def _expand_dims(self, g, axis):
+        """g with an axis of size 1 put back at `axis`: reshape(g, 2, 1) for a sum along axis 1."""
+        g = self.lift(g)
+        axis = axis % (g.ndim + 1)
+        return self._reshape(g, g.shape[:axis] + (1,) + g.shape[axis:])
 
     # -- the rewrites (see the module's docstring)
 
@@ -105,6 +170,10 @@ class TensorExprs(Exprs):
         rest = tuple(fp for fp in factors if fp not in ones)
         if ones and rest and _broadcast((), *(self.shapes[f] for f, _ in rest)) == self.shapes[e]:
             return self._mul_node(e.data[0], rest)
+        if len(ones) == 1 and len(rest) == 1 and rest[0][1] == 1.0:  # ones(2, 3)*reshape(v, 2, 1): spread
+            spread = self._spread(rest[0][0], e.shape)
+            if spread is not None:
+                return self.mul(e.data[0], spread)
         hot = _onehots(e)
         picked = [(v, p) for v, p in factors if hot and v.shape == hot[0].shape and v not in hot]
         if picked:  # onehot(r, n)*v = onehot(r, n)*v[r]: only element r survives
@@ -151,6 +220,15 @@ class TensorExprs(Exprs):
 
     def _matmul(self, a, b):
         a, b = self.lift(a), self.lift(b)
+        for one, other in ((a, b), (b, a)):  # I @ M = M @ I = M
+            if _is(one, "eye") and one.shape[0] == one.shape[1]:
+                return other
+        if _inverses(a, b) or _inverses(b, a):  # inv(M) @ M = M @ inv(M) = I, and transposed
+            return self._eye(a.shape)
+        if _is(a, "outer") and b.ndim == 2:  # outer(u, v) @ M = outer(u, M.T @ v)
+            return self._outer(a.data[1][0], self._matmul(a.data[1][1], b))
+        if _is(b, "outer") and a.ndim == 2:  # M @ outer(u, v) = outer(M @ u, v)
+            return self._outer(self._matmul(a, b.data[1][0]), b.data[1][1])
         if a.ndim == 1 and b.ndim == 2:  # v @ M = M.T @ v: the column-vector form of the lecture
             return self._linear("matmul", self._transpose(b), a)
         return self._linear("matmul", a, b)
@@ -163,19 +241,35 @@ class TensorExprs(Exprs):
 
     def _transpose(self, x):
         x = self.lift(x)
-        if x.ndim < 2:
+        if x.ndim < 2 or _is(x, "eye") and x.shape[0] == x.shape[1]:
             return x
-        if x.kind == FN and x.data[0] == "transpose":
+        if _is(x, "transpose"):
             return x.data[1][0]
+        if _is(x, "outer"):  # outer(u, v).T = outer(v, u)
+            return self._outer(*reversed(x.data[1]))
         return self._make(FN, ("transpose", (x,)))
+
+    def _eye(self, shape):
+        """The identity eye(n) (eye(m, n) for a non-square one): ∂tr(X)/∂X."""
+        rows, cols = shape
+        return self._make(FN, ("eye", (self.num(rows),) if rows == cols else (self.num(rows), self.num(cols))))
+
+    def _inv(self, x):
+        x = self.lift(x)
+        return x.data[1][0] if _is(x, "inv") else self._make(FN, ("inv", (x,)))  # inv(inv(M)) = M
+
+    def _cofactors(self, a, o):
+        """det's gradient adj(A)ᵀ = det(A)·inv(A)ᵀ (where A is invertible, as cgrad writes it)."""
+        return self.mul(o, self._transpose(self.inv(a)))
 
     def _sum(self, x, axis=None, keepdims=False):
         x = self.lift(x)
-        if keepdims and x.ndim > 1:
-            raise NoFormula("softmax, log_softmax or logsumexp of a matrix (row by row) has no formula in cgrad "
-                            "diff yet")
         if axis is not None and x.ndim > 1:
-            return self._make(FN, ("sum", (x, self.num(axis))))
+            if _is(x, "transpose") and x.ndim == 2:  # sum(M.T, axis=1) = sum(M, axis=0)
+                return self._sum(x.data[1][0], 1 - axis % 2, keepdims) if not keepdims else self._expand_dims(
+                    self._sum(x.data[1][0], 1 - axis % 2), axis)
+            total = self._make(FN, ("sum", (x, self.num(axis % x.ndim))))
+            return self._expand_dims(total, axis) if keepdims else total
         if x.ndim == 0:
             return x
         coef, scalars, rest = self._split(x)
@@ -191,10 +285,24 @@ class TensorExprs(Exprs):
         return self._make(FN, ("sum", (rest,)))
 
     def broadcast_to(self, g, shape):
-        g = self.lift(g)
-        if g.shape == tuple(shape):
+        g, shape = self.lift(g), tuple(shape)
+        if g.shape == shape:
             return g
-        return self.zeros(*shape) if g.kind == NUM and g.data == 0.0 else self.mul(g, self.ones(*shape))
+        if g.kind == NUM and g.data == 0.0:
+            return self.zeros(*shape)
+        coef, scalars, rest = self._split(g)
+        if rest.ndim and (coef != 1.0 or scalars.kind != NUM):  # 2*reshape(v, 2, 1) spread: 2*outer(v, ones(3))
+            return self.mul(self.mul(coef, scalars), self.broadcast_to(rest, shape))
+        return self._spread(g, shape) or self.mul(g, self.ones(*shape))
+
+    def _spread(self, g, shape):
+        """A vector put back along a matrix's rows or columns (reshape(v, 2, 1)) and spread over the matrix:
+        an outer product with ones, outer(v, ones(3)); None for other formulas."""
+        if _is(g, "reshape") and len(shape) == 2 and g.shape in ((shape[0], 1), (1, shape[1])):
+            v = g.data[1][0]
+            if v.ndim == 1:
+                return self._outer(v, self.ones(shape[1])) if g.shape[1] == 1 else self._outer(self.ones(shape[0]), v)
+        return None
 
     def _vector_index(self, x, idx, key):
         """The index of x[i], i one integer (a literal or an input) picking an element or a row, or NoFormula."""
