@@ -172,7 +172,9 @@ def _report(ctx, message: str, doc: dict, code: int, exc: BaseException):
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-    click.echo(message, err=True)
+    from .render.width import diagnostic
+
+    click.echo(diagnostic(message), err=True)
     if _wants_json(ctx):
         from .render.json import dumps
 

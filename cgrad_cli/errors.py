@@ -102,8 +102,9 @@ def line_col(source: str, offset: int) -> tuple[int, int]:
     return source.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-def excerpt(source: str, span: tuple[int, int], width: int = 100) -> list[str]:
-    """The source line holding span[0], with carets under the span (clipped to that line)."""
+def excerpt(source: str, span: tuple[int, int], width: int = 78) -> list[str]:
+    """The source line holding span[0], with carets under the span (clipped to that line), indented by two:
+    `width` characters of it at most, around the span, so the pair fits 80 columns."""
     start, end = span
     line_start = source.rfind("\n", 0, start) + 1
     line_end = source.find("\n", start)

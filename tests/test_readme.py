@@ -1,5 +1,6 @@
 """The README's tour shows real output: every `$ cgrad ...` line in a console block is run
-and must print exactly what the README shows under it (stdout and stderr together)."""
+and must print exactly what the README shows under it (stdout and stderr together), as an 80-column
+terminal shows it."""
 import os
 import re
 import shutil
@@ -31,7 +32,9 @@ def test_readme_has_a_tour():
 def test_readme_output_is_real(command, expected):
     if "| jq" in command and shutil.which("jq") is None:
         pytest.skip("jq is not installed")
-    env = {**os.environ, "NO_COLOR": "1", "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+    # COLUMNS=80: diagnostics wrap as on the 80-column terminal README shows (piped, they stay one line each)
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80",
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
     done = subprocess.run(["bash", "-c", f"({command}) 2>&1"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.stdout == expected
 

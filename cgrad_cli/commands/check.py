@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import InputError
-from .common import console, load, program_command, refuse_overwriting, write_output
+from .common import console, load, program_command, refuse_overwriting, write_output, say
 
 
 
@@ -117,7 +117,7 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
     expectations = [parse_expectation(text, graph) for text in expects]
     report = check(graph, inputs, expectations, rtol=rtol, atol=atol, points=points, seed=seed)
     for _, message in report.warnings:
-        click.echo("warning: " + message, err=True)
+        say("warning: " + message)
     if as_json:
         from ..render.check import report_json
         from ..render.json import dumps
@@ -153,7 +153,7 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
         if gradescope_file:
             raise InputError("--gradescope grades one student: give --answers FILE")
         for entry, what in skipped:
-            click.echo(f"warning: skipped {entry}: {what}, not a regular file", err=True)
+            say(f"warning: skipped {entry}: {what}, not a regular file")
         grades = [grade_file(assignment, f) for f in files]
         if not grades:
             raise InputError(f"no .toml or .json answer files in {answers}")
@@ -190,7 +190,7 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
     if class_run and any(g.error for g in grades):
         for g in grades:
             if g.error:
-                click.echo(f"error: not graded: {g.error}", err=True)
+                say(f"error: not graded: {g.error}")
         raise click.exceptions.Exit(2)
     if not class_run and not grades[0].passed:
         raise click.exceptions.Exit(1)

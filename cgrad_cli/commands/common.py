@@ -161,8 +161,8 @@ def load(words, file, sets, inputs_file, scalar_only: str | None = None):
                              hint=f"did you mean {typo}?")
     unused = [name for name in from_file if name not in graph.inputs and name not in given]
     if unused:  # one inputs file for a whole assignment: each program takes the names it uses
-        click.echo(f"note: {inputs_file} gives values for names this program does not take as inputs "
-                   f"({', '.join(unused)}); they are left out", err=True)
+        say(f"note: {inputs_file} gives values for names this program does not take as inputs "
+            f"({', '.join(unused)}); they are left out")
         inputs = {name: value for name, value in inputs.items() if name not in unused}
     if scalar_only is not None:
         refuse_tensors(graph, inputs, scalar_only)
@@ -186,6 +186,13 @@ def refuse_tensors(graph, inputs: dict, command: str) -> None:
 def names(text: str | None) -> list | None:
     """`--wrt a,b` -> ['a', 'b']."""
     return [w.strip() for w in text.split(",") if w.strip()] if text else None
+
+
+def say(text: str):
+    """A warning or note on stderr, wrapped to 80 columns under its first word (render.width.diagnostic)."""
+    from ..render.width import diagnostic
+
+    click.echo(diagnostic(text), err=True)
 
 
 def console():

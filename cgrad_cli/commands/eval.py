@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import InputError
-from .common import console, load, names, output_option, program_command
+from .common import console, load, names, output_option, program_command, say
 
 
 @program_command("eval", failed="some --batch line failed (it got an error object on its line)")
@@ -65,7 +65,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     for _, message in ev.warnings:
-        click.echo("warning: " + message, err=True)
+        say("warning: " + message)
     if as_json:
         from ..render.json import document, dumps
 
@@ -77,4 +77,4 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
     if not ev.differentiated:  # a vector output: values only, and what to do for derivatives
         from ..render.json import non_scalar_note
 
-        click.echo("note: " + non_scalar_note(ev), err=True)
+        say("note: " + non_scalar_note(ev))

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .common import console, load, names, output_option, program_command
+from .common import console, load, names, output_option, program_command, say
 
 
 @program_command("explain")
@@ -61,7 +61,7 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, show_element
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     for _, message in ev.warnings:
-        click.echo("warning: " + message, err=True)
+        say("warning: " + message)
     if uses_tensors(graph, inputs):
         from ..render import tensor_explain as render
         from ..symbolic.tensor_explain import explain_tensors

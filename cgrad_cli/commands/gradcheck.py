@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .common import load, names, output_option, program_command
+from .common import load, names, output_option, program_command, say
 
 EXIT_MISMATCH = 1
 
@@ -57,9 +57,9 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
     check = check_gradients(graph, inputs, wrt=names(wrt), output=output, eps=EPS if eps is None else eps,
                             rtol=rtol, atol=atol)
     for _, message in check.evaluation.warnings:
-        click.echo("warning: " + message, err=True)
+        say("warning: " + message)
     for w in input_warnings(check):
-        click.echo(f"warning: {w['input']}: {w['message']}", err=True)
+        say(f"warning: {w['input']}: {w['message']}")
     if as_json:
         from ..render.json import dumps
 

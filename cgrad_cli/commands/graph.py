@@ -10,7 +10,8 @@ import click
 
 from ..core import budget
 from ..errors import CgradError, InputError
-from .common import budget_options, load, names, output_option, program_command, refuse_overwriting, write_output
+from .common import budget_options, load, names, output_option, program_command, refuse_overwriting, say, \
+    write_output
 
 IMAGES = (".svg", ".png")
 BY_EXTENSION = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot",
@@ -68,7 +69,7 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     for _, message in ev.warnings:
-        click.echo("warning: " + message, err=True)
+        say("warning: " + message)
 
     if ext in IMAGES:
         budget.check("drawn", sum(ev.reached), f"drawing {out} (Graphviz's layout)",

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .common import console, load, names, output_option, program_command
+from .common import console, load, names, output_option, program_command, say
 
 
 @program_command("trace")
@@ -41,7 +41,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, limit, show_el
     graph, inputs = load(words, file, sets, inputs_file)
     tr = trace(graph, inputs, output=output, wrt=names(wrt))
     for _, message in tr.evaluation.warnings:
-        click.echo("warning: " + message, err=True)
+        say("warning: " + message)
     if as_json:
         from ..render.json import dumps
         from ..render.trace import document

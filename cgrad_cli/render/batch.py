@@ -507,16 +507,19 @@ class Batch:
         """Summaries on stderr (kinks, failures); the exit code: 1 if any line failed."""
         import click
 
+        from .width import diagnostic
+
         if self.kinks:
             line, message = self.first_kink
             s = "s" if self.kinks > 1 else ""
-            click.echo(f"warning: {self.kinks} of {self.points} point{'s' if self.points > 1 else ''} "
-                       f"landed on a kink, where a convention gives the derivative{s}; the first, at input "
-                       f"line {line}: {message}", err=True)
+            click.echo(diagnostic(f"warning: {self.kinks} of {self.points} point{'s' if self.points > 1 else ''} "
+                                  f"landed on a kink, where a convention gives the derivative{s}; the first, at "
+                                  f"input line {line}: {message}"), err=True)
         if self.failed:
             line, message = self.first_error
-            click.echo(f"error: {self.failed} of {self.points} point{'s' if self.points > 1 else ''} failed "
-                       f"(each has an error object on its line); the first, at input line {line}: {message}", err=True)
+            click.echo(diagnostic(f"error: {self.failed} of {self.points} point{'s' if self.points > 1 else ''} "
+                                  f"failed (each has an error object on its line); the first, at input line "
+                                  f"{line}: {message}"), err=True)
             return 1
         return 0
 
@@ -602,13 +605,14 @@ def _format(path: str, fmt: str | None, blocks):
 
 
 class _Progress:
-    """A transient Rich progress bar on stderr, by bytes read: only on a terminal, only for a file.
-    Redrawn from update() at most 10 times a second, not by a thread of its own: worker processes
+    """A transient Rich progress bar on stderr, by bytes read: only on a terminal, only for a file, and only
+    while the results go elsewhere (a file, a pipe): results on the same terminal show the progress
+    themselves, and a bar drawn between their lines garbles both.  Redrawn from update() at most 10 times a second, not by a thread of its own: worker processes
     are forked in the middle of the run, and a fork copies no thread but every lock one holds."""
 
     def __init__(self, size: int | None):
         self.bar, self.shown = None, 0.0
-        if size and sys.stderr.isatty():
+        if size and sys.stderr.isatty() and not sys.stdout.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 

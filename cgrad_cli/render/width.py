@@ -1,37 +1,73 @@
 """Every view fits an 80-column terminal, piped or not: prose is wrapped between words here, tables
-are split or turned by their renderers, and nothing a number is written in is ever cut."""
+are split or turned by their renderers, and nothing a number is written in is ever cut.  Diagnostics
+(error, warning, hint, note) are prose: wrapped at the width of the terminal stderr is on; in a pipe or a
+log each stays one line (grep finds it whole) unless COLUMNS asks for a width."""
 from __future__ import annotations
 
-import textwrap
+import os
+import re
+import sys
 from bisect import bisect_right
 
 WIDTH = 80
+OPERATOR = frozenset("+ - * / @ ^ = == != < > <= >= ≤ ≥ ± × → ←".split())  # a formula's inside, in a sentence
+LABEL = re.compile(r"(?:error|warning|hint|note): ")
 
 
 def prose(text: str, width: int = WIDTH, indent: str = "") -> str:
-    """`text` wrapped between words to `width` columns; lines after the first indented by `indent`."""
-    return textwrap.fill(text, width=width, subsequent_indent=indent, break_long_words=False,
-                         break_on_hyphens=False)
+    """`text` wrapped between words to `width` columns, each line of it; lines after the first indented by
+    `indent`.  A formula (`W @ x`, `a + 1`), a number (`10 000`) or a bracket's inside is never split."""
+    return "\n".join(fold([(line, None)], width, indent, sentence=True)[0][0] for line in text.split("\n"))
 
 
-def fold(segments: list, width: int = WIDTH, indent: str = "    ") -> list:
+def diagnostic(text: str, width: int | None = None) -> str:
+    """An error, warning, hint or note as stderr shows it: each `error: ...` line wrapped as prose to `width`
+    (default: stderr_width()) with a hanging indent under its first word; other lines (a source line, its
+    carets) kept as they are."""
+    width = stderr_width() if width is None else width
+    if not width:
+        return text
+    return "\n".join(prose(line, width, " " * m.end()) if (m := LABEL.match(line)) else line
+                     for line in text.split("\n"))
+
+
+def stderr_width() -> int | None:
+    """The columns diagnostics wrap at: COLUMNS if it is set (`COLUMNS=80 cgrad ... 2>&1 | less`), else the
+    terminal's when stderr is one, else None: in a pipe or a log, one line per message."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns or WIDTH if sys.stderr.isatty() else None
+    except (AttributeError, OSError, ValueError):  # no stderr, or one without a descriptor (a test's)
+        return None
+
+
+def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: bool = False) -> list:
     """A line of (text, style) segments folded to `width` columns: broken only at a space or after a `·`
     outside parentheses, so a symbol (∂e/∂(a + b)), a factor or a number is never split; each further
     line starts with `indent` (after the line's own leading spaces) and, for an equation, with its `=`
-    or `+`.  Returns the segments with newlines put in."""
+    or `+`.  A `sentence` is broken between words only: never beside an operator (`W @ x`, `a = 2` stay
+    whole), between a number's digit groups (`10 000`), inside a call or an array (`f(a, b)`, `[1, 2]`;
+    an aside in parentheses is prose) or after an unspaced `·`.  Returns the segments with newlines put in."""
     text = "".join(t for t, _ in segments)
     if len(text) <= width:
         return segments
     lead = indent + " " * (len(text) - len(text.lstrip(" ")))
-    spots, depth = [], 0  # (position, characters dropped, between terms?) outside parentheses
+    words = _beside_operators(text) if sentence else ()
+    spots, depth, opened = [], 0, []  # (position, characters dropped, between terms?) outside parentheses
     for p, ch in enumerate(text):
-        if ch in "([{":
-            depth += 1
+        if ch in "([{":  # in a sentence, an aside `(like this)` is prose; `f(a, b)` or `[1, 2]` is not
+            opened.append(not sentence or depth > 0 or ch != "(" or text[p - 1:p] not in (" ", ""))
+            depth += opened[-1]
         elif ch in ")]}":
-            depth = max(depth - 1, 0)
+            depth = max(depth - (opened.pop() if opened else 1), 0)
         elif not depth and ch == " " and text[p + 1:p + 2] not in (" ", "") and text[p - 1:p] not in (" ", ""):
-            spots.append((p, 1, 2 if text[p + 1:p + 3] == "= " else 1))  # before `=` best, then any space
-        elif not depth and ch == "·":
+            if not sentence:
+                spots.append((p, 1, 2 if text[p + 1:p + 3] == "= " else 1))  # before `=` best, then any space
+            elif p not in words and not (text[p - 1].isdigit() and text[p + 1].isdigit()):
+                spots.append((p, 1, 1))
+        elif not depth and ch == "·" and not sentence:
             spots.append((p + 1, 0, 0))
     places = [s[0] for s in spots]  # increasing: each line looks only at the spots within its reach
     cuts, start = [], 0
@@ -60,4 +96,14 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ") -> list:
         piece.append(text[at:end] if at < end else "")
         out.append(("".join(piece), style))
         pos = end
+    return out
+
+
+def _beside_operators(text: str) -> set:
+    """The positions of the spaces on either side of a word that is an operator (`@` in `W @ x`)."""
+    out, at = set(), 0
+    for word in text.split(" "):
+        if word in OPERATOR:
+            out.update((at - 1, at + len(word)))
+        at += len(word) + 1
     return out
