@@ -34,16 +34,33 @@ class ProgramCommand(click.Command):
     """A command whose program or input values may start with '-': `cgrad eval "-x^2" --x -1`.
 
     Click would read `-sinh(x)` as the options -s -i -n -h; words that start
-    with a single '-' and are not the command's own short options are marked so
-    that they reach `split_words` unchanged.
+    with '-' and are not the command's own options are marked so that they
+    reach `split_words` unchanged.  An input's `--a` is marked too: click
+    would pass it on just the same, but only after failing to find it as an
+    option, which costs a suggestion search (difflib) on every run.
     """
 
     def parse_args(self, ctx, args):
-        own = {name for param in self.params for name in getattr(param, "opts", ()) if not name.startswith("--")}
-        own.update(ctx.help_option_names)
-        args = [_KEEP + a if a.startswith("-") and not a.startswith("--") and a != "-" and a not in own else a
-                for a in args]
-        return super().parse_args(ctx, args)
+        own = set(ctx.help_option_names)
+        valued = set()  # the options that take a value: the word after them is that value, as it is
+        for param in self.params:
+            if isinstance(param, click.Option):
+                own.update(param.opts, param.secondary_opts)
+                if not param.is_flag and not param.count:
+                    valued.update(param.opts)
+        marked, options, value_next = [], True, False
+        for a in args:
+            if value_next:
+                value_next = False
+            elif a == "--":  # what follows is never an option: click passes it on as it is
+                options = False
+            elif options and a.startswith("-") and a != "-":
+                if a.partition("=")[0] not in own:
+                    a = _KEEP + a
+                elif a in valued:
+                    value_next = True
+            marked.append(a)
+        return super().parse_args(ctx, marked)
 
 
 def program_command(name: str, failed: str | None = None, **kwargs):

@@ -15,12 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import jsonschema
 import pytest
 from click.testing import CliRunner
 
 import cgrad_cli
-from cgrad_cli.cli import cli
+from cgrad_cli.cli import COMMANDS, SUMMARIES, cli
 
 SCHEMAS = Path(cgrad_cli.__file__).parent / "schemas"
 EVAL = jsonschema.Draft202012Validator(json.loads((SCHEMAS / "eval.schema.json").read_text(encoding="utf-8")))
@@ -510,6 +511,44 @@ def test_eval_help_lists_the_options():
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and cgrad_cli.__version__ in result.stdout
+
+
+def test_the_command_list_says_what_each_command_says_of_itself():
+    """`cgrad --help` lists the commands from a table, so as not to import them: it must stay their own words."""
+    ctx = click.Context(cli)
+    assert {name: cli.get_command(ctx, name).get_short_help_str(limit=300) for name in COMMANDS} == SUMMARIES
+
+
+def imported_by(*args) -> set:
+    """The modules a real `cgrad ARGS` process has imported when it exits (sys.modules: `-X importtime` misses
+    what importlib.import_module loads)."""
+    probe = ("import atexit, sys; atexit.register(lambda: print(*sys.modules, file=sys.stderr)); "
+             "from cgrad_cli.cli import main; main()")
+    result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, encoding="utf-8",
+                            env=_env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    return set(result.stderr.split())
+
+
+def packages(modules: set) -> set:
+    return {name.partition(".")[0] for name in modules}
+
+
+def test_a_scalar_json_answer_imports_neither_rich_nor_numpy_nor_orjson():
+    modules = imported_by("eval", LECTURE, "--a", "2", "--b", "1", "--json")
+    assert "cgrad_cli.core.parsing" in modules  # the listing works: the program was parsed
+    assert not packages(modules) & {"rich", "numpy", "orjson"}
+    assert "difflib" not in modules  # no option lookup failed on --a (click's suggestions import difflib)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"]])
+def test_help_imports_neither_the_other_commands_nor_the_parser(args):
+    modules = imported_by(*args)
+    commands = {name for name in modules if name.startswith("cgrad_cli.commands.")} - {"cgrad_cli.commands.common"}
+    assert commands == {f"cgrad_cli.commands.{name}" for name in args[:-1]}
+    assert not {name for name in modules if name.startswith(("cgrad_cli.core.", "cgrad_cli.render."))} \
+        - {"cgrad_cli.core.budget"}
+    assert not packages(modules) & {"rich", "numpy", "orjson"}
 
 
 # --- real processes: the console script and python -m -------------------------------------------------------
