@@ -10,15 +10,20 @@ Every time is the median of several runs, taken with time.perf_counter.
 
 1. One-shot latency: wall time of the subprocesses
    `cgrad eval "e=(a+b)*(b+1)" --a 2 --b 1 --json`, the same drawing its tree
-   (Rich), `cgrad --help` and `cgrad eval --help` (the console script beside
-   sys.executable), each as a ratio to the same interpreter running `-c pass`
-   (the floor for any Python CLI); `-c "import click"` shows what the one
-   dependency every command needs costs.  All run in turn within each round, so
-   drift hits them alike.  The subprocesses get a private bytecode cache (written
-   by an untimed warm-up round), so a source tree edited since its .pyc files
-   were written, or PYTHONDONTWRITEBYTECODE=1, cannot make every run recompile:
-   the figure is that of an installed cgrad.  Targets: --json <= 3x, the tree
-   <= 5x, --help <= 3x `python -c pass`.
+   (Rich), `cgrad --help` and `cgrad eval --help`, each as a ratio to the same
+   interpreter running `-c pass` (the floor for any Python CLI); `-c "import
+   click"` shows what the one dependency every command needs costs.  Measured
+   twice in the same rounds: "here" (the console script beside sys.executable,
+   often an editable install) and "installed" (this tree's wheel installed by
+   pip into a scratch venv that sees the same dependencies).  An editable
+   install's .pth finder imports pathlib, re, ... into every start, the floor's
+   too: it slows `python -c pass` by ~10 ms and so flatters the ratios; the
+   installed figures are the ones a user sees.  All run in turn within each
+   round, so drift hits them alike.  The subprocesses get a private bytecode
+   cache (written by an untimed warm-up round), so a source tree edited since
+   its .pyc files were written, or PYTHONDONTWRITEBYTECODE=1, cannot make every
+   run recompile.  Targets: --json <= 3x, the tree <= 5x, --help <= 3x
+   `python -c pass`.
 
 2. Scaling, on two programs of N units, N = 1e3, 1e4, 1e5:
    - chain: N statements `x{i} = 0.5*x{i-1} + 0.25*x{i-1}*x{i-1} + 0.1`, input
@@ -147,38 +152,88 @@ def cpu_model():
 
 # --------------------------------------------------------------------------- 1. one-shot latency
 
-def cgrad_command():
-    script = Path(sys.executable).with_name("cgrad")
+def cgrad_command(bindir=None):
+    script = Path(bindir or Path(sys.executable).parent) / "cgrad"
     return [str(script)] if script.exists() else [sys.executable, "-m", "cgrad_cli"]
 
 
+# The one-shot commands' targets, each a ratio to `python -c pass` (None: shown, no target).
+ONE_SHOT_TARGETS = {"cgrad eval ... --json": 3, "cgrad eval ... (tree)": 5, "cgrad --help": 3,
+                    "cgrad eval --help": 3, "python -c pass": None, "python -c 'import click'": None}
+
+
+def installed_copy(where: str) -> Path | None:
+    """bin/ of a scratch venv holding this tree's cgrad installed as a user gets it (pip builds and installs
+    a wheel, byte-compiled), with this interpreter's dependencies on its path (one plain .pth line), or None
+    if pip cannot.  This environment's own .pth hooks are left out: an editable install's finder imports
+    pathlib, re, urllib.parse, ... into every process, `python -c pass` included, which makes the floor
+    ~10 ms slower and every ratio look better than an installed cgrad's."""
+    import click
+    import venv
+
+    venv.create(where, with_pip=False)
+    python = str(Path(where, "bin", "python"))
+    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    Path(purelib, "_cgrad_bench_deps.pth").write_text(str(Path(click.__file__).parents[1]) + "\n")
+    result = subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps",
+                             str(Path(__file__).resolve().parents[1])], capture_output=True, text=True)
+    if result.returncode != 0 or not Path(where, "bin", "cgrad").exists():
+        print("  (no installed copy: pip failed: " + (result.stderr.strip().splitlines() or ["?"])[-1] + ")")
+        return None
+    return Path(where, "bin")
+
+
 def one_shot(repeats):
-    cgrad = cgrad_command()
-    commands = {
-        "cgrad eval ... --json": cgrad + ONE_SHOT + ["--json"],
-        "cgrad eval ... (tree)": cgrad + ONE_SHOT,
-        "cgrad --help": cgrad + ["--help"],
-        "cgrad eval --help": cgrad + ["eval", "--help"],
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "python -c 'import click'": [sys.executable, "-c", "import click"],
-    }
-    print(f"1. One-shot latency (subprocess wall time, median of {repeats}; cgrad = {' '.join(cgrad)})")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    with tempfile.TemporaryDirectory() as cache:
-        run = functools.partial(subprocess.run, env=dict(env, PYTHONPYCACHEPREFIX=cache))
-        out = run(commands["cgrad eval ... --json"], capture_output=True, text=True, check=True).stdout
-        assert json.loads(out)["gradients"] == {"a": 2.0, "b": 5.0}, out
-        for name, cmd in list(commands.items()):  # the warm-up round; drops what cannot run
-            if run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
-                print(f"  (skipped {name}: it fails here)")
-                del commands[name]
-        times = {name: [] for name in commands}
-        for _ in range(repeats):
-            for name, cmd in commands.items():
-                times[name].append(timed(run, cmd, stdout=subprocess.DEVNULL)[0])
-    ms = {name: 1e3 * statistics.median(ts) for name, ts in times.items()}
-    floor = ms["python -c pass"]
-    table(["command", "ms", "x python -c pass"], [[name, f"{t:.1f}", f"{t / floor:.2f}x"] for name, t in ms.items()])
+    """{place: {command: median ms}}: this environment's cgrad ("here") and an installed copy of it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        places = {"here": Path(sys.executable).parent}
+        installed = installed_copy(os.path.join(scratch, "venv"))
+        if installed is not None:
+            places["installed"] = installed
+        commands = {}
+        for place, bindir in places.items():
+            cgrad, python = cgrad_command(bindir), [str(bindir / "python")]
+            commands[place] = {
+                "cgrad eval ... --json": cgrad + ONE_SHOT + ["--json"],
+                "cgrad eval ... (tree)": cgrad + ONE_SHOT,
+                "cgrad --help": cgrad + ["--help"],
+                "cgrad eval --help": cgrad + ["eval", "--help"],
+                "python -c pass": python + ["-c", "pass"],
+                "python -c 'import click'": python + ["-c", "import click"],
+            }
+        print(f"1. One-shot latency (subprocess wall time, median of {repeats}, load average "
+              f"{os.getloadavg()[0]:.1f}; here: {Path(sys.executable).parent}, installed: a wheel in a scratch venv)")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        with tempfile.TemporaryDirectory() as cache:
+            run = functools.partial(subprocess.run, env=dict(env, PYTHONPYCACHEPREFIX=cache), cwd=scratch)
+            for place, cmds in commands.items():
+                out = run(cmds["cgrad eval ... --json"], capture_output=True, text=True, check=True).stdout
+                assert json.loads(out)["gradients"] == {"a": 2.0, "b": 5.0}, out
+                for name, cmd in list(cmds.items()):  # the warm-up round; drops what cannot run
+                    if run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+                        print(f"  (skipped {place}: {name}: it fails here)")
+                        del cmds[name]
+            times = {(place, name): [] for place, cmds in commands.items() for name in cmds}
+            for _ in range(repeats):
+                for place, name in times:
+                    times[place, name].append(timed(run, commands[place][name], stdout=subprocess.DEVNULL)[0])
+    ms = {place: {name: 1e3 * statistics.median(times[place, name]) for name in cmds}
+          for place, cmds in commands.items()}
+    header, rows = ["command"], []
+    for place in ms:
+        header += [f"{place} ms", "x python -c pass"]
+    for name, target in ONE_SHOT_TARGETS.items():
+        row = [name]
+        for figures in ms.values():
+            t = figures.get(name)
+            row += ["-", "-"] if t is None else [f"{t:.1f}", f"{t / figures['python -c pass']:.2f}x"]
+        rows.append(row + ["-" if target is None else f"<= {target}x"])
+    table(header + ["target"], rows)
+    if "installed" in ms:
+        extra = ms["here"]["python -c pass"] - ms["installed"]["python -c pass"]
+        print(f"  this environment's .pth hooks cost {extra:+.1f} ms on every start (python -c pass here minus in "
+              "the scratch venv)")
     return ms
 
 
@@ -548,12 +603,13 @@ def tensors(quick):
 
 def summary(ms, figures, tensor_figures, batch_figures):
     rows = []
-    if ms:
-        floor = ms["python -c pass"]
-        rows += [("one-shot `cgrad eval --json` / python -c pass", ms["cgrad eval ... --json"] / floor, 3, "x"),
-                 ("one-shot tree (Rich) / python -c pass", ms["cgrad eval ... (tree)"] / floor, 5, "x"),
-                 ("--help (the slower) / python -c pass",
-                  max(ms["cgrad --help"], ms["cgrad eval --help"]) / floor, 3, "x")]
+    for place, times in ms.items():
+        floor = times["python -c pass"]
+        rows += [(f"one-shot `cgrad eval --json` / python -c pass ({place})",
+                  times["cgrad eval ... --json"] / floor, 3, "x"),
+                 (f"one-shot tree (Rich) / python -c pass ({place})", times["cgrad eval ... (tree)"] / floor, 5, "x"),
+                 (f"--help (the slower) / python -c pass ({place})",
+                  max(times["cgrad --help"], times["cgrad eval --help"]) / floor, 3, "x")]
     for shape, figs in figures.items():
         worst = lambda key: max(f["ratios"][key] for f in figs)  # noqa: E731
         if shape == "chain":

@@ -213,11 +213,12 @@ def say(text: str):
 
 
 def console():
-    """A Rich console for stdout: colour only on a terminal (Rich honours NO_COLOR); whole lines when piped."""
+    """A Rich console for stdout: colour only on a terminal (Rich honours NO_COLOR); whole lines when piped.
+    No emoji codes: a `:name:` in a program's text stays as written (and Rich's emoji table is not loaded)."""
     from rich.console import Console
 
-    out = Console(highlight=False)
-    return out if out.is_terminal else Console(highlight=False, width=100_000)
+    out = Console(highlight=False, emoji=False)
+    return out if out.is_terminal else Console(highlight=False, emoji=False, width=100_000)
 
 
 MAX_RANK = 8  # arrays have at most this many axes (reshape's limit); deeper JSON nesting is refused
