@@ -29,7 +29,7 @@
    batch run could gain on evaluation.
 
 3. Where a batch point's time goes, in process on 4096-point chunks: decoding the
-   chunk's JSON with orjson and checking it (batch.Batch._fast_ndjson), one forward +
+   chunk's JSON with orjson and checking it (batch.Batch._fast_ndjson, on the chunk's text uncut), one forward +
    backward sweep over the arrays, and writing the output lines from the result columns
    with orjson (batch.Batch._lines).  The loop of 2. keeps the stdlib json module, as a
    user's own script would.
@@ -222,15 +222,15 @@ def breakdown(chunks: int = 50) -> dict:
     graph = parse(LECTURE)
     batch = Batch(graph, {}, None, None)
     rng = random.Random(3)
-    data = [[b'{"a": %r, "b": %r}' % (rng.uniform(-5, 5), rng.uniform(-5, 5)) for _ in range(CHUNK)]
-            for _ in range(chunks)]
+    data = [b"\n".join(b'{"a": %r, "b": %r}' % (rng.uniform(-5, 5), rng.uniform(-5, 5)) for _ in range(CHUNK))
+            for _ in range(chunks)]  # each chunk's lines as Batch.block hands them on
     best = {"decode_us": float("inf"), "sweep_us": float("inf"), "format_us": float("inf")}
     for _ in range(3):
         decode = sweep = fmt = 0.0
-        for lines in data:
+        for text in data:
             with gc_paused(freeze=False):  # as run() does for each chunk
                 t0 = time.process_time()
-                columns = batch._fast_ndjson(lines)
+                columns = batch._fast_ndjson(text, CHUNK)
                 t1 = time.process_time()
                 ev = backward(graph, batch._forward(columns, CHUNK), batch.out, seed=np.ones(CHUNK))
                 value = ev.values[batch.out]

@@ -149,19 +149,10 @@ class Pool:
                                                  name="cgrad-batch-send", daemon=True))
             self.senders[-1].start()
 
-    def feed_lines(self, lines: list, first: int, start: int, done: int) -> int:
-        """Submit lines[first:] (split lines, without their line ends), the first of them input line
-        `start`, in tasks of TASK chunks; return the number of the line after them."""
-        step = self.size * TASK
-        for j in range(first, len(lines), step):
-            self.submit(b"\n".join(lines[j:j + step]) + b"\n", start, done)
-            start += min(step, len(lines) - j)
-        return start
-
     def feed_block(self, head: bytes, start: int, done: int) -> int:
         """Submit a block's lines (as read: each ending in a newline), the first of them input line
         `start`, in tasks of TASK chunks; return the number of the line after them."""
-        for task, count in _tasks(head, self.size * TASK):
+        for task, count in pieces_of(head, self.size * TASK):
             self.submit(task, start, done)
             start += count
         return start
@@ -222,8 +213,8 @@ class Pool:
             sender.join(5)
 
 
-def _tasks(head: bytes, step: int):
-    """(bytes, number of lines) of the block's lines, `step` lines at a time."""
+def pieces_of(head, step: int):
+    """(a view of the lines, their number) for a block's lines (each ending in a newline), `step` at a time."""
     from ..core.ops import load_numpy
 
     np = load_numpy()

@@ -223,6 +223,21 @@ def test_lines_that_would_run_into_each_other_are_each_an_error(chunk):
         assert "not valid JSON" in doc["error"]["message"], doc
 
 
+@pytest.mark.parametrize("bad", ['{"a": 2.5, "b": true}', '{"a": false, "b": 1}',  # numpy would read 1 and 0
+                                 '{"a": 1, "b": 2, "c" : 3}', '{"a": 1, "b": 2, "c:d": 3}',  # a key too many
+                                 '{"a": 1, "b": "2"}', '{"a": 1, "b": null}', '{"a": 1, "b": [2]}',
+                                 '{"a": 1, "b": {"c": 2}}'])
+def test_one_bad_line_among_good_ones_is_found_by_the_chunk_checks(bad):
+    """The checks of a whole chunk (numbers only, no key besides the inputs) let no bad line through."""
+    lines = ['{"a": 1.5, "b": -2}', '{"a": 2, "b": 1}', bad, '{"a": -3, "b": 0.25}']
+    result = invoke("eval", LECTURE, "--batch", "-", input="\n".join(lines) + "\n", chunk=4096)
+    assert result.exit_code == 1
+    docs = lines_of(result)
+    assert [d["line"] for d in docs] == [1, 2, 3, 4]
+    assert "error" in docs[2] and all("error" not in d for d in docs[:2] + docs[3:]), docs
+    assert [d["value"] for d in docs[:2] + docs[3:]] == [(a + b) * (b + 1) for a, b in [(1.5, -2), (2, 1), (-3, 0.25)]]
+
+
 def test_csv_numbers_read_as_float_reads_them():
     """JSON numbers go through orjson, the rest through float(): the same values either way."""
     rows = ["-0", "0", " 1.5", "2 ", "1_0", "+1", ".5", "1.", "1e-7", "-0e1", "123456789012345678901234567890"]
@@ -570,16 +585,16 @@ def test_the_number_of_workers(monkeypatch, text, count):
 
 
 def _raise_in_chunk(monkeypatch, when):
-    """Batch.chunk raises for the chunk that starts at line 9 -- inherited by the workers, which are forks."""
-    chunk = batch_module.Batch.chunk
+    """Batch.block raises for the chunk that starts at line 9 -- inherited by the workers, which are forks."""
+    block = batch_module.Batch.block
     main = os.getpid()
 
-    def failing(self, lines, start, fmt):
+    def failing(self, text, count, start, fmt):
         if start == 9 and when(main):
             raise ZeroDivisionError("a bug in a chunk")
-        return chunk(self, lines, start, fmt)
+        return block(self, text, count, start, fmt)
 
-    monkeypatch.setattr(batch_module.Batch, "chunk", failing)
+    monkeypatch.setattr(batch_module.Batch, "block", failing)
 
 
 @needs_fork
