@@ -67,13 +67,15 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
     for _, message in ev.warnings:
         say("warning: " + message)
     if as_json:
+        from ..core.sums import groups
         from ..render.json import document, dumps
 
-        sys.stdout.write(dumps(document(ev, wrt_names)) + "\n")
+        sys.stdout.write(dumps(document(ev, wrt_names, groups(ev))) + "\n")
         return
+    from ..core.sums import grouped
     from ..render.tree import render
 
-    console().print(render(ev, wrt_names, depth))
+    console().print(render(grouped(ev), wrt_names, depth))  # a sum in one expression: one node
     if not ev.differentiated:  # a vector output: values only, and what to do for derivatives
         from ..render.json import non_scalar_note
 

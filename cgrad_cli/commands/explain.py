@@ -74,9 +74,10 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, show_element
         ex = explain_tensors(ev, wrt_names, show_elements, max_terms)
     else:
         from ..render import explain as render
+        from ..core.sums import grouped
         from ..symbolic.explain import explain
 
-        ex = explain(ev, wrt_names, max_terms)
+        ex = explain(grouped(ev), wrt_names, max_terms)  # a sum in one expression: one node, one factor 1
 
     if as_json:
         from ..render.json import dumps

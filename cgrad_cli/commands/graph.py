@@ -51,6 +51,7 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
       cgrad graph "e=(a+b)*(b+1)" --a 2 --b 1 --format mermaid
     """
     from ..core.autodiff import evaluate
+    from ..core.sums import grouped
     from ..render import graph as render_graph
 
     ext = os.path.splitext(out)[1].lower() if out and out != "-" else ""
@@ -70,6 +71,7 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     for _, message in ev.warnings:
         say("warning: " + message)
+    ev = grouped(ev)  # a sum written in one expression: one node with an edge per term, as the lecture draws it
 
     if ext in IMAGES:
         budget.check("drawn", sum(ev.reached), f"drawing {out} (Graphviz's layout)",

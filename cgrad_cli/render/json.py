@@ -105,7 +105,8 @@ def shared_uses(ev: Evaluation) -> dict:
     return out
 
 
-def document(ev: Evaluation, wrt=None) -> dict:
+def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
+    """The document; `sums` (core.sums.groups) lists the sums the other views draw as one node."""
     g = ev.graph
     values, local, counts = ev.values, ev.local, ev.paths
     tensor, more, differentiated = ev.shapes is not None, extended(ev), ev.differentiated
@@ -145,6 +146,9 @@ def document(ev: Evaluation, wrt=None) -> dict:
         "source": g.source,
         "nodes": nodes,
     })
+    if sums:  # the nodes stay the tape's: a reader finds the views' n-ary sums here
+        doc["sums"] = [{"node": s.node, "terms": list(s.terms), "signs": list(s.signs), "merged": list(s.inner)}
+                       for s in sums.values()]
     return doc
 
 

@@ -12,10 +12,11 @@ def _derivation(p, at: dict, quantity, style: str) -> str | None:
     if quantity.wrt is None or p.graph.tensor or any(isinstance(v, list) for v in at.values()):
         return None
     from ..core.autodiff import evaluate
+    from ..core.sums import grouped
     from ..symbolic.explain import explain
     from . import explain as shown
 
-    ex = explain(evaluate(p.graph, at, output=quantity.of), [quantity.wrt])
+    ex = explain(grouped(evaluate(p.graph, at, output=quantity.of)), [quantity.wrt])
     return shown.markdown(ex) if style == "markdown" else shown.latex(ex)
 
 
