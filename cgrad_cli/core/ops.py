@@ -473,9 +473,16 @@ def _concat(*xs, axis=0):
     return np.concatenate(xs, axis=axis)
 
 
+def _along_axis(g, axis, part):
+    """g[..., part] with `part` (an index or a slice) on `axis`: the way shares are cut from g."""
+    return g[(slice(None),) * (axis % g.ndim) + (part,)]
+
+
 def _concat_vjp(m, g, o, *xs, axis=0):
-    ends = np.cumsum([x.shape[axis] for x in xs])
-    return tuple(np.split(g, ends[:-1], axis=axis))
+    ends = [0]
+    for x in xs:
+        ends.append(ends[-1] + x.shape[axis])
+    return tuple(_along_axis(g, axis, slice(a, b)) for a, b in zip(ends, ends[1:]))
 
 
 def _stack_shape(*shapes, axis=0):
@@ -638,8 +645,10 @@ def _cumsum(x, axis=None):
 
 
 def _cumsum_vjp(m, g, o, x, axis=None):
-    flip = 0 if axis is None else axis
-    return (np.flip(np.cumsum(np.flip(g, flip), axis=flip), flip).reshape(x.shape),)
+    """The running sum of g from the end: cumsum of g reversed, reversed back."""
+    axis = 0 if axis is None else axis
+    back = slice(None, None, -1)
+    return (m.reshape(_along_axis(m.cumsum(_along_axis(g, axis, back), axis), axis, back), x.shape),)
 
 
 def _cumsum_shape(x, axis=None):
@@ -847,7 +856,8 @@ _op("reshape", 1, None, array="reshape", vjp=lambda m, g, o, x, shape: (m.reshap
 _op("concat", -1, None, array=_concat, vjp=_concat_vjp, shape=_concat_shape, params=_AXIS, jacobian=_concat_jac,
     examples=(("concat(u, v)", {"u": (2,), "v": (3,)}), ("concat(A, B, axis=1)", {"A": (2, 3), "B": (2, 1)}),
               ("concat(A, B, axis=-2)", {"A": (2, 3), "B": (1, 3)})))
-_op("stack", -1, None, array=_stack, vjp=lambda m, g, o, *xs, axis=0: tuple(np.moveaxis(g, axis, 0)),
+_op("stack", -1, None, array=_stack, vjp=lambda m, g, o, *xs, axis=0: tuple(_along_axis(g, axis, k)
+                                                                             for k in range(len(xs))),
     shape=_stack_shape, params=_AXIS,
     jacobian=lambda k, o, *xs, axis=0: Jac("selection", f"picks slice {k} along axis {axis}", f"g[{k}]" if axis in (0, None)
                                             else f"g's slice {k} along axis {axis}"),

@@ -38,8 +38,9 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
         op = ops[i].name
         if op == "input":
             e[i] = m.var(names[i])
-        elif op == "const":
-            e[i] = m.num(graph.consts[i])
+        elif op == "const":  # a number, or an array literal (only in a tensor program: TensorExprs.constant)
+            c = graph.consts[i]
+            e[i] = m.num(c) if isinstance(c, float) else m.constant(c)
         elif keep and names[i] is not None and i != out:
             e[i] = m.var(names[i])
         elif i in params or op == "var":  # the variance is op_var: m.var makes a variable
@@ -208,10 +209,8 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
                          "from it, such as sum(...) or an element [k]")
     for i in range(out + 1):
         op = graph.ops[i]
-        if i in graph.consts and not isinstance(graph.consts[i], float) or (
-                op.vjp is not None or op.forward is None and op.arity != 0) and op.name not in FORMULA_OPS:
-            what = "array constants" if i in graph.consts else op.name
-            raise InputError(f"cgrad diff has no formula rule for {what} yet: {graph.text(i, 40)}",
+        if (op.vjp is not None or op.forward is None and op.arity != 0) and op.name not in FORMULA_OPS:
+            raise InputError(f"cgrad diff has no formula rule for {op.name} yet: {graph.text(i, 40)}",
                              source=graph.source, span=graph.spans[i],
                              hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
     # every name's shape (--keep writes named intermediates such as a1 as themselves), and value, to evaluate

@@ -24,6 +24,7 @@ from ..core import budget
 from ..core.ops import OPS, choose
 
 NUM, VAR, ADD, MUL, POW, FN = "num", "var", "add", "mul", "pow", "fn"
+SLICE = "slice"  # lo:hi:step in an index of a tensor formula (symbolic.tensor_expr): data (lo, hi, step)
 # A sum or product longer than this is not flattened into the next one (it stays a single term or
 # factor): flattening copies and sorts, so a chain of 10^4 products would otherwise cost 10^8 steps.
 FLAT = 64
@@ -87,6 +88,9 @@ class Expr:
     @property
     def T(self):
         return self.space.transpose(self)
+
+    def __getitem__(self, key):  # g[0:2], g[:, 1]: concat's and stack's shares
+        return self.space.getitem(self, key=key if isinstance(key, tuple) else (key,))
 
     def __repr__(self):  # symbolic.notation.text(e) writes it out; a repr stays below it, with no import
         return f"Expr({self.kind}, #{self.serial})"

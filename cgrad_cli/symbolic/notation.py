@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..core.ops import OPS
 from ..core.show import number
-from .expr import FN, MUL, NUM, POW, VAR, Expr, children, postorder
+from .expr import FN, MUL, NUM, POW, SLICE, VAR, Expr, children, postorder
 from .latex import latex_name, tex_number
 
 ATOM, POWER, UNARY, PRODUCT, SUM = 100, 40, 30, 20, 10
@@ -67,8 +67,15 @@ class Notation:
     def transposed(self, x: tuple) -> tuple:
         return self.paren(x, ATOM) + ".T", ATOM
 
-    def index(self, x: tuple, k: tuple) -> tuple:
-        return f"{self.paren(x, ATOM)}[{k[0]}]", ATOM
+    def index(self, x: tuple, keys: list) -> tuple:
+        return f"{self.paren(x, ATOM)}[{', '.join(k[0] for k in keys)}]", ATOM
+
+    def slice(self, bounds: tuple) -> tuple:
+        lo, hi, step = ("" if b is None else str(b) for b in bounds)
+        return f"{lo}:{hi}" + (f":{step}" if step else ""), ATOM
+
+    def array(self, elements: list) -> tuple:
+        return f"[{', '.join(elements)}]", ATOM
 
     def outer(self, u: tuple, v: tuple) -> tuple:
         return self.call("outer", [u[0], v[0]]), ATOM
@@ -122,8 +129,11 @@ class Latex(Notation):
     def transposed(self, x):
         return self.paren(x, ATOM) + "^{\\top}", POWER
 
-    def index(self, x, k):
-        return f"{self.paren(x, ATOM)}_{{{k[0]}}}", POWER
+    def index(self, x, keys):
+        return f"{self.paren(x, ATOM)}_{{{', '.join(k[0] for k in keys)}}}", POWER
+
+    def array(self, elements):
+        return "\\begin{bmatrix}" + " & ".join(elements) + "\\end{bmatrix}", ATOM
 
     def outer(self, u, v):  # u vᵀ
         return f"{self.paren(u, PRODUCT + 1)} {self.paren(v, ATOM)}^{{\\top}}", PRODUCT
@@ -160,13 +170,20 @@ def _node(e: Expr, style, done, named=()):
         return style.num(data)
     if kind == VAR:
         return style.var(data), ATOM
+    if kind == SLICE:
+        return style.slice(data)
     if kind == FN:
         name, args = data
         op = OPS[name]
         if name == "transpose":
             return style.transposed(done[args[0]])
-        if name == "getitem":  # y[r], as symbolic.tensor_expr writes it: a vector and one index
-            return style.index(done[args[0]], done[args[1]])
+        if name == "getitem":  # y[r], x[1:3], P[[0, 1], y], as symbolic.tensor_expr writes it: one part per axis
+            return style.index(done[args[0]], [done[a] for a in args[1:]])
+        if op.arity < 0:  # stack and concat end with their axis: [u, v] is stack(u, v) (axis 0)
+            texts, axis = [done[a][0] for a in args[:-1]], int(args[-1].data)
+            if name == "stack" and axis == 0:
+                return style.array(texts)
+            return style.call(name, texts + ([f"axis={axis}"] if axis else [])), ATOM
         if name == "outer":
             return style.outer(done[args[0]], done[args[1]])
         if op.precedence < ATOM:  # x % y, x > 0

@@ -13,15 +13,20 @@ An op with no formula here raises NoFormula, which `cgrad diff` reports naming t
 from __future__ import annotations
 
 from ..core.ops import OPS, _broadcast
-from .expr import ADD, FN, MUL, NUM, POW, VAR, Expr, Exprs
+from .expr import ADD, FN, MUL, NUM, POW, SLICE, VAR, Expr, Exprs
 
 # The tensor ops whose vjp rules run over formulas (the others are refused by name).
 FORMULA_OPS = ("matmul", "transpose", "outer", "dot", "sum", "mean", "softmax", "log_softmax", "logsumexp",
                "onehot", "getitem", "trace", "det", "logdet", "inv", "solve", "norm", "diag", "amax", "amin",
-               "var", "std", "reshape")
+               "var", "std", "reshape", "cumsum", "concat", "stack")
 # What the rules ask of the namespace besides the ops: constants of a shape, det's cofactor matrix, an
 # axis put back (a reduction's gradient) and x == y (max's ties).
 _HELPERS = ("ones", "zeros", "eye", "cofactors", "expand_dims", "eq")
+
+
+def _identity(value):
+    """The identity matrix of a square array's size."""
+    return (OPS["eye"].array(len(value)))
 
 
 def _is(e: Expr, name: str) -> bool:
@@ -37,9 +42,9 @@ def _inverses(a: Expr, b: Expr) -> bool:
 
 
 def _onehots(e: Expr) -> list:
-    """The onehot(r, n) factors of a product (or the formula itself if it is one)."""
+    """The onehot(r, n) factors of a product (or the formula itself if it is one), r one index."""
     factors = e.data[1] if e.kind == MUL else ((e, 1.0),)
-    return [f for f, p in factors if p == 1.0 and f.kind == FN and f.data[0] == "onehot"]
+    return [f for f, p in factors if p == 1.0 and _is(f, "onehot") and not f.data[1][0].ndim]
 
 
 class NoFormula(Exception):
@@ -73,7 +78,7 @@ class TensorExprs(Exprs):
 
     def _infer(self, kind, data) -> tuple:
         shapes = self.shapes
-        if kind == NUM:
+        if kind in (NUM, SLICE):
             return ()
         if kind == VAR:
             return tuple(self.inputs.get(data, ()))
@@ -87,10 +92,14 @@ class TensorExprs(Exprs):
             return tuple(int(a.data) for a in args)
         if name == "eye":
             return tuple(int(a.data) for a in args) * (3 - len(args))
-        if name == "getitem":  # x[k]: an element of a vector, a row of a matrix
-            return shapes[args[0]][1:]
+        if name == "getitem":  # x[k], x[1:3], P[[0, 1], y]: one part per axis indexed
+            parts = args[1:]
+            key = tuple(slice(*p.data) if p.kind == SLICE else int(p.data) if p.kind == NUM else None for p in parts)
+            return tuple(op.shape(shapes[args[0]], *(shapes[p] for p in parts if p.kind not in (SLICE, NUM)), key=key))
         if op.shape is None:
             return _broadcast((), *(shapes[a] for a in args))
+        if op.arity < 0:  # stack, concat: the axis last
+            return tuple(op.shape(*(shapes[a] for a in args[:-1]), axis=int(args[-1].data)))
         k = op.arity
         values = tuple(int(a.data) for a in args[k:])
         params = {op.params[0]: values if op.params[2] > 1 else values[0]} if values else {}
@@ -119,6 +128,16 @@ class TensorExprs(Exprs):
                         z.ndim == 1 or total.data[1][1:] == (self.num(z.ndim - 1),)):
                     return self.softmax(z)
         return self._exp_of(x)
+
+    def _diag(self, x):
+        """diag(c*v) = c*diag(v), diag(ones(n)) = eye(n)."""
+        x = self.lift(x)
+        coef, scalars, rest = self._split(x)
+        if coef != 1.0 or scalars.kind != NUM:
+            return self.mul(self.mul(coef, scalars), self._diag(rest))
+        if _is(x, "ones") and x.ndim == 1:
+            return self._eye(x.shape * 2)
+        return self._make(FN, ("diag", (x,)))
 
     def _eq(self, a, b):
         return self._make(FN, ("eq", (self.lift(a), self.lift(b))))
@@ -215,7 +234,8 @@ class TensorExprs(Exprs):
         cb, sb, rb = self._split(b)
         if a.ndim == 0 or b.ndim == 0:  # only dot's g*v shares reach here with a scalar; plain products
             return self.mul(a, b)
-        core = self._make(FN, (name, (ra, rb)))
+        scaled = (ca != 1.0 or sa.kind != NUM) or (cb != 1.0 or sb.kind != NUM)
+        core = self._matmul(ra, rb) if name == "matmul" and scaled else self._make(FN, (name, (ra, rb)))
         return self.mul(self.mul(ca * cb, self.mul(sa, sb)), core)
 
     def _matmul(self, a, b):
@@ -265,10 +285,16 @@ class TensorExprs(Exprs):
     def _sum(self, x, axis=None, keepdims=False):
         x = self.lift(x)
         if axis is not None and x.ndim > 1:
+            coef, scalars, rest = self._split(x)
+            if coef != 1.0 or scalars.kind != NUM:  # sum(c*X, axis=1) = c*sum(X, axis=1)
+                return self.mul(self.mul(coef, scalars), self._sum(rest, axis, keepdims))
             if _is(x, "transpose") and x.ndim == 2:  # sum(M.T, axis=1) = sum(M, axis=0)
                 return self._sum(x.data[1][0], 1 - axis % 2, keepdims) if not keepdims else self._expand_dims(
                     self._sum(x.data[1][0], 1 - axis % 2), axis)
-            total = self._make(FN, ("sum", (x, self.num(axis % x.ndim))))
+            if _is(x, "onehot") and axis % 2 == 1:  # each row of onehot(y, n) sums to 1
+                total = self.ones(x.shape[0])
+            else:
+                total = self._make(FN, ("sum", (x, self.num(axis % x.ndim))))
             return self._expand_dims(total, axis) if keepdims else total
         if x.ndim == 0:
             return x
@@ -280,7 +306,7 @@ class TensorExprs(Exprs):
         if rest.kind == MUL and len(rest.data[1]) == 2 and all(p == 1.0 for _, p in rest.data[1]):
             (f, _), (h, _) = rest.data[1]
             for hot, v in ((f, h), (h, f)):
-                if hot.kind == FN and hot.data[0] == "onehot" and v.shape == hot.shape:
+                if _onehots(hot) == [hot] and v.shape == hot.shape:
                     return self._make(FN, ("getitem", (v, hot.data[1][0])))  # sum(onehot(r, n)*v) = v[r]
         return self._make(FN, ("sum", (rest,)))
 
@@ -304,21 +330,115 @@ class TensorExprs(Exprs):
                 return self._outer(v, self.ones(shape[1])) if g.shape[1] == 1 else self._outer(self.ones(shape[0]), v)
         return None
 
-    def _vector_index(self, x, idx, key):
-        """The index of x[i], i one integer (a literal or an input) picking an element or a row, or NoFormula."""
-        if x.ndim not in (1, 2) or len(key) != 1 or isinstance(key[0], slice) or idx and idx[0].ndim:
-            raise NoFormula("indexing other than by one integer (x[r], x[2], X[k] for a row) has no formula in "
-                            "cgrad diff yet")
-        return idx[0] if key[0] is None else self.num(key[0])
+    # -- constants, stacks and indexing
+
+    def constant(self, value):
+        """An array literal of the program: c*ones(...), c*eye(n), else written out ([0, 1, 2])."""
+        flat = value.ravel()
+        if (flat == flat[0]).all():
+            return self.mul(float(flat[0]), self.ones(*value.shape)) if flat[0] else self.zeros(*value.shape)
+        if value.ndim == 2 and value.shape[0] == value.shape[1] and (value == value[0, 0] * _identity(value)).all():
+            return self.mul(float(value[0, 0]), self._eye(value.shape))
+        return self._stack(*(self.constant(row) if value.ndim > 1 else self.num(row) for row in value))
+
+    def _stack(self, *xs, axis=0):
+        return self._make(FN, ("stack", tuple(map(self.lift, xs)) + (self.num(axis),)))
+
+    def _concat(self, *xs, axis=0):
+        return self._make(FN, ("concat", tuple(map(self.lift, xs)) + (self.num(axis),)))
+
+    def _parts(self, x, idx, key) -> tuple:
+        """One formula per axis indexed: a number, a slice (SLICE), or the index's formula; padded with ':'."""
+        it = iter(idx)
+        parts = tuple(self.lift(next(it)) if k is None else self._make(SLICE, (k.start, k.stop, k.step))
+                      if isinstance(k, slice) else self.num(k) for k in key)
+        return parts + (self._make(SLICE, (None, None, None)),) * (x.ndim - len(parts))
 
     def _getitem(self, x, *idx, key):
-        return self._make(FN, ("getitem", (self.lift(x), self._vector_index(x, idx, key))))
+        x = self.lift(x)
+        parts = self._parts(x, idx, key)
+        if all(p.kind == SLICE and p.data == (None, None, None) for p in parts):
+            return x  # x[:, :]
+        while parts and parts[-1].kind == SLICE and parts[-1].data == (None, None, None):
+            parts = parts[:-1]  # W[1, :] is W[1]
+        coef, scalars, rest = self._split(x)
+        if coef != 1.0 or scalars.kind != NUM:  # (2*X)[k] = 2*X[k]
+            return self.mul(self.mul(coef, scalars), self._getitem(rest, *idx, key=key))
+        piece = self._piece(x, parts)
+        if piece is not None:
+            return piece
+        e = self._make(FN, ("getitem", (x,) + parts))
+        if _is(x, "ones") or _is(x, "zeros"):
+            return getattr(self, x.data[0])(*e.shape) if e.shape else self.num(float(_is(x, "ones")))
+        return e
+
+    def _piece(self, x, parts):
+        """concat(u, v)[0:2] = u when the slice is exactly one of the pieces joined (concat's shares)."""
+        if not _is(x, "concat") or any(p.kind != SLICE for p in parts):
+            return None
+        *pieces, axis = x.data[1]
+        axis = int(axis.data) % x.ndim
+        full = (None, None, None)
+        if len(parts) != axis + 1 or any(p.data != full for p in parts[:axis]) or parts[axis].data[2] not in (None, 1):
+            return None
+        start = 0
+        for piece in pieces:
+            if parts[axis].data[:2] == (start, start + piece.shape[axis]):
+                return piece
+            start += piece.shape[axis]
+        return None
+
+    def _selector(self, part, n):
+        """The rows of eye(n) an index picks, as a matrix S (x[part] = S @ x for a vector x): eye(n)[1:3],
+        onehot(idx, n) for an array of indices, eye(n) itself for [0, 1, ..., n-1]."""
+        if part.kind == SLICE:
+            return self._make(FN, ("getitem", (self._eye((n, n)), part)))
+        if _is(part, "stack") and [a.data for a in part.data[1][:-1]] == list(range(n)):
+            return self._eye((n, n))
+        return self.onehot(part, n=n)
+
+    def _place1(self, g, part, n):
+        """A vector's share: g put back at x[part] in a vector of n, zeros elsewhere (indices picked twice add)."""
+        if part.kind == SLICE and part.data == (None, None, None):
+            return g
+        if part.kind != SLICE and not part.ndim:
+            return self.mul(g, self.onehot(part, n=n))
+        return self._matmul(self._transpose(self._selector(part, n)), g)
 
     def place(self, g, x, idx, key):
-        """y[r]'s share of the gradient: g at position r, zeros elsewhere = g*onehot(r, n); for row r of
-        a matrix, outer(onehot(r, n), g)."""
-        hot = self.onehot(self._vector_index(x, idx, key), n=x.shape[0])
-        return self.mul(g, hot) if x.ndim == 1 else self._outer(hot, g)
+        """x[key]'s share of the gradient: g put back where the index took it, zeros elsewhere, written with
+        the selection matrices S of each axis: g*onehot(r, n) for x[r], S.T @ g for x[1:3] or x[[0, 0, 2]],
+        S0.T @ G @ S1 for a matrix's rows and columns, S0.T @ diag(g) @ S1 for P[[0, 1, 2], y]."""
+        g = self.lift(g)
+        parts = self._parts(x, idx, key)
+        if x.ndim == 1:
+            return self._place1(g, parts[0], x.shape[0])
+        if x.ndim != 2 or any(p.kind != SLICE and p.ndim > 1 for p in parts):
+            raise NoFormula("indexing a tensor of 3 or more axes, or by a 2-D array of indices, has no formula in "
+                            "cgrad diff yet")
+        (p0, p1), (rows, cols) = parts, x.shape
+        point0, point1 = p0.kind != SLICE, p1.kind != SLICE
+        if point0 and point1:  # elements picked in pairs: P[r, c], P[[0, 1, 2], y]
+            if not p0.ndim and not p1.ndim:
+                return self.mul(g, self._outer(self.onehot(p0, n=rows), self.onehot(p1, n=cols)))
+            if p0.ndim and p1.ndim:
+                if p0.shape != p1.shape:
+                    raise NoFormula("index arrays of different lengths (broadcast against each other) have no "
+                                    "formula in cgrad diff yet")
+                return self._matmul(self._transpose(self._selector(p0, rows)),
+                                    self._matmul(self.diag(g), self._selector(p1, cols)))
+            if p0.ndim:
+                return self._outer(self._place1(g, p0, rows), self.onehot(p1, n=cols))
+            return self._outer(self.onehot(p0, n=rows), self._place1(g, p1, cols))
+        if point0 and not p0.ndim:  # a row, or part of one
+            return self._outer(self.onehot(p0, n=rows), self._place1(g, p1, cols))
+        if point1 and not p1.ndim:  # a column, or part of one
+            return self._outer(self._place1(g, p0, rows), self.onehot(p1, n=cols))
+        if not (p0.kind == SLICE and p0.data == (None, None, None)):
+            g = self._matmul(self._transpose(self._selector(p0, rows)), g)
+        if not (p1.kind == SLICE and p1.data == (None, None, None)):
+            g = self._matmul(g, self._selector(p1, cols))
+        return g
 
 
 __all__ = ["FORMULA_OPS", "NoFormula", "TensorExprs"]
