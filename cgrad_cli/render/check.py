@@ -6,10 +6,13 @@ array's |error| with the index of its worst element.
 """
 from __future__ import annotations
 
+import re
+
 from ..core.autodiff import to_json
 from ..core.show import number
 from ..grading.check import Report, Result, _shape, failure_text, index_inputs, index_text, point_text, \
     value_text
+from .width import WIDTH, fold, prose
 
 
 def _expected(r: Result) -> str:
@@ -33,7 +36,7 @@ def _random(r: Result) -> str:
     rc = r.random
     if rc is None:
         return ""
-    text = f"{rc.checked - rc.failed} of {rc.checked}"
+    text = f"{rc.checked - rc.failed} of {rc.checked} right"
     if rc.skipped:
         text += f" ({rc.skipped} undefined)"
     return text
@@ -47,19 +50,19 @@ def _note(r: Result) -> list:
 
 
 def _hanging(line: str):
-    """A note line, red; an indented diagnosis line (`  1. text`, `  why: text`) wraps under its own text."""
-    from rich.table import Table
+    """A note line, red, folded to 80 columns; an indented diagnosis line (`  1. text`, `  why: text`,
+    `  2 of 4: text`) folded under its own text, a `right:` chain between its terms as explain's are."""
     from rich.text import Text
 
     if not line.startswith(" "):
-        return Text(line, "red")
-    head, _, text = line.strip().partition(" ")
-    grid = Table.grid(padding=(0, 1), pad_edge=False)
-    grid.add_column(width=1)
-    grid.add_column(no_wrap=True)
-    grid.add_column()
-    grid.add_row("", head, text)
-    return grid
+        return Text(_folded(line, "    ", True), "red")
+    head = re.match(r" *(?:\d+ of \d+:|\S+) ", line)
+    hang = " " * (head.end() - (len(line) - len(line.lstrip(" "))) if head else 4)
+    return Text(_folded(line, hang, not line.lstrip().startswith("right: ")))
+
+
+def _folded(line: str, indent: str, sentence: bool) -> str:
+    return fold([(line, None)], WIDTH, indent, sentence=sentence)[0][0]
 
 
 def diagnosis_lines(d) -> list:
@@ -84,29 +87,62 @@ def diagnosis_json(d, right: bool = True) -> dict | None:
                                            for m in d.distinct()]}
 
 
-def render(report: Report):
-    from rich.console import Group
+COLUMNS = ("check", "answer", "correct", "|error|", "random points", "result")
+
+
+def _fits(rows: list) -> bool:
+    """Whether the table of `rows` fits WIDTH columns (Rich would wrap it otherwise, cutting numbers)."""
+    from rich.cells import cell_len
+
+    widths = [max([cell_len(c)] + [cell_len(row[k]) for row in rows]) for k, c in enumerate(COLUMNS[:-1])]
+    return sum(widths) + len("✓ pass") + 2 * (len(COLUMNS) - 1) <= WIDTH
+
+
+def _result(passed: bool) -> str:
+    return "[green]✓ pass[/]" if passed else "[bold red]✗ fail[/]"
+
+
+def _table(rows: list):
     from rich.markup import escape
     from rich.table import Table
+
+    t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
+    for name in COLUMNS:
+        t.add_column(name, justify="right" if name in ("correct", "|error|", "random points") else "left")
+    for *cells, passed in rows:
+        t.add_row(*(escape(c) for c in cells), _result(passed))
+    return t
+
+
+def _records(rows: list):
+    """The table turned, for answers too long for its row: a check per block, a field per line, each value
+    folded under itself (an answer between its terms, as explain's chains), so no number is cut."""
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.text import Text
+
+    out, pad = [], max(len(c) for c in COLUMNS) + 4
+    for label, *cells, passed in rows:
+        out.append(Text.from_markup(f"[bold]{escape(label)}[/]  {_result(passed)}"))
+        for name, value in zip(COLUMNS[1:], cells):
+            if value:
+                line = f"  {name:<{pad - 2}}{value}"
+                out.append(Text(_folded(line, " " * (pad - 2), name != "answer")))  # a formula: between terms
+    return Group(*out)
+
+
+def render(report: Report):
+    from rich.console import Group
     from rich.text import Text
 
     fixed = index_inputs(report.graph)
-    head = Text(f"at {point_text(report.at) or 'no inputs'} · pass when |answer − correct| ≤ atol + rtol·|correct| "
-                f"(rtol {report.rtol:g}, atol {report.atol:g}) · formulas also at {report.points} random points "
-                f"(seed {report.seed})" + (f", {', '.join(fixed)} kept fixed (used as an index)" if fixed else ""),
-                "dim")
-    t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
-    t.add_column("check")
-    t.add_column("answer")
-    t.add_column("correct", justify="right")
-    t.add_column("|error|", justify="right")
-    t.add_column("right at random points", justify="right")
-    t.add_column("result")
-    for r in report.results:
-        t.add_row(escape(r.expectation.quantity.label), escape(_expected(r)), escape(value_text(r.got)),
-                  _error(r), _random(r),
-                  "[green]✓ pass[/]" if r.passed else "[bold red]✗ fail[/]")
-    parts = [head, t]
+    head = Text(prose(f"at {point_text(report.at) or 'no inputs'} · formulas also at {report.points} random points "
+                      f"(seed {report.seed})" + (f", {', '.join(fixed)} kept fixed (used as an index)" if fixed else ""))
+                + "\n" + prose(f"pass when |answer − correct| ≤ atol + rtol·|correct| (rtol {report.rtol:g}, "
+                               f"atol {report.atol:g})"), "dim")
+    rows = [(r.expectation.quantity.label, _expected(r), value_text(r.got), _error(r), _random(r), r.passed)
+             for r in report.results]
+    parts = [head, _table(rows) if _fits(rows) else _records(rows)]
     notes = [line for r in report.results for line in _note(r)]
     if notes:
         parts += [Text()] + [_hanging(n) for n in notes]

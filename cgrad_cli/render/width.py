@@ -10,13 +10,14 @@ import sys
 from bisect import bisect_right
 
 WIDTH = 80
-OPERATOR = frozenset("+ - * / @ ^ = == != < > <= >= ≤ ≥ ± × → ←".split())  # a formula's inside, in a sentence
+OPERATOR = frozenset("+ - − * / @ ^ = == != < > <= >= ≤ ≥ ± × → ←".split())  # a formula's inside, in a sentence
 LABEL = re.compile(r"(?:error|warning|hint|note): ")
 
 
 def prose(text: str, width: int = WIDTH, indent: str = "") -> str:
     """`text` wrapped between words to `width` columns, each line of it; lines after the first indented by
-    `indent`.  A formula (`W @ x`, `a + 1`), a number (`10 000`) or a bracket's inside is never split."""
+    `indent`.  A formula (`W @ x`, `a + 1`), a number (`10 000`) or a call (`f(a, b)`) is never split, an
+    array only between its elements."""
     return "\n".join(fold([(line, None)], width, indent, sentence=True)[0][0] for line in text.split("\n"))
 
 
@@ -45,11 +46,12 @@ def stderr_width() -> int | None:
 
 def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: bool = False) -> list:
     """A line of (text, style) segments folded to `width` columns: broken only at a space or after a `·`
-    outside parentheses, so a symbol (∂e/∂(a + b)), a factor or a number is never split; each further
+    outside parentheses (or between an array's elements: `[0.5,` `-0.5]`), so a symbol (∂e/∂(a + b)),
+    a factor or a number is never split; each further
     line starts with `indent` (after the line's own leading spaces) and, for an equation, with its `=`
     or `+`.  A `sentence` is broken between words only: never beside an operator (`W @ x`, `a = 2` stay
-    whole), between a number's digit groups (`10 000`), inside a call or an array (`f(a, b)`, `[1, 2]`;
-    an aside in parentheses is prose) or after an unspaced `·`.  Returns the segments with newlines put in."""
+    whole), between a number's digit groups (`10 000`), inside a call (`f(a, b)`; an aside in parentheses
+    is prose) or after an unspaced `·`.  Returns the segments with newlines put in."""
     text = "".join(t for t, _ in segments)
     if len(text) <= width:
         return segments
@@ -58,10 +60,12 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: boo
     spots, depth, opened = [], 0, []  # (position, characters dropped, between terms?) outside parentheses
     for p, ch in enumerate(text):
         if ch in "([{":  # in a sentence, an aside `(like this)` is prose; `f(a, b)` or `[1, 2]` is not
-            opened.append(not sentence or depth > 0 or ch != "(" or text[p - 1:p] not in (" ", ""))
-            depth += opened[-1]
+            opened.append((ch, not sentence or depth > 0 or ch != "(" or text[p - 1:p] not in (" ", "")))
+            depth += opened[-1][1]
         elif ch in ")]}":
-            depth = max(depth - (opened.pop() if opened else 1), 0)
+            depth = max(depth - (opened.pop()[1] if opened else 1), 0)
+        elif ch == " " and text[p - 1:p] == "," and opened and all(c == "[" for c, _ in opened):
+            spots.append((p, 1, 1))  # between an array's elements: `[0.5, -0.5]` may go on under itself
         elif not depth and ch == " " and text[p + 1:p + 2] not in (" ", "") and text[p - 1:p] not in (" ", ""):
             if not sentence:
                 spots.append((p, 1, 2 if text[p + 1:p + 3] == "= " else 1))  # before `=` best, then any space

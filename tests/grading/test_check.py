@@ -357,9 +357,13 @@ def test_cli_tensor_table():
     out = r.stdout
     assert "r kept fixed (used as an index)" in out and "2 of 3 checks passed" in out
     assert "W1 = [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]" in out
-    row = next(line for line in out.splitlines() if line.startswith("∂C/∂z2"))
-    assert "y - onehot(r, 2) = [0.505837, -0.505837]" in row and "20 of 20" in row and "✓ pass" in row
-    assert "∂C/∂b1: wrong at the given point: 3 of 3 elements differ; at [2] your answer: 3; correct: " in out
+    # the long answer of y turns the table: a block per check, a field per line
+    block = out.split("∂C/∂z2  ✓ pass\n", 1)[1].splitlines()[:4]
+    assert block == ["  answer         y - onehot(r, 2) = [0.505837, -0.505837]",
+                     "  correct        [0.505837, -0.505837]",
+                     "  |error|        1.11e-16 at [0]",
+                     "  random points  20 of 20 right"]
+    assert "∂C/∂b1: wrong at the given point: 3 of 3 elements differ; at [2] your answer: 3;\n    correct: " in out
 
 
 def test_cli_tensor_json_validates_against_the_schema():
