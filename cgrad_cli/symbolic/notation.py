@@ -67,6 +67,11 @@ class Notation:
     def transposed(self, x: tuple) -> tuple:
         return self.paren(x, ATOM) + ".T", ATOM
 
+    def function(self, name: str, args: list, transposed: bool = False) -> tuple | None:
+        """A matrix function written in the notation's own way (LaTeX: X^{-1}, \\det, \\operatorname{tr});
+        None: written as a call.  `transposed`: inv's value or solve's matrix transposed (X^{-\\top})."""
+        return None
+
     def index(self, x: tuple, keys: list) -> tuple:
         return f"{self.paren(x, ATOM)}[{', '.join(k[0] for k in keys)}]", ATOM
 
@@ -105,6 +110,7 @@ class Latex(Notation):
         return f"\\left({text}\\right)"
 
     def call(self, name, args):
+        args = [a.replace("axis=", "\\text{axis}=") for a in args]
         if name == "sqrt":
             return f"\\sqrt{{{args[0]}}}"
         if name == "abs":
@@ -129,11 +135,35 @@ class Latex(Notation):
     def transposed(self, x):
         return self.paren(x, ATOM) + "^{\\top}", POWER
 
+    def function(self, name, args, transposed=False):
+        texts = [a[0] for a in args]
+        if name == "inv":
+            return self.paren(args[0], ATOM) + ("^{-\\top}" if transposed else "^{-1}"), POWER
+        if name == "solve":  # solve(A, b) = A⁻¹ b
+            inverse = self.function("inv", args[:1], transposed)[0]
+            return self.product([inverse, self.paren(args[1], PRODUCT + 1)]), PRODUCT
+        if transposed:
+            return None
+        if name in ("det", "trace"):
+            head = "\\det" if name == "det" else "\\operatorname{tr}"
+            return f"{head}\\left({texts[0]}\\right)", ATOM
+        if name == "logdet":
+            return f"\\log\\left|\\det\\left({texts[0]}\\right)\\right|", ATOM
+        if name == "norm":
+            return f"\\left\\|{texts[0]}\\right\\|" + ("_{1}" if texts[1:] == ["1"] else ""), ATOM
+        if name in ("eye", "ones", "zeros"):  # I_{3}, 1_{2 \times 3}
+            head = {"eye": "I", "ones": "\\mathbf{1}", "zeros": "\\mathbf{0}"}[name]
+            return head + "_{" + " \\times ".join(texts) + "}", POWER
+        return None
+
     def index(self, x, keys):
         return f"{self.paren(x, ATOM)}_{{{', '.join(k[0] for k in keys)}}}", POWER
 
     def array(self, elements):
-        return "\\begin{bmatrix}" + " & ".join(elements) + "\\end{bmatrix}", ATOM
+        begin, end = "\\begin{bmatrix}", "\\end{bmatrix}"
+        if all(e.startswith(begin) and e.endswith(end) for e in elements):  # a matrix: its rows
+            return begin + " \\\\ ".join(e[len(begin):-len(end)] for e in elements) + end, ATOM
+        return begin + " & ".join(elements) + end, ATOM
 
     def outer(self, u, v):  # u vᵀ
         return f"{self.paren(u, PRODUCT + 1)} {self.paren(v, ATOM)}^{{\\top}}", PRODUCT
@@ -175,8 +205,17 @@ def _node(e: Expr, style, done, named=()):
     if kind == FN:
         name, args = data
         op = OPS[name]
+        if name == "transpose" and _calls(args[0], "inv"):  # inv(X).T: X^{-\\top}
+            piece = style.function("inv", [done[args[0].data[1][0]]], transposed=True)
+            if piece is not None:
+                return piece
         if name == "transpose":
             return style.transposed(done[args[0]])
+        flip = name in ("inv", "solve") and _calls(args[0], "transpose")  # inv(X.T), solve(A.T, b): A^{-\\top}
+        piece = style.function(name, [done[args[0].data[1][0] if flip else args[0]]] + [done[a] for a in args[1:]],
+                               transposed=flip)
+        if piece is not None:
+            return piece
         if name == "getitem":  # y[r], x[1:3], P[[0, 1], y], as symbolic.tensor_expr writes it: one part per axis
             return style.index(done[args[0]], [done[a] for a in args[1:]])
         if op.arity < 0:  # stack and concat end with their axis: [u, v] is stack(u, v) (axis 0)
@@ -199,6 +238,10 @@ def _node(e: Expr, style, done, named=()):
     if kind == MUL:
         return _product(style, data[0], data[1], done)
     return _sum(style, data, done, named)
+
+
+def _calls(e: Expr, name: str) -> bool:
+    return e.kind == FN and e.data[0] == name
 
 
 def _factor(style, base, power, done) -> tuple:

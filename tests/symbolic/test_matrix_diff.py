@@ -131,6 +131,23 @@ def test_latex_writes_matrix_notation():
                                       "\\operatorname{onehot}\\left(r, 3\\right)\\right) x^{\\top}")
 
 
+@pytest.mark.parametrize("source, shapes, name, tex", [
+    ("f = trace(X)", {"X": (3, 3)}, "X", "I_{3}"),
+    ("f = trace(A @ X)", {"A": (3, 3), "X": (3, 3)}, "X", "A^{\\top}"),
+    ("f = det(X)", {"X": (2, 2)}, "X", "\\det\\left(X\\right) X^{-\\top}"),
+    ("f = logdet(X)", {"X": (2, 2)}, "X", "X^{-\\top}"),
+    ("f = logdet(X)*trace(X)", {"X": (2, 2)}, "X",
+     "\\log\\left|\\det\\left(X\\right)\\right| I_{2} + \\operatorname{tr}\\left(X\\right) X^{-\\top}"),
+    ("f = norm(x)", {"x": (3,)}, "x", "\\frac{x}{\\left\\|x\\right\\|}"),
+    ("f = dot(solve(A, b), c)", {"A": (2, 2), "b": (2,), "c": (2,)}, "b", "A^{-\\top} c"),
+    ("f = sum(sum(X, 1)*b)", {"X": (2, 3), "b": (2,)}, "X", "b \\left(\\mathbf{1}_{3}\\right)^{\\top}"),
+    ("f = sum(X*[[1, 2], [3, 4]])", {"X": (2, 2)}, "X", "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}"),
+])
+def test_latex_writes_matrix_functions_as_mathematicians_do(source, shapes, name, tex):
+    d = differentiate(parse(source), [name], point=point(shapes, 2))
+    assert latex(d.formulas[name]) == tex
+
+
 # -- a random corpus: compositions of matmul, elementwise ops, sums, softmax and transposes
 
 def _vector(rng, n, depth, shapes):
