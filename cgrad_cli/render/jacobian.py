@@ -53,8 +53,8 @@ def render(r: Jacobians):
         parts.append(Text("the program has no inputs: there is nothing to differentiate with respect to", "dim"))
     for name, j in r.jacobians.items():
         parts.append(Text(""))
-        parts.append(Text(f"∂{out}/∂{name}  ({_describe(j.shape, len(r.shape))})", "bold"))
-        parts.extend(_blocks(j, out, len(r.shape), name))
+        parts.append(Text(f"∂{out}/∂{name}  ({describe(j.shape, len(r.shape))})", "bold"))
+        parts.extend(jacobian_blocks(j, out, len(r.shape), name))
     return Group(*parts)
 
 
@@ -66,7 +66,7 @@ def _value(value, prefix: str) -> str:
                            formatter={"float_kind": lambda x: number(float(x))})
 
 
-def _describe(shape: tuple, p: int) -> str:
+def describe(shape: tuple, p: int) -> str:
     """`3×3: output index i, input index j`: the shape and which axes belong to whom."""
     if not shape:
         return "scalar: the derivative"
@@ -93,7 +93,7 @@ class _Axes:
         return _label(self.out if axis < self.p else self.name, [values.get(a, ":") for a in own])
 
 
-def _blocks(j, out: str, p: int, name: str) -> list:
+def jacobian_blocks(j, out: str, p: int, name: str) -> list:
     """A number, a row, a table, a table per slice of the first axis, or (rank > 3) a flattened table."""
     from rich.text import Text
 
@@ -136,11 +136,6 @@ def _flat(j, ax: _Axes):
 
 
 def _table(columns: list, corner: str | None):
-    from rich.table import Table
+    from .grid import Grid
 
-    t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
-    if corner is not None:
-        t.add_column(corner, style="bold")
-    for label in columns:
-        t.add_column(label, justify="right")
-    return t
+    return Grid(columns, corner)

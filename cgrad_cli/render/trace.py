@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..core.forward_mode import Trace
 from ..core.autodiff import to_json
 from ..core.ops import shape_text
-from ..core.show import INLINE, d_label as _d, show
+from ..core.show import INLINE, brief, d_label as _d, number, show
 from .width import WIDTH, prose
 
 LIMIT = 200
@@ -34,17 +34,19 @@ def legend(tr: Trace):
 
     out = _out(tr)
     return Text(f"tape order · tangent ∂/∂x: ∂node/∂x, forward mode (one sweep up the tape per x)\n"
-                f"adjoint ∂{out}/∂node: reverse mode (one sweep down the tape per output)", "dim")
+                f"adjoint ∂{out}/∂node: reverse mode (one sweep down the tape per output)"
+                + ("\nan array is shown by its shape; under the table, each node's as labelled grids" if tr.tensor
+                   else ""), "dim")
 
 
-def tables(tr: Trace, limit: int = LIMIT, inline: int = INLINE) -> list:
+def tables(tr: Trace, limit: int = LIMIT) -> list:
     """The tape as one table, or split when its columns would not fit WIDTH: the first table has the
     value, as many tangent columns as fit and the adjoint; each next one repeats id and node and takes
     the next tangent columns.  A number is never cut: each column is as wide as its widest cell."""
     g = tr.graph
     n = len(g)
-    rows = list(range(n)) if n <= limit else [*range((limit + 1) // 2), None, *range(n - limit // 2, n)]
-    cells = [_row(tr, i, inline) if i is not None else None for i in rows]
+    rows = _shown(n, limit)
+    cells = [_row(tr, i) if i is not None else None for i in rows]
     k0 = 4 if tr.tensor else 3  # id, node, op, (shape): the columns before the value
     tangents = list(range(k0 + 1, k0 + 1 + len(tr.wrt)))
 
@@ -122,19 +124,60 @@ def cut_note(tr: Trace, limit: int = LIMIT):
                       f"{limit // 2}: --limit N shows more, --json every node)"), "dim italic")
 
 
-def _row(tr: Trace, i: int, inline: int = INLINE) -> list:
+def _row(tr: Trace, i: int) -> list:
     g, ev = tr.graph, tr.evaluation
     cells = [str(i), node_text(tr, i), g.ops[i].name]
     if tr.tensor:
         cells.append(shape_text(ev.shapes[i]))
-    cells.append(show(ev.values[i], inline))
-    cells += [show(tr.tangents[name][i], inline) for name in tr.wrt]
-    cells.append(show(tr.adjoint(i), inline))
+    cells += [brief(x) for x in _arrays(tr, i)]  # an array by its shape: its grids follow the table
     if i == ev.output:
         cells[1] = f"[bold]{_escape(cells[1])}[/bold]"
     else:
         cells[1] = _escape(cells[1])
     return cells
+
+
+def _arrays(tr: Trace, i: int) -> list:
+    """Node i's value, its tangent for each --wrt name, its adjoint: the cells of its row."""
+    return [tr.evaluation.values[i], *(tr.tangents[name][i] for name in tr.wrt), tr.adjoint(i)]
+
+
+def grids(tr: Trace, i: int, inline: int = INLINE) -> list:
+    """A tensor node's arrays under the table, as `cgrad eval` and `cgrad jacobian` print them: value and
+    adjoint as labelled grids, each tangent ∂node/∂x as the Jacobian it is (rows the node's index, columns
+    x's); an array past `inline` numbers by shape and range, a tangent that is all zeros said so."""
+    from rich.text import Text
+
+    from .grid import value_grids
+    from .jacobian import describe, jacobian_blocks
+
+    g = tr.graph
+    value, *tangents, adjoint = _arrays(tr, i)
+    if not any(getattr(x, "shape", ()) for x in (value, *tangents, adjoint)):
+        return []
+    label, shape = g.label(i, 24), getattr(value, "shape", ())
+    node = _d(label, 24) or "node"
+    head = Text()
+    head.append(label, "bold cyan")
+    head.append(f"  {shape_text(shape)}", "dim")
+    parts = [Text(), head]
+    adj = f"∂{_out(tr)}/∂{node}"
+    if shape and value.size <= inline:
+        parts += value_grids([("value", value, ""), (adj, adjoint, "green")])
+    elif shape:
+        parts += [Text(f"value  {show(value, inline)}"), Text(f"{adj}  {show(adjoint, inline)}", "green")]
+    for name, t in zip(tr.wrt, tangents):
+        d = f"∂{node}/∂{_d(name, 60) or name}"
+        if not getattr(t, "shape", ()):
+            parts.append(Text(f"{d} = {number(float(t))}", "yellow"))
+        elif not t.any():
+            parts.append(Text(f"{d} = 0  ({shape_text(t.shape)}: {label} does not depend on {name})", "yellow"))
+        elif t.size > inline:
+            parts.append(Text(f"{d}  {show(t, inline)}", "yellow"))
+        else:
+            parts.append(Text(f"{d}  ({describe(t.shape, len(shape))})", "yellow"))
+            parts += jacobian_blocks(t, label, len(shape), name)
+    return parts
 
 
 def _escape(text: str) -> str:
@@ -166,7 +209,7 @@ def footer(tr: Trace):
     grads.add_column("agree", justify="right")
     fw, rv, ok = tr.forward_gradients(), tr.reverse_gradients(), tr.agreement()
     for name in tr.wrt:
-        grads.add_row(f"∂{out}/∂{_d(name, 60) or name}", show(fw[name]), show(rv[name]),
+        grads.add_row(f"∂{out}/∂{_d(name, 60) or name}", _short(fw[name]), _short(rv[name]),
                       "✓" if ok[name] else "[bold red]✗[/]")
     parts.append(grads)
     if n > 1:
@@ -179,15 +222,30 @@ def footer(tr: Trace):
     return parts
 
 
+def _short(x) -> str:
+    """A gradient in the footer: in full when short (the table stays within 80 columns), else by its shape
+    (the grids above show it)."""
+    text = show(x)
+    return text if len(text) <= 24 else brief(x)
+
+
 def render(tr: Trace, limit: int = LIMIT, inline: int = INLINE):
     from rich.console import Group
     from rich.text import Text
 
     note = cut_note(tr, limit)
     parts = [legend(tr)]
-    for n, t in enumerate(tables(tr, limit, inline)):
+    for n, t in enumerate(tables(tr, limit)):
         parts += [Text()] * bool(n) + [t]
-    return Group(*parts, *([note] if note else []), Text(), *footer(tr))
+    parts += [note] if note else []
+    if tr.tensor:
+        parts += [part for i in _shown(len(tr.graph), limit) if i is not None for part in grids(tr, i, inline)]
+    return Group(*parts, Text(), *footer(tr))
+
+
+def _shown(n: int, limit: int) -> list:
+    """The tape's rows the table shows: all of them, or the first and last with None for the cut."""
+    return list(range(n)) if n <= limit else [*range((limit + 1) // 2), None, *range(n - limit // 2, n)]
 
 
 def document(tr: Trace) -> dict:

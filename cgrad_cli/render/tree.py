@@ -21,6 +21,7 @@ from rich.tree import Tree
 from ..core.autodiff import Evaluation
 from ..core.autodiff import call_text, use_places
 from ..core.ops import shape_text
+from .grid import value_grids
 from .json import extended, shared_uses
 from ..core.show import brief, d_label as _d, number, show
 from ..symbolic.jacobians import closed_forms, tensor_edge_text
@@ -160,8 +161,6 @@ def grids(ev: Evaluation) -> list:
     """Every array the tree shows by its shape, as labelled grids: value and gradient, as `cgrad
     jacobian` prints its tables (indices on the rows and columns, cut past GRID, the shape said)."""
     g, out = ev.graph, _d(ev.graph.label(ev.output)) or "output"
-    import numpy as np
-
     parts = []
     for i in range(ev.output + 1):
         value = ev.values[i]
@@ -177,34 +176,9 @@ def grids(ev: Evaluation) -> list:
         head.append(label, "bold cyan")
         head.append(f"  {shape_text(shape)}" + (f", the first {GRID} rows and columns" if cut else ""), "dim")
         parts += [Text(), head]
-        if len(shape) == 1:
-            t = _grid_table([f"[{j}]" for j in range(min(shape[0], GRID))], "")
-            t.add_row("value", *(number(float(x)) for x in value[:GRID]))
-            if grad is not None:
-                t.add_row(gname, *(number(float(x)) for x in grad[:GRID]), style="green")
-            parts.append(t)
-            continue
-        for what, array, style in (("value", value, ""), (gname, grad, "green")):
-            if array is None:
-                continue
-            if what != "value":
-                parts.append(Text())
-            rows = array.reshape(-1, shape[-1])
-            t = _grid_table([f"[…,{j}]" if len(shape) > 2 else f"[:,{j}]" for j in range(min(shape[-1], GRID))],
-                            what)
-            for r, row in enumerate(rows[:GRID]):
-                index = ",".join(map(str, np.unravel_index(r, shape[:-1])))
-                t.add_row(f"[{index},:]", *(number(float(x)) for x in row[:GRID]), style=style)
-            parts.append(t)
+        parts += value_grids([(what, array, style) for what, array, style in
+                              (("value", value, ""), (gname, grad, "green")) if array is not None], GRID)
     return parts
-
-
-def _grid_table(columns: list, corner: str) -> Table:
-    t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
-    t.add_column(corner, style="bold")
-    for label in columns:
-        t.add_column(label, justify="right")
-    return t
 
 
 def inputs_table(ev: Evaluation, wrt=None) -> Table:
