@@ -629,15 +629,18 @@ def _prod(x, axis=None):
 
 
 def _prod_vjp(m, g, o, x, axis=None):
-    """Each element's share is the product of the others, by prefix and suffix products: exact with zeros
-    (o / x would divide by them)."""
+    """Each element's share is g times the product of the others (exact with zeros: o / x would divide by them)."""
+    return (_expand(m, g, axis) * m.others(x, axis),)
+
+
+def _others(x, axis=None):
+    """The product of the other elements (along `axis`) for each element, by prefix and suffix products."""
     y = x.reshape(-1) if axis is None else np.moveaxis(x, axis, -1)
     ones = np.ones(y.shape[:-1] + (1,))
     left = np.cumprod(np.concatenate([ones, y[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, y[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = left * right
-    others = others.reshape(x.shape) if axis is None else np.moveaxis(others, -1, axis)
-    return (_expand(m, g, axis) * others,)
+    return others.reshape(x.shape) if axis is None else np.moveaxis(others, -1, axis)
 
 
 def _cumsum(x, axis=None):
@@ -987,7 +990,7 @@ def array_namespace() -> _Namespace:
                             for name, op in OPS.items() if op.array is not None}, _where_array)
         # what the vjp rules say besides op names: broadcast g back to a shape, place g at x[key]
         ARRAY.broadcast_to, ARRAY.place, ARRAY.cofactors = numpy.broadcast_to, _scatter, _cofactors
-        ARRAY.expand_dims = numpy.expand_dims
+        ARRAY.expand_dims, ARRAY.others = numpy.expand_dims, _others
     return ARRAY
 
 

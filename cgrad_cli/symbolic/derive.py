@@ -55,7 +55,11 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
             continue
         xs = [e[a] for a in argss[i]]
         if ops[i].vjp is not None:  # a tensor op: its vector-Jacobian rule, run over formulas (TensorExprs)
-            shares = ops[i].vjp(m, gi, e[i], *xs, **params.get(i, {}))
+            try:
+                shares = ops[i].vjp(m, gi, e[i], *xs, **params.get(i, {}))
+            except NoFormula as error:
+                error.node = i  # for the message's caret
+                raise
         else:  # elementwise: the local derivative times g, summed back over broadcast axes
             shares = [unbroadcast(m, m.mul(gi, rule(m, e[i], *xs)), x) for rule, x in zip(ops[i].partials, xs)]
         for term, a in zip(shares, argss[i]):
@@ -219,7 +223,11 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
     try:
         formulas = derivatives(graph, wrt, output=output, keep=keep, space=space)
     except NoFormula as e:
-        raise InputError(f"cgrad diff: {e}", hint="cgrad eval and cgrad jacobian compute its numbers") from None
+        where = getattr(e, "node", None)
+        raise InputError(f"{e}" + (f": {graph.text(where, 40)}" if where is not None else ""),
+                         source=graph.source if where is not None else None,
+                         span=graph.spans[where] if where is not None else None,
+                         hint="cgrad eval and cgrad jacobian compute its numbers") from None
     formulas = {name: space.broadcast_to(d, ev.shapes[lookup(graph, name, "--wrt")]) for name, d in formulas.items()}
     program = as_program({f"d{k}_": d for k, d in enumerate(formulas.values())}, graph)
     values = {name: value_at(program, f"d{k}_", known) for k, name in enumerate(formulas)}

@@ -18,10 +18,11 @@ from .expr import ADD, FN, MUL, NUM, POW, SLICE, VAR, Expr, Exprs
 # The tensor ops whose vjp rules run over formulas (the others are refused by name).
 FORMULA_OPS = ("matmul", "transpose", "outer", "dot", "sum", "mean", "softmax", "log_softmax", "logsumexp",
                "onehot", "getitem", "trace", "det", "logdet", "inv", "solve", "norm", "diag", "amax", "amin",
-               "var", "std", "reshape", "cumsum", "concat", "stack")
+               "var", "std", "reshape", "cumsum", "concat", "stack", "prod", "argmax", "argmin", "zeros_like",
+               "ones_like")
 # What the rules ask of the namespace besides the ops: constants of a shape, det's cofactor matrix, an
 # axis put back (a reduction's gradient) and x == y (max's ties).
-_HELPERS = ("ones", "zeros", "eye", "cofactors", "expand_dims", "eq")
+_HELPERS = ("ones", "zeros", "eye", "cofactors", "expand_dims", "eq", "others")
 
 
 def _identity(value):
@@ -139,6 +140,31 @@ class TensorExprs(Exprs):
             return self._eye(x.shape * 2)
         return self._make(FN, ("diag", (x,)))
 
+    def _others(self, x, axis=None):
+        """prod's share: for each element the product of the others, exact where some are 0 (prod(x)/x is
+        not): row i of x + eye(n)*(1 - x) is x with element i made 1, so prod(..., axis=1) is it.  Along an
+        axis of a matrix, one such product per row (axis 0) or column (axis 1), stacked."""
+        x = self.lift(x)
+        if axis is not None and x.ndim == 2:
+            axis %= 2
+            rows, cols = x.shape
+            one = self.add(1.0, self.mul(-1.0, x))
+            made_one = [self._outer(self.onehot(i, n=rows), self.ones(cols)) if axis == 0 else
+                        self._outer(self.ones(rows), self.onehot(i, n=cols)) for i in range(x.shape[axis])]
+            return self._stack(*(self.prod(self.add(x, self.mul(hot, one)), axis=axis) for hot in made_one),
+                               axis=axis)
+        if axis is not None and x.ndim > 2:
+            raise NoFormula("prod along an axis of a tensor of 3 or more axes has no formula in cgrad diff yet")
+        v = self._reshape(x, (x.size,))
+        rows = self.add(v, self.mul(self._eye((x.size, x.size)), self.add(1.0, self.mul(-1.0, v))))
+        return self._reshape(self.prod(rows, axis=1), x.shape)
+
+    def _zeros_like(self, x):
+        return self.zeros(*x.shape) if x.ndim else self.num(0.0)
+
+    def _ones_like(self, x):
+        return self.ones(*x.shape) if x.ndim else self.num(1.0)
+
     def _eq(self, a, b):
         return self._make(FN, ("eq", (self.lift(a), self.lift(b))))
 
@@ -181,7 +207,11 @@ class TensorExprs(Exprs):
                 for t, c in s.data[1]:
                     out = self.add(out, self.mul(self.mul(c, other), t))
                 return out
+        if _is(a, "zeros") or _is(b, "zeros"):  # zeros(n)*v = zeros(n)
+            return self._shaped(self.num(0.0), _broadcast(a.shape, b.shape))
         e = super().mul(a, b)
+        if e.kind == NUM:  # 0*v, v - v: the number keeps the shape the tensor had
+            return self._shaped(e, _broadcast(a.shape, b.shape))
         if e.kind != MUL:
             return e
         factors = e.data[1]
@@ -204,7 +234,14 @@ class TensorExprs(Exprs):
         return e
 
     def add(self, a, b):
+        a, b = self.lift(a), self.lift(b)
+        shape = _broadcast(a.shape, b.shape)
+        for zero, other in ((a, b), (b, a)):  # zeros(n) + v = v
+            if _is(zero, "zeros") and other.shape == shape:
+                return other
         e = super().add(a, b)
+        if e.kind == NUM:
+            return self._shaped(e, shape)
         if e.kind != ADD:
             return e
         groups: dict = {}  # M1 @ v + M2 @ v = (M1 + M2) @ v
@@ -230,6 +267,8 @@ class TensorExprs(Exprs):
         a, b = self.lift(a), self.lift(b)
         if a.kind == NUM and a.data == 0.0 or b.kind == NUM and b.data == 0.0:
             return self.num(0.0)
+        if _is(a, "zeros") or _is(b, "zeros"):
+            return self._shaped(self.num(0.0), OPS[name].shape(a.shape, b.shape))
         ca, sa, ra = self._split(a)
         cb, sb, rb = self._split(b)
         if a.ndim == 0 or b.ndim == 0:  # only dot's g*v shares reach here with a scalar; plain products
@@ -321,6 +360,12 @@ class TensorExprs(Exprs):
             return self.mul(self.mul(coef, scalars), self.broadcast_to(rest, shape))
         return self._spread(g, shape) or self.mul(g, self.ones(*shape))
 
+    def _shaped(self, number, shape):
+        """A number that stands for a tensor of `shape` (v - v, 0*v): zeros(shape), or c*ones(shape)."""
+        if not shape:
+            return number
+        return self.zeros(*shape) if number.data == 0.0 else self.mul(number, self.ones(*shape))
+
     def _spread(self, g, shape):
         """A vector put back along a matrix's rows or columns (reshape(v, 2, 1)) and spread over the matrix:
         an outer product with ones, outer(v, ones(3)); None for other formulas."""
@@ -339,7 +384,10 @@ class TensorExprs(Exprs):
             return self.mul(float(flat[0]), self.ones(*value.shape)) if flat[0] else self.zeros(*value.shape)
         if value.ndim == 2 and value.shape[0] == value.shape[1] and (value == value[0, 0] * _identity(value)).all():
             return self.mul(float(value[0, 0]), self._eye(value.shape))
-        return self._stack(*(self.constant(row) if value.ndim > 1 else self.num(row) for row in value))
+        return self._literal(value)
+
+    def _literal(self, value):
+        return self._stack(*(self._literal(row) if value.ndim > 1 else self.num(row) for row in value))
 
     def _stack(self, *xs, axis=0):
         return self._make(FN, ("stack", tuple(map(self.lift, xs)) + (self.num(axis),)))

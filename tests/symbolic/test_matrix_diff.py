@@ -148,7 +148,8 @@ def test_latex_writes_matrix_functions_as_mathematicians_do(source, shapes, name
     assert latex(d.formulas[name]) == tex
 
 
-# -- a random corpus: compositions of matmul, elementwise ops, sums, softmax and transposes
+# -- a random corpus: compositions of matmul, elementwise ops, sums, softmax and transposes, and the matrix
+# functions, axis reductions, slices, fancy indices, joins and scans
 
 def _vector(rng, n, depth, shapes):
     """A random expression of shape (n,) and the inputs it uses (added to `shapes`)."""
@@ -163,7 +164,7 @@ def _vector(rng, n, depth, shapes):
     if depth <= 0:
         return leaf((n,), "v")
     m = rng.randint(2, 4)
-    kind = rng.randrange(9)
+    kind = rng.randrange(20)
     sub = lambda k: _vector(rng, k, depth - 1, shapes)  # noqa: E731
     if kind == 0:
         return f"{leaf((n, m), 'M')} @ ({sub(m)})"
@@ -181,20 +182,46 @@ def _vector(rng, n, depth, shapes):
         return f"outer({sub(n)}, {sub(m)}) @ ({sub(m)})"
     if kind == 7:
         return f"({sub(n)})^2"
+    if kind == 8:
+        return f"diag({leaf((n, n), 'M')}) * ({sub(n)})"
+    if kind == 9:  # well conditioned: M + n*I
+        return f"solve({leaf((n, n), 'M')} + {n}*eye({n}), {sub(n)})"
+    if kind == 10:
+        return f"inv({leaf((n, n), 'M')} + {n}*eye({n})) @ ({sub(n)})"
+    if kind == 11:
+        return f"({sub(n)})[::-1]"
+    if kind == 12 and n > 1:
+        k = rng.randint(1, n - 1)
+        return f"concat({sub(k)}, {sub(n - k)})"
+    if kind == 13:
+        return f"cumsum({sub(n)})"
+    if kind == 14:
+        return f"({sub(n)})/norm({sub(n)})"
+    if kind == 15:
+        return f"sum(softmax(outer({sub(n)}, {sub(m)})), axis=1)"
+    if kind == 16:
+        return f"{rng.choice(['max', 'min', 'logsumexp', 'mean', 'prod'])}({leaf((m, n), 'M')}, axis=0) * ({sub(n)})"
+    if kind == 17:
+        picks = [rng.randrange(m) for _ in range(n)]
+        return f"({sub(m)})[{picks}]"
+    if kind == 18:
+        return f"diag(outer({sub(n)}, {sub(n)}))"
     return sub(n)
 
 
 def _scalar(rng, shapes):
     n = rng.randint(2, 4)
     v = _vector(rng, n, rng.randint(1, 4), shapes)
-    kind = rng.randrange(6)
+    kind = rng.randrange(13)
     if kind == 0:
         return f"dot({v}, {_vector(rng, n, 1, shapes)})"
+    w = _vector(rng, n, 1, shapes) if kind in (6, 8, 12) else ""
     return [f"sum({v})", f"({v})[{rng.randrange(n)}]", f"-log(softmax({v})[{rng.randrange(n)}])", f"mean({v})",
-            f"logsumexp({v})"][kind - 1]
+            f"logsumexp({v})", f"trace(outer({v}, {w}))", f"logdet(outer({v}, {v}) + eye({n}))", f"norm({v} - {w})^2",
+            f"max({v})", f"var({v})", f"prod({v})", f"det(outer({v}, {w}) + {n}*eye({n}))"][kind - 1]
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(80))
 def test_random_tensor_programs_formula_equals_reverse_mode(seed):
     rng = random.Random(seed)
     shapes: dict = {}
@@ -235,7 +262,6 @@ def test_keep_writes_the_classifier_as_the_lecture_does():
 
 @pytest.mark.parametrize("args, words", [
     (("y = W @ x", *W, *X, "--wrt", "W"), ["2-vector", "Jacobian of shape 2×2×3", "cgrad jacobian"]),
-    (("y = prod(x)", *X), ["no formula rule for prod"]),
     (("y = sum(P[[0, 1], [[0], [1]]])", "--P", "[[1, 2], [3, 4]]"), ["2-D array of indices"]),
     (("y = sum(P[[0, 1], [1]])", "--P", "[[1, 2], [3, 4]]"), ["index arrays of different lengths"]),
     (("y = sum(W @ x)", "--wrt", "W"), ["needs a value for every input", "W, x"]),
