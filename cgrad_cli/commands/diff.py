@@ -36,7 +36,8 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
     The reverse-mode sweep runs over the program's graph and builds the
     derivative's graph (source to source), simplified as it goes: no 1*,
     no + 0, like terms collected.  Give a point (--at a=2 or --a 2) to
-    evaluate it there too.
+    evaluate it there too.  On a tensor program (give every input's value)
+    the answer is in matrix form, shaped like the input: ∂tr(A@X)/∂X = A.T.
 
     \b
     Examples:
@@ -44,6 +45,7 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
       cgrad diff "e=(a+b)*(b+1)" --at a=2,b=1
       cgrad diff "c=a+b; d=b+1; e=c*d" --keep --wrt b
       cgrad diff "y = x^3" --order 2 --latex
+      cgrad diff "f = logdet(X)" --X '[[2, 1], [1, 3]]'
     """
     from ..symbolic.derive import differentiate
 
