@@ -236,3 +236,21 @@ def test_a_1000_node_program(browser, tmp_path):
     press(browser, Keys.ARROW_RIGHT, 3)
     assert text(browser, "#status").startswith("forward 3 of")
     assert_clean(browser, path)
+
+
+def test_the_neuron_sum_is_one_node_with_three_edges(browser, tmp_path):
+    path = write_page(tmp_path, "y = sigmoid(w1*x1 + w2*x2 + b)", "--w1", "2", "--x1", "1", "--w2", "-1", "--x2", "3",
+                      "--b", "1")
+    open_page(browser, path)
+    titles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "g.node text.title")]
+    assert "w1*x1 + w2*x2 + b" in titles and "w1*x1 + w2*x2" not in titles and len(titles) == 9
+    (g,) = [g for g in browser.find_elements(By.CSS_SELECTOR, "g.node")
+            if g.find_element(By.CSS_SELECTOR, "text.title").text == "w1*x1 + w2*x2 + b"]
+    assert [t.text for t in g.find_elements(By.CSS_SELECTOR, "text")][1:] == ["sum = 0", "grad = 0.25"]
+    g.click()
+    panel = text(browser, "#panel")
+    arguments = panel.split("arguments: local derivative ∂node/∂argument\n", 1)[1].split("\n")[:3]
+    assert arguments == ["w1*x1: 1", "w2*x2: 1", "b: 1"]  # three edges in, each ∂sum/∂term = 1
+    node(browser, "b").click()
+    assert "∂y/∂b = ∂y/∂(w1*x1 + w2*x2 + b)·∂(w1*x1 + w2*x2 + b)/∂b = y*(1 - y)·1" in text(browser, "#panel")
+    assert_clean(browser, path)
