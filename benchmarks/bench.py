@@ -4,7 +4,7 @@
     python benchmarks/bench.py --quick    # smoke run: small N, few repeats
     python benchmarks/bench.py --json     # also print every figure as JSON
     python benchmarks/bench.py --only tensors   # one section (latency, scaling, symbolic, tensors, batch, grading,
-                                                #  budgets)
+                                                #  explain, budgets, page)
 
 Every time is the median of several runs, taken with time.perf_counter.
 
@@ -89,6 +89,10 @@ Every time is the median of several runs, taken with time.perf_counter.
 10. Budgets (benchmarks/budget_bench.py): inputs refused for their size -- the inlining bomb and
     onehot(1, 10**10) -- time to the refusal beyond start-up and peak memory; bytes a node of a flat program.
 
+11. The graph page (benchmarks/page_bench.py): a 1000-node program's `cgrad graph -o page.html` opened in
+    headless chromium through Selenium: ms until it is interactive (its ready marker), until the whole
+    figure is drawn, and main-thread CPU ms.  Skipped, saying so, without chromium.  Target: < 1 s.
+
 Garbage collection is left as the library leaves it: gc stays enabled in this
 script, and the library switches it off inside its own calls where it wants.
 """
@@ -115,7 +119,7 @@ from cgrad_cli import backward, forward, parse
 from cgrad_cli.core.autodiff import check_inputs
 
 X0 = 0.3
-SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch", "grading", "explain", "budgets")
+SECTIONS = ("latency", "scaling", "symbolic", "tensors", "batch", "grading", "explain", "budgets", "page")
 ONE_SHOT = ["eval", "e=(a+b)*(b+1)", "--a", "2", "--b", "1"]
 
 
@@ -601,7 +605,7 @@ def tensors(quick):
 
 # --------------------------------------------------------------------------- summary
 
-def summary(ms, figures, tensor_figures, batch_figures):
+def summary(ms, figures, tensor_figures, batch_figures, page_figures=None):
     rows = []
     for place, times in ms.items():
         floor = times["python -c pass"]
@@ -638,6 +642,8 @@ def summary(ms, figures, tensor_figures, batch_figures):
                  ("rnn, fastest runs (worst T)", max(f["best"]["ratio"] for f in rnn), None, "x"),
                  (f"rnn ms/step, T={rnn[-1]['T']} over T={rnn[0]['T']}", step[-1] / step[0], 1.5, "x"),
                  ("rnn ms/step, fastest runs", best_step[-1] / best_step[0], 1.5, "x")]
+    if page_figures and "skipped" not in page_figures:
+        rows += [("graph page of 1000 nodes: interactive (median)", page_figures["ready_ms"], 1000, "ms")]
     at_least = {"M/s"}  # figures whose target is a floor; so are the --batch ratios (>= 1)
     floor = lambda name, unit: unit in at_least or name.startswith("--batch")  # noqa: E731
     met = lambda name, value, target, unit: value >= target if floor(name, unit) else value <= target  # noqa: E731
@@ -677,17 +683,18 @@ def main():
     grading_figures = external("grading_bench", 8, "grading", opts.quick) if "grading" in run else {}
     explain_figures = external("explain_bench", 9, "explain", opts.quick) if "explain" in run else {}
     budget_figures = external("budget_bench", 10, "budgets", opts.quick) if "budgets" in run else {}
-    targets = summary(ms, figures, tensor_figures, batch_figures)
+    page_figures = external("page_bench", 11, "graph page", opts.quick) if "page" in run else {}
+    targets = summary(ms, figures, tensor_figures, batch_figures, page_figures)
     if opts.json:
         print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "symbolic": sym,
                           "tensors": tensor_figures, "batch": batch_figures, "grading": grading_figures,
-                          "explain": explain_figures, "budgets": budget_figures,
+                          "explain": explain_figures, "budgets": budget_figures, "page": page_figures,
                           "targets": targets}, indent=2))
 
 
 def external(module: str, number: int, title: str, quick: bool) -> dict:
     """A section kept in its own script beside this one (7. batch_bench.py, 8. grading_bench.py,
-    9. explain_bench.py, 10. budget_bench.py): its figures, printed under its docstring's first line."""
+    9. explain_bench.py, 10. budget_bench.py, 11. page_bench.py): its figures, printed under its docstring's first line."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     script = __import__(module)
     print(f"{number}. {title}: " + script.__doc__.strip().splitlines()[0])

@@ -8,7 +8,11 @@
   const N = D.nodes.length, E = D.edges;
   const $ = (id) => document.getElementById(id);
   const LINE = 17, PADX = 10, PADY = 7;  // a node's text lines
-  const figureWidth = $("figure").clientWidth;  // read before the figure is drawn: no layout of it yet
+  const SLICE = 300;  // a figure of more nodes is drawn in view first, then this many elements at a time
+  // Read what the page needs from layout and style before the figure exists: once it does, each such
+  // read would make the browser style and lay out thousands of SVG elements first.
+  const figureWidth = $("figure").clientWidth, family = getComputedStyle(svg).fontFamily;
+  const viewHeight = window.innerHeight;
 
   function el(tag, attrs, parent, text) {
     const e = document.createElementNS(SVG, tag);
@@ -32,40 +36,33 @@
   const ins = D.nodes.map(() => []), outs = D.nodes.map(() => []);
   E.forEach((e, k) => { ins[e.to].push(k); outs[e.from].push(k); });
 
-  // --- build the figure (text first, measured once) ---------------------------------------------------
-  const edgeLayer = el("g", { class: "edges" }, svg);
-  const labelLayer = el("g", { class: "labels" }, svg);
-  const nodeLayer = el("g", { class: "nodes" }, svg);
-  const nodeEls = D.nodes.map((n, i) => {
-    const g = el("g", { class: "node " + n.kind + (n.wrt ? " wrt" : ""), tabindex: "0", role: "button",
-      "data-node": i }, nodeLayer);
-    const rect = el("rect", { rx: n.kind === "input" ? 16 : 6 }, g);
-    const title = el("text", { class: "title", x: PADX, y: PADY + 13 }, g);
-    if (n.name) el("tspan", { "font-weight": "bold" }, title, n.name);
-    if (n.rest) el("tspan", {}, title, n.rest);
-    const value = el("text", { class: "value", x: PADX, y: PADY + LINE + 13 }, g, n.value);
-    const grad = n.grad ? el("text", { class: "gradline", x: PADX, y: PADY + 2 * LINE + 13 }, g) : null;
-    g.setAttribute("aria-label", [n.name + n.rest, n.value, n.grad || ""].join(", "));
-    return { g, rect, title, value, grad };
-  });
+  // --- the figure is measured and laid out from the data, then written as one piece of markup (below) ----
   function longest(n) {  // the widest the gradient line gets: while it accumulates, `2 + 3 = 5`
     return n.parts && n.parts.length > 1 ? n.gradName + " = " + n.parts.join(" + ") + " = " + n.gradValue : n.grad;
   }
-  const labelEls = E.map((e) => {
-    if (e.label === null) return null;
-    return { g: el("text", { class: "elabel" }, labelLayer, e.label) };  // one element: a halo, not a box
-  });
-  const edgeEls = E.map((e) => el("path", { class: "edge" + (e.label === null ? " const" : ""),
-    "marker-end": "url(#arrow)" }, edgeLayer));
   const defs = el("defs", {}, null);
   const marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: "userSpaceOnUse",
     orient: "auto-start-reverse" }, defs);
   el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#555" }, marker);
   svg.insertBefore(defs, svg.firstChild);
 
-  // text is measured on a canvas, in the figure's font: asking the SVG would lay out thousands of texts
-  const ctx = document.createElement("canvas").getContext("2d"), family = getComputedStyle(svg).fontFamily;
-  function font(f) { ctx.font = f + " " + family; return (text) => ctx.measureText(text).width; }  // one font at a time
+  // text is measured on a canvas, in the figure's font (asking the SVG would lay out thousands of texts),
+  // one character at a time: a text's width is the sum of its characters' (kerning only narrows it), so
+  // a page measures its hundred or so distinct characters, not its thousands of texts
+  const ctx = document.createElement("canvas").getContext("2d");
+  function font(f) {  // one font at a time
+    ctx.font = f + " " + family;
+    const known = new Map();
+    return (text) => {
+      let w = 0;
+      for (const ch of text) {
+        let x = known.get(ch);
+        if (x === undefined) { x = ctx.measureText(ch).width; known.set(ch, x); }
+        w += x;
+      }
+      return w;
+    };
+  }
   let m = font("bold 13px");
   const bold = D.nodes.map((n) => m(n.name));
   m = font("13px");
@@ -166,12 +163,28 @@
   const W = Math.ceil(x + 2 * M), H = Math.ceil(maxY - minY + 2 * M);
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
 
-  // --- draw at the positions ------------------------------------------------------------------------
-  nodeItem.forEach((it, i) => {
-    const ne = nodeEls[i];
-    ne.g.setAttribute("transform", `translate(${(it.x - it.w / 2).toFixed(1)},${(it.y - it.h / 2).toFixed(1)})`);
-    ne.rect.setAttribute("width", it.w); ne.rect.setAttribute("height", it.h);
+  // --- draw at the positions: the figure's markup, parsed once (thousands of createElement and
+  //     setAttribute calls cost more than the browser's parser reading the same elements) ----------------
+  // A big figure is drawn in view first: the page is interactive after one frame with what can be seen
+  // (from the top left, as it opens), and the rest is shown in slices while the browser is idle.
+  const fitted = figureWidth >= 0.55 * W, scale = fitted ? Math.min(figureWidth, 1.75 * W) / W : 1;
+  const reachX = 1.5 * figureWidth / scale, reachY = 1.5 * viewHeight / scale;
+  const inView = (it) => N <= SLICE || (it.x - it.w / 2 < reachX && it.y - it.h / 2 < reachY);
+  const later = nodeItem.map((it) => !inView(it));
+  const edgeLater = E.map((e) => later[e.from] && later[e.to]);
+  const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const nodeMarkup = D.nodes.map((n, i) => {
+    const it = nodeItem[i];
+    return `<g class="node ${n.kind}${n.wrt ? " wrt" : ""}" tabindex="0" role="button" data-node="${i}" ` +
+      `aria-label="${esc([n.name + n.rest, n.value, n.grad || ""].join(", "))}" ` +
+      `transform="translate(${(it.x - it.w / 2).toFixed(1)},${(it.y - it.h / 2).toFixed(1)})">` +
+      `<rect rx="${n.kind === "input" ? 16 : 6}" width="${it.w}" height="${it.h}"></rect>` +
+      `<text class="title" x="${PADX}" y="${PADY + 13}">` + (n.name ? `<tspan font-weight="bold">${esc(n.name)}</tspan>` : "") +
+      (n.rest ? `<tspan>${esc(n.rest)}</tspan>` : "") + "</text>" +
+      `<text class="value" x="${PADX}" y="${PADY + LINE + 13}">${esc(n.value)}</text>` +
+      (n.grad ? `<text class="gradline" x="${PADX}" y="${PADY + 2 * LINE + 13}"></text>` : "") + "</g>";
   });
+  const edgeMarkup = [], labelMarkup = [];
   // ports: the edges into (out of) a node spread over its height, in the order of their other ends
   function ports(list, other, it) {
     const order = list.slice().sort((p, q) => other(p).y - other(q).y);
@@ -196,12 +209,23 @@
       const [x0, y0] = pts[j - 1], [x1, y1] = pts[j], dx = (x1 - x0) / 2;
       d += j === gap ? " M" + f(pts[j]) : ` C${f([x0 + dx, y0])} ${f([x1 - dx, y1])} ${f(pts[j])}`;
     }
-    edgeEls[k].setAttribute("d", d);
-    const le = labelEls[k];
-    if (le) {
+    edgeMarkup.push(`<path class="edge${e.label === null ? " const" : ""}" marker-end="url(#arrow)" d="${d}"></path>`);
+    if (e.label !== null) {  // one element: a halo, not a box
       const p = chain[k][chain[k].length - 1];
-      le.g.setAttribute("x", (p.x - p.w / 2 + 5).toFixed(1)); le.g.setAttribute("y", (p.y + 4).toFixed(1));
+      labelMarkup.push(`<text class="elabel" x="${(p.x - p.w / 2 + 5).toFixed(1)}" y="${(p.y + 4).toFixed(1)}">${esc(e.label)}</text>`);
     }
+  });
+  const figure = el("g", {}, null);  // off the document until it is complete: styled, laid out, painted once
+  figure.innerHTML = `<g class="edges">${edgeMarkup.join("")}</g><g class="labels">${labelMarkup.join("")}</g>` +
+    `<g class="nodes">${nodeMarkup.join("")}</g>`;
+  const [edgeLayer, labelLayer, nodeLayer] = figure.children;
+  const edgeEls = Array.from(edgeLayer.children);
+  const labelList = labelLayer.children;
+  let nextLabel = 0;
+  const labelEls = E.map((e) => (e.label === null ? null : { g: labelList[nextLabel++] }));
+  const nodeEls = Array.from(nodeLayer.children, (g) => {
+    const texts = g.getElementsByTagName("text");
+    return { g, rect: g.firstChild, title: texts[0], value: texts[1], grad: texts[2] || null };
   });
 
   // --- zoom: fit to the window, or full size ----------------------------------------------------------
@@ -213,13 +237,16 @@
     svg.style.height = "auto";
   }
   fit.addEventListener("click", () => { fit.setAttribute("aria-pressed", fit.getAttribute("aria-pressed") !== "true"); applyFit(); });
-  if (figureWidth < 0.55 * W) fit.setAttribute("aria-pressed", "false");  // too small to read fitted
+  if (!fitted) fit.setAttribute("aria-pressed", "false");  // too small to read fitted
   applyFit();
 
   // --- stepping: 0 = nothing computed; then the forward pass node by node; then the seed ∂e/∂e = 1;
   //     then the backward pass edge by edge --------------------------------------------------------------
   const F = N, B = D.differentiated ? D.backward.length + 1 : 0, END = F + B;
   let step = END;
+  function write(e, text) {  // a step changes a few texts: the others are left alone, not rewritten
+    if (e.textContent !== text) e.textContent = text;
+  }
   function render() {
     const received = new Array(N).fill(0);
     const back = step - F - 1;  // backward edges done: D.backward[0 .. back-1]
@@ -229,8 +256,8 @@
       const ne = nodeEls[i], done = step > i;
       ne.g.classList.toggle("pending", !done);
       ne.g.classList.toggle("current", step <= F ? step === i + 1 : currentEdge >= 0 && E[currentEdge].from === i);
-      ne.value.textContent = done ? n.value : n.op;
-      if (ne.grad) ne.grad.textContent = gradShown(n, i, received[i]);
+      write(ne.value, done ? n.value : n.op);
+      if (ne.grad) write(ne.grad, gradShown(n, i, received[i]));
     });
     E.forEach((e, k) => {
       const le = labelEls[k];
@@ -284,7 +311,7 @@
       select(+ev.target.dataset.node); ev.preventDefault();
     }
   });
-  window.addEventListener("beforeprint", () => go(END));
+  window.addEventListener("beforeprint", () => { reveal(Infinity); go(END); });
 
   // --- the panel ------------------------------------------------------------------------------------
   const panel = $("panel");
@@ -398,6 +425,35 @@
   });
   intro();
   render();
-  // ready: the first frame after the figure is drawn, in ms since the page began to load
-  requestAnimationFrame(() => setTimeout(() => { document.body.dataset.ready = performance.now().toFixed(0); }));
+  // What is left of a big figure is put in a slice at a time after the first frame: each node not yet
+  // shown (back in its place among the nodes: the Tab order is the tape's), then the edges into it with
+  // their labels, in tape order (left to right, as the passes go).  Until then they are kept out of the
+  // document, where styling and laying them out would cost as much as drawing them.
+  const nextShown = new Array(N).fill(null);  // the first node after i drawn from the start
+  for (let i = N - 2; i >= 0; i--) nextShown[i] = later[i + 1] ? nextShown[i + 1] : nodeEls[i + 1].g;
+  const slices = [];  // [element, its layer, the element it goes back in before (null: at the end)]
+  for (let i = 0; i < N; i++) {
+    if (!later[i]) continue;
+    slices.push([nodeEls[i].g, nodeLayer, nextShown[i]]);
+    for (const k of ins[i]) {
+      if (!edgeLater[k]) continue;
+      slices.push([edgeEls[k], edgeLayer, null]);
+      if (labelEls[k]) slices.push([labelEls[k].g, labelLayer, null]);
+    }
+  }
+  for (const [e] of slices) e.remove();
+  svg.appendChild(figure);  // the figure in view in one write: styled, laid out and painted once
+  let shown = 0;
+  function reveal(count) {
+    const end = Math.min(slices.length, shown + count);
+    for (; shown < end; shown++) slices[shown][1].insertBefore(slices[shown][0], slices[shown][2]);
+    if (shown === slices.length) {
+      if (!document.body.dataset.drawn) document.body.dataset.drawn = performance.now().toFixed(0);
+      return;
+    }
+    setTimeout(() => reveal(SLICE));
+  }
+  // ready: the first frame after the figure is drawn (in view), in ms since the page began to load; drawn:
+  // when the whole figure is
+  requestAnimationFrame(() => setTimeout(() => { document.body.dataset.ready = performance.now().toFixed(0); reveal(SLICE); }));
 })();

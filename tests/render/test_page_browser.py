@@ -221,20 +221,29 @@ def test_phone_width_and_print(browser, tmp_path):
 
 
 def test_a_1000_node_program(browser, tmp_path):
+    """The page of a 1000-node program: interactive once its ready marker is set (how long that takes is
+    benchmarks/page_bench.py's figure, not a test's), the whole figure drawn in slices after it."""
     program = "h0 = x\n" + "".join(f"h{k} = tanh(w*h{k - 1} + b)\n" for k in range(1, 334))
     path = write_page(tmp_path, program, "--x", "0.5", "--w", "0.9", "--b", "0.1")
     assert path.stat().st_size < 2_000_000
-    # from the start of loading to the first frame with every node drawn and wired; the best of five
-    # loads, so that other processes hogging this 2-core machine for a moment do not decide it
-    times = [open_page(browser, path) for _ in range(5)]
-    load = os.getloadavg()[0]
-    if min(times) >= 1000 and load > 2 * (os.cpu_count() or 1):  # a timing says nothing on a swamped machine
-        pytest.skip(f"the machine is overloaded (load average {load:.1f}): the page took {min(times):.0f} ms")
-    assert min(times) < 1000, times
-    assert len(browser.find_elements(By.CSS_SELECTOR, "g.node")) >= 1000
-    press(browser, Keys.HOME)
+    ready = open_page(browser, path)
+    body = browser.find_element(By.TAG_NAME, "body")
+    press(browser, Keys.HOME)  # the controls work at once, while the rest of the figure is being drawn
     press(browser, Keys.ARROW_RIGHT, 3)
-    assert text(browser, "#status").startswith("forward 3 of")
+    assert text(browser, "#status").startswith("forward 3 of 1003")
+    WebDriverWait(browser, 30).until(lambda _: body.get_attribute("data-drawn") is not None,
+                                     "the rest of the figure was never drawn")
+    assert float(body.get_attribute("data-drawn")) >= ready
+    nodes = browser.find_elements(By.CSS_SELECTOR, "g.node")
+    assert [int(g.get_attribute("data-node")) for g in nodes] == list(range(1003))  # all, in Tab order
+    assert len(browser.find_elements(By.CSS_SELECTOR, "path.edge")) == len(browser.execute_script(
+        "return JSON.parse(document.getElementById('cgrad-data').textContent).edges"))
+    last = browser.find_elements(By.CSS_SELECTOR, "g.node")[-1]  # far to the right: drawn in a later slice
+    browser.execute_script("arguments[0].scrollIntoView()", last)
+    last.click()
+    assert text(browser, "#panel").startswith("h333 = tanh(w*h332 + b)")
+    press(browser, Keys.END)
+    assert lines(browser, "h333")[1:] == ["tanh = 0.501596", "∂h333/∂h333 = 1"]
     assert_clean(browser, path)
 
 
