@@ -25,8 +25,7 @@ DATA = ("--json", "--latex", "--markdown", "|", ">")
 VIEWS = [(c, out) for c, out in SESSIONS if not any(flag in c for flag in DATA)]
 
 # Views that do not fit yet, each with why: strict, so a view that comes to fit must leave this list.
-NOT_YET = {
-}
+NOT_YET: dict = {}  # every view of the tour fits now
 
 
 def _marks(command: str) -> list:

@@ -12,7 +12,7 @@ from ..core.autodiff import to_json
 from ..core.show import number
 from ..grading.check import Report, Result, _shape, failure_text, index_inputs, index_text, point_text, \
     value_text
-from .width import WIDTH, fold, prose
+from .width import WIDTH, fold, prose, wrap
 
 
 def _expected(r: Result) -> str:
@@ -212,16 +212,19 @@ def render_class(grades: list, title: str, summary: list, copies: list = ()):
     from rich.text import Text
 
     t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
-    t.add_column("student")
-    t.add_column("score", justify="right")
-    t.add_column("%", justify="right")
-    t.add_column("wrong or missing")
-    for g in grades:
-        pct = 100 * g.score / g.max_score if g.max_score else 0
-        wrong = "not graded: " + g.error if g.error else ", ".join(
-            f"{i.problem}: {i.quantity}" for i in g.items if not i.passed)
-        t.add_row(escape(g.name), f"{_score(g.score)}/{_score(g.max_score)}", f"{pct:.0f}",
-                  f"[red]{escape(wrong)}[/]" if wrong else "")
+    t.add_column("student", no_wrap=True)
+    t.add_column("score", justify="right", no_wrap=True)
+    t.add_column("%", justify="right", no_wrap=True)
+    t.add_column("wrong or missing", no_wrap=True)
+    rows = [(g.name, f"{_score(g.score)}/{_score(g.max_score)}",
+             f"{100 * g.score / g.max_score if g.max_score else 0:.0f}",
+             ["not graded: " + g.error] if g.error else [f"{i.problem}: {i.quantity}" for i in g.items if not i.passed])
+            for g in grades]
+    room = WIDTH - sum(max([len(head)] + [len(row[k]) for row in rows]) + 2 for k, head in
+                       enumerate(("student", "score", "%")))  # the list folds between its items to fit 80
+    for name, score, pct, wrong in rows:
+        lines = wrap("", wrong, ", ", max(room, 24), "") if len(wrong) > 1 else [prose(w, max(room, 24)) for w in wrong]
+        t.add_row(escape(name), score, pct, f"[red]{escape(chr(10).join(lines))}[/]" if wrong else "")
     n = len(grades)
     scores = [g.score for g in grades]
     mean = sum(scores) / n if n else 0

@@ -6,6 +6,7 @@ from ..core.show import number, show
 from ..symbolic.derive import Derivatives
 from ..symbolic.expr import size
 from ..symbolic.notation import LATEX, latex, text, to_program
+from .width import fold
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 INLINE = 400  # a derivative bigger than this many nodes (written as a tree) is printed as a program
@@ -38,15 +39,21 @@ def lines(d: Derivatives, reserved, as_latex: bool = False) -> list:
             body = latex(e) if as_latex else text(e)
             value = d.values.get(name)
             if getattr(value, "shape", ()):  # an array's value on a line of its own, below its formula
-                out += [f"{head} = {body}", f"  = {value_text(value)}"]
+                out += [_fold(f"{head} = {body}", as_latex), _fold(f"  = {value_text(value)}", as_latex)]
             else:
-                out.append(f"{head} = {body}" + (f" = {value_text(value)}" if name in d.values else ""))
+                out.append(_fold(f"{head} = {body}" + (f" = {value_text(value)}" if name in d.values else ""),
+                                 as_latex))
         else:  # expression swell: the derivative as a program, its shared parts named once
             out.append(f"{head} = d_{name}, written with its shared parts named:")
             out.append("  " + to_program({f"d_{name}": e}, reserved=reserved).replace("\n", "\n  "))
             if name in d.values:
                 out.append(f"  = {value_text(d.values[name])}")
     return out
+
+
+def _fold(line: str, as_latex: bool) -> str:
+    """A text line folded to 80 columns between terms (inside parentheses only when it must); LaTeX is data."""
+    return line if as_latex else fold([(line, None)])[0][0]
 
 
 def document(d: Derivatives, graph) -> dict:

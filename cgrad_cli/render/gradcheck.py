@@ -23,14 +23,14 @@ def render(check) -> str:
     ev = check.evaluation
     g = ev.graph
     at = ", ".join(f"{name} = {show(ev.values[i])}" for name, i in g.inputs.items())
-    lines = [f"{ev.output_name} = {number(float(ev.value))}" + (f" at {at}" if at else ""),
+    lines = [prose(f"{ev.output_name} = {number(float(ev.value))}" + (f" at {at}" if at else ""), indent="    "),
              f"reverse mode against central differences: h = {check.eps:.3g}·max(1, |x|);",
              f"ok when |reverse - numeric| ≤ {check.atol:g} + {check.rtol:g}·max(|reverse|, |numeric|)"]
     if not check:
         lines.append(summary(check))
         return "\n".join(lines)
     if check.tensor:
-        return "\n".join(lines + _tensor_table(check) + [summary(check)])
+        return "\n".join(lines + _tensor_table(check) + [prose(summary(check))])
     rows = [["input", "value", "reverse", "numeric", "abs error", "rel error", "check"]]
     for r in check:
         rows.append([r.name, number(r.value), number(r.reverse), "-" if r.numeric is None else number(r.numeric),
@@ -71,8 +71,8 @@ def _tensor_table(check) -> list:
     for r in check.mismatches:
         bad = r.mismatched(check.rtol, check.atol)
         for e in bad[:_SHOWN]:
-            lines.append(f"  ✗ {r.label(e.index)}: reverse {number(e.reverse)}, numeric {number(e.numeric)} "
-                         f"(abs error {_err(e.abs_error)}, rel error {_err(e.rel_error)})")
+            lines.append(prose(f"  ✗ {r.label(e.index)}: reverse {number(e.reverse)}, numeric {number(e.numeric)} "
+                               f"(abs error {_err(e.abs_error)}, rel error {_err(e.rel_error)})", indent="    "))
         if len(bad) > _SHOWN:
             lines.append(f"  … and {len(bad) - _SHOWN} more mismatched elements of {r.name}")
     return lines

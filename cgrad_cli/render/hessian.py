@@ -8,17 +8,18 @@ from ..symbolic.derive import Hessian
 def table(h: Hessian):
     """∂²f/∂row∂column at the point, above the matrix (a Rich renderable)."""
     from rich.console import Group
-    from rich.table import Table
+    from rich.text import Text
+
+    from .grid import Grid
+    from .width import prose
 
     where = ", ".join(f"{k} = {show(np_array(v)) if isinstance(v, list) else number(v, None)}"
                       for k, v in h.point.items())
-    grid = Table(box=None, header_style="bold", pad_edge=False)
-    grid.add_column("")
-    for name in h.wrt:
-        grid.add_column(f"∂{name}", justify="right")
+    grid = Grid([f"∂{name}" for name in h.wrt])  # as many grids as 80 columns need, rows labelled in each
     for name, row in zip(h.wrt, h.rows):
         grid.add_row(f"∂{name}", *map(number, row))
-    return Group(f"∂²{h.output}/∂row∂column at {where}" if where else f"∂²{h.output}/∂row∂column", grid)
+    head = f"∂²{h.output}/∂row∂column at {where}" if where else f"∂²{h.output}/∂row∂column"
+    return Group(Text(prose(head, indent="    ")), grid)
 
 
 def np_array(value):

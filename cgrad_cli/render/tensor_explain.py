@@ -16,6 +16,7 @@ from ..symbolic.explain import definition
 from ..symbolic.jacobians import words
 from ..symbolic.latex import LatexNames, tex_number, text_mode
 from ..symbolic.tensor_explain import TensorExplanation, Target
+from .width import WIDTH, wrap  # the text output fits 80 columns: long chains and vectors wrap at their separators
 
 _ATOM = 100
 
@@ -52,21 +53,6 @@ def value_lines(value, limit: int) -> list:
     return out
 
 
-WIDTH = 80  # the text output fits an 80-column terminal: long chains and vectors wrap at their separators
-
-
-def wrap(head: str, parts: list, sep: str, width: int, indent: str, tail: str = "") -> list:
-    """`head` then `parts` joined by `sep`, as lines of at most `width` characters where the parts allow,
-    continuation lines starting with `indent`; a part is never cut."""
-    lines, line = [], head
-    for n, part in enumerate(parts):
-        piece = part + (sep.rstrip() if n < len(parts) - 1 else tail)
-        if line.strip() and len(line) + len(piece) > width and line != head:
-            lines.append(line.rstrip())
-            line = indent
-        line += piece + (" " if n < len(parts) - 1 and sep.endswith(" ") else "")
-    lines.append(line.rstrip())
-    return lines
 
 
 class _Words:

@@ -44,12 +44,26 @@ def stderr_width() -> int | None:
         return None
 
 
+def wrap(head: str, parts: list, sep: str, width: int, indent: str, tail: str = "") -> list:
+    """`head` then `parts` joined by `sep`, as lines of at most `width` characters where the parts allow,
+    continuation lines starting with `indent`; a part is never cut."""
+    lines, line = [], head
+    for n, part in enumerate(parts):
+        piece = part + (sep.rstrip() if n < len(parts) - 1 else tail)
+        if line.strip() and len(line) + len(piece) > width and line != head:
+            lines.append(line.rstrip())
+            line = indent
+        line += piece + (" " if n < len(parts) - 1 and sep.endswith(" ") else "")
+    lines.append(line.rstrip())
+    return lines
+
+
 def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: bool = False) -> list:
     """A line of (text, style) segments folded to `width` columns: broken only at a space or after a `·`
     outside parentheses (or between an array's elements: `[0.5,` `-0.5]`), so a symbol (∂e/∂(a + b)),
-    a factor or a number is never split; each further
-    line starts with `indent` (after the line's own leading spaces) and, for an equation, with its `=`
-    or `+`.  A `sentence` is broken between words only: never beside an operator (`W @ x`, `a = 2` stay
+    a factor or a number is never split; a formula with no such place within reach is broken at a space
+    inside its shallowest parentheses.  Each further line starts with `indent` (after the line's own
+    leading spaces) and, for an equation, with its `=` or `+`.  A `sentence` is broken between words only: never beside an operator (`W @ x`, `a = 2` stay
     whole), between a number's digit groups (`10 000`), inside a call (`f(a, b)`; an aside in parentheses
     is prose) or after an unspaced `·`.  Returns the segments with newlines put in."""
     text = "".join(t for t, _ in segments)
@@ -58,22 +72,31 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: boo
     lead = indent + " " * (len(text) - len(text.lstrip(" ")))
     words = _beside_operators(text) if sentence else ()
     spots, depth, opened = [], 0, []  # (position, characters dropped, between terms?) outside parentheses
+    deep, symbols = [], 0  # (position, 1, depth): inside parentheses, for a formula too long to break outside
     for p, ch in enumerate(text):
         if ch in "([{":  # in a sentence, an aside `(like this)` is prose; `f(a, b)` or `[1, 2]` is not
-            opened.append((ch, not sentence or depth > 0 or ch != "(" or text[p - 1:p] not in (" ", "")))
+            opened.append((ch, not sentence or depth > 0 or ch != "(" or text[p - 1:p] not in (" ", ""),
+                           text[p - 1:p] == "∂"))  # ∂(a + b) is a symbol: never broken
             depth += opened[-1][1]
+            symbols += opened[-1][2]
         elif ch in ")]}":
-            depth = max(depth - (opened.pop()[1] if opened else 1), 0)
-        elif ch == " " and text[p - 1:p] == "," and opened and all(c == "[" for c, _ in opened):
-            spots.append((p, 1, 1))  # between an array's elements: `[0.5, -0.5]` may go on under itself
-        elif not depth and ch == " " and text[p + 1:p + 2] not in (" ", "") and text[p - 1:p] not in (" ", ""):
-            if not sentence:
+            _, counted, symbol = opened.pop() if opened else ("", 1, False)
+            depth, symbols = max(depth - counted, 0), symbols - symbol
+        elif ch == " " and text[p - 1:p] == "," and opened and all(c == "[" for c, *_ in opened):
+            spots.append((p, 1, int(text[p - 2] == "]")))  # between elements (rows first): `[0.5, -0.5]`
+        elif ch == " " and text[p + 1:p + 2] not in (" ", "") and text[p - 1:p] not in (" ", ""):
+            if depth and not sentence and not symbols:
+                deep.append((p, 1, depth))
+            elif depth:
+                continue
+            elif not sentence:
                 spots.append((p, 1, 2 if text[p + 1:p + 3] == "= " else 1))  # before `=` best, then any space
             elif p not in words and not (text[p - 1].isdigit() and text[p + 1].isdigit()):
                 spots.append((p, 1, 1))
         elif not depth and ch == "·" and not sentence:
             spots.append((p + 1, 0, 0))
     places = [s[0] for s in spots]  # increasing: each line looks only at the spots within its reach
+    deep_places = [s[0] for s in deep]
     cuts, start = [], 0
     while len(text) - start > width - (len(lead) if cuts else 0):
         room = width - (len(lead) if cuts else 0)
@@ -81,6 +104,11 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: boo
         fit = spots[first:bisect_right(places, start + room, first)]
         late = [s for s in fit if s[0] > start + room // 2]  # not too early in the line
         best = max((s[2] for s in late), default=None)
+        inner = [] if late else [s for s in deep[bisect_right(deep_places, start):
+                                                 bisect_right(deep_places, start + room)] if s[0] > start + room // 2]
+        if inner:  # nothing to break at outside parentheses late in the line: the shallowest spot inside them
+            shallow = min(s[2] for s in inner)
+            late, best = [s for s in inner if s[2] == shallow], shallow
         pick = ([s for s in late if s[2] == best] or fit or spots[first:first + 1] or [None])[-1]
         if pick is None:
             break
