@@ -188,7 +188,7 @@ def load(words, file, sets, inputs_file, scalar_only: str | None = None):
 
 def refuse_tensors(graph, inputs: dict, command: str) -> None:
     """Exit 2 when the program uses tensors: `command` works with scalars only."""
-    arrays = [name for name, value in inputs.items() if isinstance(value, list)]
+    arrays = [name for name, value in inputs.items() if isinstance(value, list) or hasattr(value, "shape")]
     where = next((i for i, op in enumerate(graph.ops) if op.forward is None and graph.args[i]
                   or i in graph.consts and not isinstance(graph.consts[i], float)), None)
     if where is None and not arrays:
@@ -285,7 +285,7 @@ def number(name: str, text: str):
         try:
             value = parse_json(text, f"the value of input '{name}'")
             depth_of(value, f"the value of input '{name}'")
-            return value
+            return array_of(value)
         except InputError as e:
             raise InputError(e.message.replace("is not valid JSON", "is not a valid JSON array"),
                              hint=f"--{name} '[1, 2, 3]' (quote it for the shell)") from None
@@ -337,14 +337,24 @@ def split_words(words) -> tuple[str | None, dict]:
     return program, inputs
 
 
+def array_of(value: list):
+    """A JSON array as the float64 array it is, read in one go (its Python lists let go at once); a ragged or
+    non-numeric one stays a list, for the message that names it when the program's inputs are checked."""
+    from ..core.autodiff import input_array
+
+    array = input_array(value)
+    return value if array is None else array
+
+
 def read_inputs_file(path: str) -> dict:
-    data = parse_json(budget.read_text(path, "inputs file", budget.INPUTS_BYTES), f"inputs file {path}")
+    data = parse_json(budget.read_bytes(path, "inputs file", budget.INPUTS_BYTES), f"inputs file {path}")
     if not isinstance(data, dict):
         raise InputError(f"inputs file {path} must hold a JSON object such as {{\"a\": 2, \"b\": 1}}")
     for name, value in data.items():
         if isinstance(value, list):
             depth_of(value, f"inputs file {path}: the value of '{name}'")
-            continue  # an array: its elements are checked with the program's other inputs
+            data[name] = array_of(value)
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"inputs file {path}: the value of '{name}' must be a number or an array, "
                              f"not {value!r}")

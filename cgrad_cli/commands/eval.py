@@ -1,8 +1,6 @@
 """`cgrad eval`: values, local derivatives and gradients, as a tree or as JSON."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..errors import InputError
@@ -68,9 +66,9 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
         say("warning: " + message)
     if as_json:
         from ..core.sums import groups
-        from ..render.json import document, dumps
+        from ..render.json import document, write
 
-        sys.stdout.write(dumps(document(ev, wrt_names, groups(ev))) + "\n")
+        write(document(ev, wrt_names, groups(ev)))
         return
     from ..core.sums import grouped
     from ..render.tree import render

@@ -177,12 +177,14 @@ def bind_constants(graph: Graph, constants: dict) -> None:
             why = "is assigned in the program" if name in graph.named else "is not a name of the program"
             raise InputError(f"--const {name}: '{name}' {why}; a constant is an input given a fixed value",
                              hint=_inputs_hint(graph))
-        if not (_finite_number(value) or isinstance(value, list) and _finite_array(value)):
+        array = isinstance(value, list) or hasattr(value, "dtype")
+        if not (_finite_number(value) or array and (input_array(value) if isinstance(value, list) else
+                                                        value.dtype.kind in "fiu" and _finite_arrays([value]))):
             raise _bad_value(name, value)
         i = graph.inputs.pop(name)
         graph.ops[i] = OPS["const"]
-        graph.consts[i] = float(value) if not isinstance(value, list) else load_numpy().asarray(value, dtype=float)
-        graph.tensor = graph.tensor or isinstance(value, list)
+        graph.consts[i] = load_numpy().asarray(value, dtype=float) if array else float(value)
+        graph.tensor = graph.tensor or array
         graph.constants[name] = i
     needs = graph.needs_grad
     for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
@@ -223,7 +225,7 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
     for name, value in inputs.items():
         if hasattr(value, "dtype") and value.dtype.kind in "fiu":
             arrays[name] = value
-        elif not (_finite_number(value) or isinstance(value, list) and _finite_array(value)):
+        elif not (_finite_number(value) or isinstance(value, list) and input_array(value) is not None):
             raise _bad_value(name, value)
     if arrays and not _finite_arrays(arrays.values()):
         name = next(name for name, value in arrays.items() if not _finite_arrays([value]))
@@ -236,15 +238,18 @@ def _bad_value(name: str, value) -> InputError:
                       f"(rows of equal length), not {shown}")
 
 
-def _finite_array(value: list) -> bool:
-    """A rectangular nested list of finite numbers, read by numpy in one go (a 3000×3000 list costs the
-    array it becomes, not a Python walk over nine million elements)."""
+def input_array(value: list):
+    """A JSON array (nested lists) as the float64 array it gives, read by numpy in one go and checked on the
+    array (a 3000×3000 list costs the array it becomes, not a Python walk over nine million elements);
+    None unless it is rectangular, not empty and all finite numbers."""
     np = load_numpy()
     try:
         array = np.array(value)
     except (ValueError, TypeError, OverflowError):  # ragged rows; an int past 64 bits
-        return False
-    return array.dtype.kind in "fiu" and array.size > 0 and bool(np.isfinite(array).all())
+        return None
+    if array.dtype.kind not in "fiu" or array.size == 0 or not _finite_arrays([array]):
+        return None
+    return array.astype(float, copy=False)
 
 
 def _finite_number(value) -> bool:

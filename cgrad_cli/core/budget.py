@@ -78,27 +78,33 @@ def too_large(kind: str, size: int | None, what: str, *, source: str | None = No
 def read_text(path: str, what: str, limit: int) -> str:
     """A text file's (or stdin's, for -) contents, read at most `limit` bytes far: /dev/zero, /dev/urandom,
     a FIFO that never ends or a binary file end in a clear message at once, not in a full memory."""
+    return read_bytes(path, what, limit).decode("utf-8")
+
+
+def read_bytes(path: str, what: str, limit: int) -> bytearray:
+    """read_text's checks, the bytes kept (UTF-8, no NUL): JSON goes to orjson as it is, never copied to a str."""
     import codecs
     import sys
 
     name = "stdin" if path == "-" else path
-    decoder, parts, size = codecs.getincrementaldecoder("utf-8")(), [], 0
+    decoder, data = codecs.getincrementaldecoder("utf-8")(), bytearray()
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as e:
         raise InputError(f"cannot read {what} {name}: {e.strerror}") from None
     try:
-        while chunk := stream.read(min(2 ** 20, limit + 1 - size)):
-            size += len(chunk)
-            if size > limit:
+        while chunk := stream.read(min(2 ** 20, limit + 1 - len(data))):
+            data += chunk
+            if len(data) > limit:
                 raise TooLargeError(f"too large: {what} {name} is over {limit // 2 ** 20} MiB, the most cgrad reads")
-            try:
-                parts.append(decoder.decode(chunk))
-            except UnicodeDecodeError:
-                raise InputError(f"{what} {name} is not UTF-8 text") from None
-            if "\0" in parts[-1]:
+            if not chunk.isascii() or decoder.getstate()[0]:  # ASCII is UTF-8: only the rest is decoded
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    raise InputError(f"{what} {name} is not UTF-8 text") from None
+            if b"\0" in chunk:
                 raise InputError(f"{what} {name} is not a text file (it holds NUL bytes)")
-        parts.append(decoder.decode(b"", final=True))
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise InputError(f"{what} {name} is not UTF-8 text (it ends inside a character)") from None
     except OSError as e:
@@ -106,4 +112,4 @@ def read_text(path: str, what: str, limit: int) -> str:
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
-    return "".join(parts)
+    return data

@@ -238,7 +238,7 @@ def check_gradients(graph: Graph, inputs: dict, wrt=None, output: str | None = N
 def _check_input(graph: Graph, inputs: dict, ev: Evaluation, name: str, eps: float, rtol: float,
                  atol: float) -> InputCheck:
     node, given = graph.inputs[name], inputs[name]
-    if not isinstance(given, list):  # a scalar: one element
+    if not isinstance(given, list) and not hasattr(given, "shape"):  # a scalar: one element
         e = _check_element(graph, ev, node, name, (), float(given), float(ev.grad(node)),
                            lambda at: {**inputs, name: at}, eps, rtol, atol)
         return InputCheck(name, e.value, e.reverse, e.numeric, e.h, e.abs_error, e.rel_error, e.status, e.note,
@@ -367,10 +367,15 @@ def _array_kink(graph: Graph, k: int, points: list) -> bool:
     return any(not np.array_equal(d, d0) for ds in locals_[1:] for d, d0 in zip(ds, locals_[0]))
 
 
-def _replaced(value: list, index: tuple, x: float) -> list:
-    """A copy of the nested list `value` with the element at `index` set to x (only its path is copied)."""
+def _replaced(value, index: tuple, x: float):
+    """A copy of the nested list (or array) `value` with the element at `index` set to x (only its path is
+    copied in a list: a run costs the whole program's elements anyway)."""
     if not index:
         return x
+    if hasattr(value, "shape"):
+        copy = value.copy()
+        copy[index] = x
+        return copy
     copy = list(value)
     copy[index[0]] = _replaced(value[index[0]], index[1:], x)
     return copy

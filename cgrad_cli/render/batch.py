@@ -149,7 +149,7 @@ class Batch:
                              "(an array literal, @, sum, an index, ...), and batching it would need vmap",
                              hint="evaluate a tensor program one point at a time: cgrad eval PROGRAM --inputs FILE")
         for name, value in constants.items():
-            if isinstance(value, list):
+            if isinstance(value, list) or hasattr(value, "shape"):
                 raise InputError(f"with --batch the values given on the command line are constants of every "
                                  f"point and must be numbers, but '{name}' is an array")
             if name not in graph.inputs:

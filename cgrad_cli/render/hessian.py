@@ -13,7 +13,7 @@ def table(h: Hessian):
     from .grid import Grid
     from .width import prose
 
-    where = ", ".join(f"{k} = {show(np_array(v)) if isinstance(v, list) else number(v, None)}"
+    where = ", ".join(f"{k} = {number(v, None) if isinstance(v, float) else show(np_array(v))}"
                       for k, v in h.point.items())
     grid = Grid([f"∂{name}" for name in h.wrt])  # as many grids as 80 columns need, rows labelled in each
     for name, row in zip(h.wrt, h.rows):

@@ -14,9 +14,11 @@ the contributions of each use of a shared input, which add up to its gradient.
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 from .. import __version__
-from ..core.autodiff import CONVENTIONS, Evaluation, call_text, to_json
+from ..core.autodiff import CONVENTIONS, Evaluation, call_text
 from ..core.ops import shape_text
 
 # --- the envelope every command's --json document shares ------------------------------------------------------
@@ -118,8 +120,8 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
         if tensor:
             node["shape"] = list(ev.shapes[i])
         node.update({
-            "inputs": list(args), "value": to_json(values[i]), "grad": to_json(grads[i]),
-            "local": [to_json(d) for d in local[i]] if local[i] is not None else [None] * len(args),
+            "inputs": list(args), "value": values[i], "grad": grads[i],
+            "local": list(local[i]) if local[i] is not None else [None] * len(args),
             "span": {"start": start, "end": end, "line": line, "column": column},
         })
         if i in g.calls:
@@ -129,15 +131,15 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
         **header("eval"),
         "output": ev.output_name,
         "output_node": ev.output,
-        "value": to_json(ev.value),
+        "value": ev.value,
     }
     if not differentiated:
         doc["note"] = non_scalar_note(ev)
-    doc["inputs"] = {name: to_json(values[i]) for name, i in g.inputs.items()}
-    doc["gradients"] = {name: to_json(grad) for name, grad in ev.gradients(wrt).items()} if differentiated else None
+    doc["inputs"] = {name: values[i] for name, i in g.inputs.items()}
+    doc["gradients"] = dict(ev.gradients(wrt)) if differentiated else None
     shared = shared_uses(ev)
     if more or shared:  # a scalar program gets it when an input is used more than once (an RNN step by step)
-        doc["uses"] = {name: [{"node": j, "in": g.label(j), "call": call_text(g, j), "contribution": to_json(share)}
+        doc["uses"] = {name: [{"node": j, "in": g.label(j), "call": call_text(g, j), "contribution": share}
                               for j, _, share in uses] for name, uses in shared.items()}
     doc.update({
         "paths": {name: _count(counts[i]) for name, i in g.inputs.items()},
@@ -153,4 +155,99 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
 
 
 def dumps(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    """The document as one line of JSON text (arrays in it as nested lists)."""
+    return "".join(p if isinstance(p, str) else p.decode("ascii") for p in pieces(doc))
+
+
+def write(doc: dict, out=None) -> None:
+    """dumps(doc) and a new line, written to `out` (stdout) piece by piece: each large array goes out as its
+    own bytes, so a 3000×3000 matrix costs its ~170 MB of text once, not nine million Python floats."""
+    out = out or sys.stdout
+    for piece in pieces(doc):
+        if isinstance(piece, bytes):
+            out.flush()
+            out.buffer.write(piece)
+        else:
+            out.write(piece)
+    out.write("\n")
+
+
+# A float64 array of at least this many elements is written by orjson, not through tolist() and json's encoder.
+LARGE = 256
+
+
+def pieces(doc: dict):
+    """The document's text: str pieces from json's encoder, bytes for the large arrays between them (each stands
+    in json's text as a string holding a random mark and its number)."""
+    import os
+
+    mark, large = f"cgrad-array-{os.urandom(8).hex()}-", []
+
+    def array(value):
+        if getattr(value, "dtype", None) == "float64" and value.size >= LARGE:
+            large.append(value)
+            return f"{mark}{len(large) - 1}"
+        if hasattr(value, "tolist"):
+            return value.tolist()
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, default=array)
+    if not large:
+        yield text
+        return
+    parts = re.split(f'"{mark}(\\d+)"', text)
+    for k, part in enumerate(parts):
+        if k % 2 == 0:
+            yield part
+        else:
+            yield array_json(large[int(part)])
+            large[int(part)] = None  # its text is written: let it go
+
+
+# orjson writes a float as Python's repr does, but for some below 1e-4: 1e-7 for 1e-07, 0.0000573 for 5.73e-05.
+_SHORT_EXPONENT = re.compile(rb"e-(\d)\b")
+_FIXED_SMALL = re.compile(rb"0\.0000(0*)([1-9])(\d*)")
+
+
+def _python_small(m) -> bytes:
+    if m.start() and m.string[m.start() - 1] in b"0123456789.":  # inside 10.00001: as Python writes it
+        return m.group()
+    zeros, first, rest = m.groups()
+    return first + (b"." + rest if rest else b"") + b"e-%02d" % (len(zeros) + 5)
+
+
+def _rewritten(text: bytes, at) -> bytes:
+    """text with the numbers around the offsets `at` written by Python's repr (a few: a loop over them)."""
+    out, done = [], 0
+    for i in sorted(at):
+        if i < done:
+            continue
+        start = max(text.rfind(b",", 0, i), text.rfind(b"[", 0, i)) + 1
+        end = min(k for k in (text.find(b",", i), text.find(b"]", i)) if k >= 0)
+        out += [text[done:start], repr(float(text[start:end])).encode()]
+        done = end
+    return b"".join(out) + text[done:]
+
+
+def _offsets(text: bytes, what: bytes):
+    i = text.find(what)
+    while i >= 0:
+        yield i
+        i = text.find(what, i + len(what))
+
+
+def array_json(value) -> bytes:
+    """A float64 array as json.dumps(value.tolist()) writes it, byte for byte, made by orjson in C."""
+    import numpy as np
+    import orjson
+
+    if not np.isfinite(value).all():
+        raise ValueError("Out of range float values are not JSON compliant")
+    text = orjson.dumps(np.ascontiguousarray(value), option=orjson.OPT_SERIALIZE_NUMPY)
+    magnitude = np.abs(value)
+    small = int(np.count_nonzero((magnitude < 1e-4) & (magnitude > 0)))  # the numbers orjson may write otherwise
+    if small and small * 16 < value.size:
+        text = _rewritten(text, [*_offsets(text, b"e-"), *_offsets(text, b"0.0000")])
+    elif small:
+        text = _FIXED_SMALL.sub(_python_small, _SHORT_EXPONENT.sub(rb"e-0\1", text))
+    return text.replace(b",", b", ")

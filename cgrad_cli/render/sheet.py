@@ -9,7 +9,7 @@ from ..core.autodiff import to_json
 
 def _derivation(p, at: dict, quantity, style: str) -> str | None:
     """cgrad explain's working of dOUT/dNAME at `at` (Markdown or LaTeX); None for a value or a tensor program."""
-    if quantity.wrt is None or p.graph.tensor or any(isinstance(v, list) for v in at.values()):
+    if quantity.wrt is None or p.graph.tensor or any(isinstance(v, list) or hasattr(v, "shape") for v in at.values()):
         return None
     from ..core.autodiff import evaluate
     from ..core.sums import grouped

@@ -81,10 +81,24 @@ def test_huge_jacobian_is_refused_before_its_matrix():
 def test_large_inputs_file_is_read_into_arrays_within_memory(tmp_path):
     path = tmp_path / "W.json"
     path.write_text(json.dumps({"W": [[(i * 7 + j) % 10 / 10 for j in range(1000)] for i in range(1000)]}))
-    done = cgrad("eval", "y = sum(W*W)", "--inputs", str(path), "--json", limit=1024 * 2 ** 20)
+    # 400 MiB of address space: the JSON -> lists -> checks -> tolist() path needed more than 600 for this 8 MB array
+    done = cgrad("eval", "y = sum(W*W)", "--inputs", str(path), "--json", limit=400 * 2 ** 20)
     assert done.returncode == 0, done.stderr[-300:]
     assert json.loads(done.stdout)["value"] == pytest.approx(sum(((i * 7 + j) % 10 / 10) ** 2
                                                                  for i in range(1000) for j in range(1000)))
+
+
+def test_array_inputs_are_read_into_float_arrays_not_lists(tmp_path):
+    from cgrad_cli.commands.common import number, read_inputs_file
+
+    path = tmp_path / "in.json"
+    path.write_text('{"W": [[1, 2], [3, 4.5]], "b": 2, "r": [1, "x"]}')
+    data = read_inputs_file(str(path))
+    assert data["W"].dtype == "float64" and data["W"].tolist() == [[1.0, 2.0], [3.0, 4.5]]
+    assert data["r"] == [1, "x"]  # not an array of numbers: kept, for the message that names it
+    assert number("W", "[[1, 2], [3, 4]]").dtype == "float64"
+    result = run("eval", "y = sum(r)", "--inputs", str(path))
+    assert result.exit_code == 2 and "the value of input 'r' must be a finite number or an array" in result.stderr
 
 
 def test_flat_program_past_the_node_budget_is_refused_where_it_crosses():

@@ -428,3 +428,45 @@ def test_jq_exit_status_and_an_error_leaves_stdout_empty():
            f"{shlex.quote(JQ)} -r .error.kind"
     proc = subprocess.run(["/bin/sh", "-c", errs], capture_output=True, text=True, env=_env(), timeout=60)
     assert proc.stdout.strip() == "math"
+
+
+# --- large arrays: written by orjson, byte for byte as json writes their lists ------------------------------------
+
+def test_large_arrays_are_written_byte_for_byte_as_json_writes_their_lists():
+    import numpy as np
+
+    from cgrad_cli.render.json import array_json
+
+    rng = np.random.default_rng(15)
+    n = 20_000
+    with np.errstate(over="ignore"):
+        spread = rng.uniform(1, 10, n) * 10.0 ** rng.integers(-330, 310, n)  # every exponent float64 has
+    short = np.floor(rng.uniform(1, 10, n) * 100) / 100 * 10.0 ** rng.integers(-12, 20, n)  # 5.73e-05, 4.2e-07
+    edges = [5e-324, 1.7976931348623157e308, 2.2250738585072014e-308, 0.0, -0.0, 1e-5, 1.5e-5, 10.00001, 1e16]
+    values = np.concatenate([spread, short, 10.0 ** np.arange(-323, 308), edges])
+    values = values[np.isfinite(values)]
+    values = np.concatenate([values, -values])
+    assert array_json(values) == json.dumps(values.tolist()).encode()
+    tiny = rng.standard_normal(3000) * 1e-6  # mostly numbers orjson writes otherwise (the other way of mending)
+    assert array_json(tiny) == json.dumps(tiny.tolist()).encode()
+    matrix = values[:10_000].reshape(100, 100)
+    assert array_json(matrix[:, ::3]) == json.dumps(matrix[:, ::3].tolist()).encode()
+    with pytest.raises(ValueError):
+        array_json(np.array([1.0, np.inf] * 200))
+
+
+def test_document_with_large_arrays_reads_as_before(tmp_path):
+    import io
+
+    import numpy as np
+
+    from cgrad_cli.render.json import write
+
+    W = np.random.default_rng(1).standard_normal((30, 40)) * 1e-4  # 1200 elements: written by orjson
+    doc = document(evaluate(parse("y = sum(tanh(W @ x))"), {"W": W, "x": list(np.linspace(-1, 1, 40))}))
+    text = dumps(doc)
+    assert text == json.dumps(doc, ensure_ascii=False, allow_nan=False, default=lambda a: a.tolist())
+    validate(json.loads(text))
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+    write(doc, out)
+    assert out.buffer.getvalue().decode() == text + "\n"
