@@ -22,6 +22,7 @@ from ..core.autodiff import Evaluation
 from ..core.autodiff import call_text, use_places
 from ..core.ops import shape_text
 from .grid import value_grids
+from .width import fold_text, prose
 from .json import extended, shared_uses
 from ..core.show import brief, d_label as _d, number, show
 from ..symbolic.jacobians import closed_forms, tensor_edge_text
@@ -106,11 +107,11 @@ def _fold(text: Text, width: int) -> Text:
     if cuts and len(plain) - cuts[0] - 1 <= width:  # the node, then all the rest on one line, if it fits
         cuts = cuts[:1]
     out, start = Text(), 0
-    for at in cuts:
-        out.append_text(text[start:at])
-        out.append("\n  ")
-        start = at + 3
-    out.append_text(text[start:])
+    for at in cuts:  # each line still too wide (a deep node) folds between its words, under itself
+        out.append_text(fold_text(text[start:at], width))
+        out.append("\n")
+        start = at + 1
+    out.append_text(fold_text(text[start:], width))
     return out
 
 
@@ -149,8 +150,8 @@ def tree(ev: Evaluation, depth: int = 12, max_nodes: int = MAX_NODES) -> Tree:
                 children.append((a, child, level + 1))
         stack.extend(reversed(children))
     if cut:
-        root.add(Text(f"(the graph is cut at depth {depth} / {max_nodes} nodes: use --depth N for more, "
-                      "--json for every node)", "dim italic"))
+        root.add(Text(prose(f"(the graph is cut at depth {depth} / {max_nodes} nodes: use --depth N for more, "
+                            "--json for every node)", WIDTH - 4), "dim italic"))
     return root
 
 
@@ -220,7 +221,7 @@ def shared(ev: Evaluation) -> list:
         total = show(ev.grad(i))
         line = head + " " + " + ".join(f"{value} ({place})" for value, place in terms) + f" = {total}"
         text = Text()
-        if len(line) <= 120:
+        if len(line) <= WIDTH:
             text.append(head + " ")
             for n, (value, place) in enumerate(terms):
                 text.append(" + " if n else "")
@@ -230,16 +231,18 @@ def shared(ev: Evaluation) -> list:
             text.append(total, "bold green")
         else:
             text.append(head)
-            for n, (value, place) in enumerate(terms):
-                text.append("\n  " + ("+ " if n else "  "))
-                text.append(value, "green")
-                text.append(f"  ({place})", "dim")
-            text.append("\n  = ")
-            text.append(total, "bold green")
+            for n, (value, place) in enumerate(terms):  # a long array goes on under itself, between rows
+                term = Text("\n")
+                term.append("  " + ("+ " if n else "  "))
+                term.append(value, "green")
+                term.append(f"  ({place})", "dim")
+                text.append_text(fold_text(term, WIDTH + 1, "      ", sentence=True))
+            text.append_text(fold_text(Text.assemble("\n  = ", (total, "bold green")), WIDTH + 1, "      ",
+                                       sentence=True))
         lines.append(text)
     if lines:
-        lines.insert(0, Text("shared inputs: each use counts as its own variable, and the gradient is the sum "
-                             "of their contributions", "dim"))
+        lines.insert(0, Text(prose("shared inputs: each use counts as its own variable, and the gradient is the "
+                                   "sum of their contributions"), "dim"))
     return lines
 
 

@@ -131,6 +131,23 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: boo
     return out
 
 
+def fold_text(text, width: int = WIDTH, indent: str = "    ", sentence: bool = False):
+    """fold() for a Rich Text, its styles kept."""
+    if text.cell_len <= width:
+        return text
+    from rich.text import Text
+
+    cuts = sorted({at for span in text.spans for at in (span.start, span.end) if 0 < at < len(text)})
+    pieces = text.divide(cuts)  # each piece has one set of styles over all of it
+    out = Text(style=text.style)
+    for folded, piece in fold([(piece.plain, piece) for piece in pieces], width, indent, sentence):
+        part = Text(folded)
+        for span in piece.spans:
+            part.stylize(span.style)
+        out.append_text(part)
+    return out
+
+
 def _beside_operators(text: str) -> set:
     """The positions of the spaces on either side of a word that is an operator (`@` in `W @ x`)."""
     out, at = set(), 0

@@ -263,14 +263,17 @@ def test_rnn_tree_shows_calls_and_the_sum_over_uses():
     assert "∂C/∂Wx = Σ over 3 uses:" in out and "∂C/∂h0 = Σ" not in out
 
 
-def test_scalar_shared_weight_in_a_function_is_summed_on_one_line():
+def test_scalar_shared_weight_in_a_function_is_summed_term_by_term():
     program = "cell(h, x) = tanh(w*h + x); h1 = cell(h0, x1); h2 = cell(h1, x2); C = h2"
     inputs = {"w": 0.5, "h0": 1, "x1": 0.2, "x2": -0.1}
     out = eval_text(program, inputs).stdout
-    # examples/rnn_shared.cg works these out by hand: 0.30474... (step 1) + 0.58032... (step 2)
-    line = next(line for line in out.splitlines() if line.startswith("∂C/∂w = "))
-    assert re.fullmatch(r"∂C/∂w = Σ over 2 uses: 0\.30474\d* \(cell\(h0, x1\)\) \+ 0\.58032\d* \(cell\(h1, x2\)\)"
-                        r" = 0\.88506\d*", line), line
+    # examples/rnn_shared.cg works these out by hand: 0.30474... (step 1) + 0.58032... (step 2); the sum on
+    # one line would pass 80 columns, so each term has a line of its own
+    lines = out.splitlines()
+    k = lines.index("∂C/∂w = Σ over 2 uses:")
+    assert re.fullmatch(r"    0\.30474\d*  \(cell\(h0, x1\)\)", lines[k + 1]), lines[k + 1]
+    assert re.fullmatch(r"  \+ 0\.58032\d*  \(cell\(h1, x2\)\)", lines[k + 2]), lines[k + 2]
+    assert re.fullmatch(r"  = 0\.88506\d*", lines[k + 3]), lines[k + 3]
     doc = eval_json(program, inputs)
     assert [u["call"] for u in doc["uses"]["w"]] == ["cell(h0, x1)", "cell(h1, x2)"]
     assert "shape" not in doc["nodes"][0]  # no tensors: no shapes

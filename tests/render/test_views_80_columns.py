@@ -10,6 +10,7 @@ from cgrad_cli.render.width import fold
 
 CUT = re.compile(r"\d…|…\d|-…")
 NET = ["-f", "examples/classifier.cg", "--inputs", "examples/classifier.inputs.json"]
+RNN = ["-f", "examples/rnn.cg", "--inputs", "examples/rnn.inputs.json"]  # a deep tree, shared arrays
 X12 = "[-1.1, -2.2, -3.3, -4.4, -5.5, -6.6, -7.7, -8.8, -9.9, -10.1, -11.1, -12.1]"
 
 
@@ -22,12 +23,19 @@ def output(*args) -> str:
 @pytest.mark.parametrize("args", [
     ["diff", *NET], ["gradcheck", *NET], ["hessian", "y = sum(x*x*x*0.1234567)", "--x", X12],
     ["check", "examples/hw1.toml", "--answers", "examples/class/"], ["jacobian", *NET, "--output", "y"],
-    ["trace", *NET], ["eval", *NET], ["explain", *NET],
-], ids=lambda a: " ".join(a[:2]))
+    ["trace", *NET], ["eval", *NET], ["explain", *NET], ["eval", *RNN, "--depth", "20"], ["explain", *RNN],
+], ids=lambda a: " ".join(a[:3]))
 def test_view_fits_80_columns(args):
     lines = output(*args).splitlines()
     assert [line for line in lines if len(line) > 80] == []
     assert [line for line in lines if CUT.search(line)] == []
+
+
+def test_a_deep_tree_row_folds_under_its_node():
+    lines = output("eval", *RNN, "--depth", "20").splitlines()
+    k = next(k for k, line in enumerate(lines) if line.endswith("edge ∂(Wx @ x)/∂(xs[0]): Wx"))
+    assert lines[k + 1].endswith("    (the matrix itself)")
+    assert lines[k + 1].index("(the") == lines[k].index("edge") + 4
 
 
 def test_diff_breaks_a_long_formula_between_terms_and_its_value_between_rows():
