@@ -237,7 +237,8 @@ def render_class(grades: list, title: str, summary: list, copies: list = ()):
               + (f" (and of {c.others} other{'s' if c.others != 1 else ''} with the same numbers)" if c.others else "")
               + f" ({', '.join(c.quantities)})" for c in copies]
     if lines:
-        parts += [Text()] + [_hanging(line) if line.startswith(" ") else Text(line, "bold") for line in lines]
+        parts += [Text()] + [_hanging(line) if line.startswith(" ") else Text(prose(line, indent="    "), "bold")
+                             for line in lines]
     return Group(*parts)
 
 

@@ -6,6 +6,7 @@ import re
 
 from ..grading.assignment import Assignment, Grade
 from .json import header, integral, warning
+from .width import fold, prose
 
 
 def grade_json(g: Grade) -> dict:
@@ -147,19 +148,20 @@ def template(assignment: Assignment) -> str:
     from ..grading.check import point_text
     from ..grading.sheet import precision_text
 
-    out = [f"# {assignment.title}: your answers.", "# Write each answer between the quotes: a number "
-           "(\"0.5\"), an array (\"[1, 2]\") or a formula", "# in the program's names (\"a + 2*b + 1\"). "
-           "An answer left empty is no answer.", ""]
+    out = [prose(f"# {assignment.title}: your answers. Write each answer between the quotes: a number (\"0.5\"), "
+                 "an array (\"[1, 2]\") or a formula in the program's names (\"a + 2*b + 1\"). An answer left "
+                 "empty is no answer.", indent="# "), ""]
     for p in assignment.problems:
         out.append(f"# {p.title}" if p.title != p.id else f"# problem {p.id}")
-        out.append(f"#   program: {' '.join(p.graph.source.split())}")
+        program = f"#   program: {' '.join(p.graph.source.split())}"
+        out.append(fold([(program, None)], indent="#       ")[0][0])  # a formula: between its terms
         for at, specs in zip(p.sets, p.specs or [{}] * len(p.sets)):
             if specs:
-                out.append(f"#   at your own {', '.join(specs)} (your sheet: cgrad sheet ... --student YOUR_ID)"
-                           + (f", {point_text(at)}" if at else ""))
+                out.append(prose(f"#   at your own {', '.join(specs)} (your sheet: cgrad sheet ... --student "
+                                 "YOUR_ID)" + (f", {point_text(at)}" if at else ""), indent="#     "))
             else:
-                out.append(f"#   at {point_text(at)}" if at else "#   no inputs")
-        out.append(f"#   precision: {precision_text(p)}")
+                out.append(prose(f"#   at {point_text(at)}", indent="#     ") if at else "#   no inputs")
+        out.append(prose(f"#   precision: {precision_text(p)}", indent="#     "))
         out.append(f"[{_key(p.id)}]")
         out += [f"{json.dumps(key, ensure_ascii=False)} = \"\"" for key, _ in p.expect.values()]
         out.append("")

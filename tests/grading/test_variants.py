@@ -80,7 +80,8 @@ def test_a_classmates_numbers_are_flagged():
     assert [(c.student, c.other) for c in found] == [("bob", "alice")]
     assert found[0].quantities == ["lecture ∂e/∂a", "neuron ∂y/∂w"]
     r = invoke("check", HW2, "--answers", str(ANSWERS))
-    assert "copying? bob's answers match the key of alice's variant (lecture ∂e/∂a, neuron ∂y/∂w)" in r.stdout
+    assert ("copying? bob's answers match the key of alice's variant (lecture ∂e/∂a, neuron\n    ∂y/∂w)"
+            in r.stdout)  # folded at 80 columns
     doc = json.loads(invoke("check", HW2, "--answers", str(ANSWERS), "--json").stdout)
     assert doc["copies"] == [{"student": "bob", "matches": "alice", "others": 0, "quantities": found[0].quantities}]
     assert doc["students"][0]["variant"]["lecture"] == [{"a": 1.0, "b": 3.0}]

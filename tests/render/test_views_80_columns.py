@@ -69,3 +69,13 @@ def test_the_class_table_folds_its_list_between_items():
     k = next(k for k, line in enumerate(lines) if line.startswith("student11"))
     assert lines[k].rstrip().endswith("sharing: y,")
     assert lines[k + 1].strip() == "sharing: ∂y/∂x"
+
+
+def test_the_answer_template_keeps_its_comments_within_80_columns_and_reads_back():
+    import tomllib
+
+    text = output("template", "examples/hw1.toml")
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert all(line.startswith("#") or not line or "=" in line or line.startswith("[") for line in text.splitlines())
+    doc = tomllib.loads(text)
+    assert doc["lecture"]["de/db"] == ""
