@@ -1,8 +1,6 @@
 """`cgrad jacobian`: the full Jacobian of a tensor output, one reverse sweep per output element."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from .common import console, load, names, output_option, program_command, say
@@ -12,7 +10,10 @@ from .common import console, load, names, output_option, program_command, say
 @click.option("--wrt", metavar="A,B", help="Jacobians with respect to these names only (default: every input).")
 @output_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
-def command(words, file, sets, inputs_file, wrt, output, as_json):
+@click.option("--show-elements", "show_elements", default=400, show_default=True, metavar="N",
+              type=click.IntRange(0), help="Print a Jacobian (and the output's value) in full up to N elements, a "
+                                           "bigger one by shape and range; --json gives every element.")
+def command(words, file, sets, inputs_file, wrt, output, as_json, show_elements):
     """Print the Jacobian of PROGRAM's output with respect to each input:
     ∂y[i]/∂z[j] for every element, by reverse mode (one backward sweep per
     element of the output, each giving one row).
@@ -27,6 +28,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json):
       cgrad jacobian "z = W @ x" --W '[[1,2,3],[4,5,6]]' --x '[1,0,-1]' --wrt W,x
       cgrad jacobian "y = sigmoid(z)" --z '[0, 1]' --json | jq .jacobians.z
       cgrad jacobian "e=(a+b)*(b+1)" --a 2 --b 1
+      cgrad jacobian "y = tanh(x)" --inputs big.json --show-elements 2500
     """
     from ..core.jacobian import jacobian
 
@@ -35,11 +37,11 @@ def command(words, file, sets, inputs_file, wrt, output, as_json):
     for _, message in result.warnings:
         say("warning: " + message)
     if as_json:
-        from ..render.json import dumps
         from ..render.jacobian import document
+        from ..render.json import write
 
-        sys.stdout.write(dumps(document(result)) + "\n")
+        write(document(result))
         return
     from ..render.jacobian import render
 
-    console().print(render(result))
+    console().print(render(result, show_elements))

@@ -53,8 +53,9 @@ def jacobian(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
     shapes = {name: np.shape(values[i]) for name, i in nodes.items()}
     value = np.asarray(values[out], dtype=float)
     budget.check("elements", value.size * sum(math.prod(s) for s in shapes.values()),
-                 f"the Jacobian of {graph.label(out)} (a {shape_text(value.shape)} output) "
-                 f"with respect to {', '.join(shapes)}")
+                 f"the Jacobian of {graph.label(out)} (a {shape_text(value.shape)} output) with respect to "
+                 + ", ".join(f"{name} ({'×'.join(map(str, value.shape + s)) or 'a number'})"
+                             for name, s in shapes.items()))
     jac = {name: np.zeros(value.shape + shapes[name]) for name in nodes}
     warnings = None
     for k in np.ndindex(value.shape):  # () once for a scalar output

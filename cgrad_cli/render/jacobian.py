@@ -12,7 +12,7 @@ from ..core.autodiff import CONVENTIONS
 from ..core.jacobian import LAYOUT, Jacobians
 from ..core.ops import load_numpy
 from .width import prose
-from ..core.show import d_label as _d, number
+from ..core.show import d_label as _d, number, show
 
 LAYOUT_NOTE = ("rows: output index, columns: input index — the layout torch and JAX use; "
                "SymPy's jacobian puts the input's index first")
@@ -28,9 +28,9 @@ def document(r: Jacobians) -> dict:
         "output": r.output_name,
         "output_node": r.output,
         "shape": list(r.shape),
-        "value": r.value.tolist(),
+        "value": r.value,  # arrays as they are: render.json.write writes a large one by orjson
         "conventions": {"layout": LAYOUT, "kinks": CONVENTIONS},
-        "jacobians": {name: j.tolist() for name, j in r.jacobians.items()},
+        "jacobians": dict(r.jacobians),
         "shapes": {name: list(s) for name, s in r.shapes.items()},
         "sweeps": r.sweeps,
         "warnings": kink_warnings(r.warnings),
@@ -38,14 +38,16 @@ def document(r: Jacobians) -> dict:
     }
 
 
-def render(r: Jacobians):
-    """Rich renderables: the output's value, the layout, then one block per Jacobian."""
+def render(r: Jacobians, show_elements: int = 400):
+    """Rich renderables: the output's value, the layout, then one block per Jacobian; an array of more than
+    `show_elements` elements by shape and range (a 1000×1000 table is neither readable nor quick to lay out)."""
     from rich.console import Group
     from rich.text import Text
 
     out = _d(r.output_name, None)
     n = r.sweeps
-    parts = [Text(f"{out} = " + _value(r.value, f"{out} = ")),
+    value = _value(r.value, f"{out} = ") if r.value.size <= show_elements else show(r.value)
+    parts = [Text(f"{out} = " + value),
              Text(prose(f"reverse mode: {n} backward sweep{'s' if n != 1 else ''}, one per element of {out} "
                         f"(each gives a row of every Jacobian)"), "dim"),
              Text(prose(LAYOUT_NOTE), "dim")]
@@ -54,7 +56,12 @@ def render(r: Jacobians):
     for name, j in r.jacobians.items():
         parts.append(Text(""))
         parts.append(Text(f"∂{out}/∂{name}  ({describe(j.shape, len(r.shape))})", "bold"))
-        parts.extend(jacobian_blocks(j, out, len(r.shape), name))
+        if j.size > show_elements:
+            parts += [Text("  " + show(j)),
+                      Text(prose(f"  ({j.size} elements: --show-elements {j.size} prints them all, --json gives "
+                                 "them as nested lists)"), "dim")]
+        else:
+            parts.extend(jacobian_blocks(j, out, len(r.shape), name))
     return Group(*parts)
 
 

@@ -75,7 +75,19 @@ def test_huge_jacobian_is_refused_before_its_matrix():
     x = "[" + ",".join(["1"] * 20000) + "]"
     result = run("jacobian", "y = x*2", "--x", x)
     too_large(result, "--max-elements")
-    assert "the Jacobian of y (a 20000-vector output) with respect to x needs 400 000 000 elements" in result.stderr
+    assert "the Jacobian of y (a 20000-vector output) with respect to x (20000×20000) needs 400 000 000 elements" \
+        in result.stderr
+
+
+def test_large_jacobian_is_quick_and_shown_by_shape_past_show_elements():
+    x = "[" + ",".join(map(str, range(1000))) + "]"
+    start = time.perf_counter()
+    result = run("jacobian", "y = x*2", "--x", x)
+    assert result.exit_code == 0, result.stderr
+    assert time.perf_counter() - start < 10  # laying out the 10^6-cell table took minutes
+    assert "1000×1000 array (min 0, max 2)" in result.output and "--show-elements 1000000" in result.output
+    small = run("jacobian", "y = x*2", "--x", "[1, 2]", "--show-elements", "4")
+    assert "y[1]" in small.output and "array" not in small.output
 
 
 def test_large_inputs_file_is_read_into_arrays_within_memory(tmp_path):
