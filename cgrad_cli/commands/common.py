@@ -98,7 +98,8 @@ BUDGET_HELP = {
     "elements": "Refuse a program whose arrays would hold more than N elements in all (counted from their "
                 "shapes before any is made), Jacobians and gradcheck's runs included.",
     "formula": "Stop symbolic work (diff, --order, hessian) past N formula nodes.",
-    "drawn": "Refuse to lay out more than N nodes with Graphviz (-o FILE.svg or FILE.png): it takes minutes.",
+    "drawn": "Refuse to lay out more than N nodes as a picture (-o FILE.svg or FILE.png, by Graphviz) or a page "
+             "(FILE.html, by the browser): 50 000 take minutes.",
 }
 
 

@@ -73,10 +73,13 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
         say("warning: " + message)
     ev = grouped(ev)  # a sum written in one expression: one node with an edge per term, as the lecture draws it
 
-    if ext in IMAGES:
-        budget.check("drawn", sum(ev.reached), f"drawing {out} (Graphviz's layout)",
+    if ext in IMAGES or fmt == "html":  # laid out by Graphviz or by the page in the browser: both take minutes
+        where = f"drawing {out} (Graphviz's layout)" if ext in IMAGES else \
+            f"the page{' ' + out if out not in (None, '-') else ''} (laid out by the browser as it opens)"
+        budget.check("drawn", sum(ev.reached), where,
                      hint="raise the budget with --max-drawn N (the layout can take minutes), or write the DOT "
                           "text, which takes no layout: -o FILE.dot")
+    if ext in IMAGES:
         write(out, render_graph.draw(exe, render_graph.dot(ev, wrt_names), ext[1:]))
         return
     if fmt == "html":

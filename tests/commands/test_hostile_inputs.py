@@ -177,6 +177,21 @@ def test_laying_out_a_huge_graph_with_graphviz_is_refused(tmp_path):
     assert "drawing" in result.stderr and "needs 61 nodes; the budget is 50 nodes" in result.stderr
 
 
+@pytest.mark.parametrize("extra", [["-o", "page.html"], ["--format", "html"]])
+def test_graph_page_of_a_huge_chain_is_refused_before_it_is_built(extra, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    program = "\n".join(f"x{i + 1} = sin(x{i})" for i in range(50_000))
+    start = time.perf_counter()
+    result = run("graph", program, "--x0", "1", *extra)
+    assert time.perf_counter() - start < 20  # the parse; the page would take minutes in the browser
+    too_large(result, "--max-drawn")
+    assert "(laid out by the browser as it opens) needs 50 001 nodes; the budget is 3 000 nodes" in result.stderr
+    assert not (tmp_path / "page.html").exists()
+    assert run("graph", "y = sin(x)", "--x", "1", "--format", "html").exit_code == 0
+    dot = run("graph", "\n".join(f"x{i + 1} = sin(x{i})" for i in range(5000)), "--x0", "1")
+    assert dot.exit_code == 0 and "digraph" in dot.output  # DOT text: no layout, written at any size
+
+
 @pytest.mark.parametrize("extra", [["--json"], [], ["--batch", "-"]])
 def test_closed_stdout_is_an_output_error(extra):
     done = subprocess.run([sys.executable, "-m", "cgrad_cli", "eval", "y = x*2",
