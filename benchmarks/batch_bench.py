@@ -39,8 +39,8 @@
    with orjson (batch.Batch._lines).  The loop of 2. keeps the stdlib json module, as a
    user's own script would.
 
-Targets: >= 1.5 M points/s end to end at 1e6 points (bench.py's summary; >= 100 000 here); ahead of the
-hand-written script; >= 20x the loop; memory flat in N.
+Targets: >= 1.5 M points/s end to end at 1e6 points (issue 16; the first target was 100 000); ahead of
+the hand-written script; >= 20x the loop; memory flat in N.
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ from pathlib import Path
 
 LECTURE = "e=(a+b)*(b+1)"
 CGRAD = Path(sys.executable).parent / ("cgrad.exe" if os.name == "nt" else "cgrad")
-TARGET_RATE = 100_000
+TARGET_RATE = 1_500_000
 TARGET_SPEEDUP = 20
 CHUNK = 4096
 
@@ -304,6 +304,7 @@ def run(quick: bool = False) -> dict:
     }
     figures["targets"] = {
         "rate": best["points_per_s"] >= TARGET_RATE,
+        "lead": best["lead"] >= 1,
         "speedup": figures["speedup"] >= TARGET_SPEEDUP,
         "flat_memory": figures["memory_ratio"] <= 1.2 and (figures["total_memory_ratio"] or 1) <= 1.2,
     }
@@ -341,7 +342,8 @@ def report(f: dict) -> str:
         "",
         f"speedup over the loop: {f['speedup']:.1f}x wall, {f['speedup_cpu']:.1f}x cpu "
         f"(target {TARGET_SPEEDUP}x); on evaluation alone {f['evaluation_speedup']:.0f}x",
-        f"rate: {f['end_to_end'][-1]['points_per_s']:,.0f} points/s (target {TARGET_RATE:,})",
+        f"rate: {f['end_to_end'][-1]['points_per_s']:,.0f} points/s (target {TARGET_RATE:,}: "
+        f"{'met' if f['targets']['rate'] else 'missed'})",
         f"lead over the hand-written numpy + orjson script: {f['end_to_end'][-1]['lead']:.2f}x "
         f"({f['end_to_end'][-1]['hand_points_per_s']:,.0f} points/s) at {f['end_to_end'][-1]['n']:,} points",
         f"worker processes: {f['workers_gain']:.2f}x the points/s of one process at "
