@@ -719,6 +719,22 @@ def test_program_argument_starting_with_minus(args, value):
     assert json.loads(result.stdout)["value"] == pytest.approx(value)
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--depth", "-1"], "-1 is not in the range"),  # click's own message, about -1 as given
+    (["--wrt", "-x"], "the program has no name '-x'"),
+    (["--output", "-y"], "'-y'"),
+])
+def test_an_option_value_starting_with_minus_is_said_as_given(args, message):
+    """The value of one of the command's own options is left as it is, however it starts."""
+    stderr = assert_fails(invoke("eval", "y = x", "--x", "1", *args), 2, message)
+    assert "\0" not in stderr and "\\x00" not in stderr
+
+
+def test_an_input_named_like_no_option_takes_a_value_starting_with_minus():
+    doc = json.loads(invoke("eval", "y = a*b", "--a=-2", "--b", "-3", "--json").stdout)
+    assert doc["inputs"] == {"a": -2.0, "b": -3.0}
+
+
 def test_negative_infinity_is_refused_like_infinity():
     """`--x -inf` is a value, not the options -i -n -f."""
     assert_fails(invoke("eval", "y = x", "--x", "-inf"), 2, "error: ", "finite number")
