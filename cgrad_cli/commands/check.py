@@ -170,18 +170,18 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
     summary = summarize(grades) if class_run else None
     copied = copies(assignment, grades) if class_run else []
     if junit_file:
-        write_output(junit_file, junit(grades, assignment.title).encode("utf-8"))
+        write_output(junit_file, junit(grades, assignment.title, skipped).encode("utf-8"))
     if gradescope_file:  # written for a malformed file too: Gradescope shows the student why they got 0
         doc = gradescope(grades[0], visibility or assignment.visibility)
         write_output(gradescope_file, (dumps(doc) + "\n").encode("utf-8", "backslashreplace"))
     if markdown_file:
-        write_output(markdown_file, markdown(assignment, grades, summary).encode("utf-8", "backslashreplace"))
+        write_output(markdown_file, markdown(assignment, grades, summary, skipped).encode("utf-8", "backslashreplace"))
     if not class_run and grades[0].error:  # one student's malformed file is a plain error (a class run carries on)
         from ..grading.assignment import read_answers
 
         read_answers(answers)
     if as_json:
-        sys.stdout.write(dumps(assignment_json(assignment, path, grades, class_run, summary, copied)) + "\n")
+        sys.stdout.write(dumps(assignment_json(assignment, path, grades, class_run, summary, copied, skipped)) + "\n")
     else:
         from ..render.check import render_class, render_grade
 

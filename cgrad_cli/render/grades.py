@@ -42,37 +42,52 @@ def summary_json(summary: list) -> list:
             for q in summary]
 
 
-def markdown(assignment: Assignment, grades: list, summary: list) -> str:
+def markdown(assignment: Assignment, grades: list, summary: list, skipped=()) -> str:
     """A report a teacher can post: the class's totals and, per quantity, how many were right and the most
-    frequent misconceptions (no student is named)."""
+    frequent misconceptions (no student is named; entries of the folder not read are counted).  Every text
+    in it goes through _md: a hostile answer or file name cannot break the table or start a heading."""
     from .check import summary_lines
 
     n = len(grades)
     read = [g for g in grades if g.error is None]
     mean = sum(g.score for g in read) / len(read) if read else 0
-    out = [f"# {assignment.title}: class report", "",
+    not_read = (f" · {len(skipped)} other entr{'ies' if len(skipped) != 1 else 'y'} not read (not regular files)"
+                if skipped else "")
+    out = [f"# {_md(assignment.title)}: class report", "",
            f"{n} answer file{'s' if n != 1 else ''} · {len(read)} graded · mean score "
-           f"{mean:.3g} of {integral(assignment.max_score)} · all right: {sum(g.passed for g in grades)}", "",
-           "| problem | quantity | right |", "|---|---|---|"]
-    out += [f"| {q.problem} | {_cell(q.quantity)} | {q.right} of {q.total} |" for q in summary]
+           f"{mean:.3g} of {integral(assignment.max_score)} · all right: {sum(g.passed for g in grades)}{not_read}",
+           "", "| problem | quantity | right |", "|---|---|---|"]
+    out += [f"| {_md(q.problem)} | {_md(q.quantity)} | {q.right} of {q.total} |" for q in summary]
     out += ["", "## What went wrong", ""]
     for q in summary:
         lines = summary_lines(q)
         if len(lines) == 1:
             continue
-        out.append(f"**{q.problem} {q.quantity}** ({q.right} of {q.total} right)")
+        out.append(f"**{_md(q.problem)} {_md(q.quantity)}** ({q.right} of {q.total} right)")
         out.append("")
-        out += [f"- {_cell(line.strip())}" for line in lines[1:]]
+        out += [f"- {_md(line.strip())}" for line in lines[1:]]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+# Markdown: control characters (NUL, ESC, ...) dropped, line breaks made spaces; then a backslash before each
+# character that would end a table cell (|), start code (`), emphasis (* _) or a link ([ ]), and a backslash
+# before a # - + > = or a number's dot that would start a heading, a list or a quote; < as &lt; (no HTML).
+_MD_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_MD_BREAK = re.compile("[\t\n\r\u2028\u2029]+")
+_MD_SPECIAL = re.compile(r"([\\|`*_\[\]])")
+_MD_LEADING = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
+
+
+def _md(text: str) -> str:
+    """Any text as one line of Markdown that reads as the text itself, in a table cell or a list item."""
+    text = _MD_BREAK.sub(" ", _MD_CONTROL.sub("", str(text)))
+    text = _MD_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;").replace("<", "&lt;")
+    return _MD_LEADING.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
 
 
 def assignment_json(assignment: Assignment, path: str, grades: list, class_run: bool, summary=None,
-                    copies=()) -> dict:
+                    copies=(), skipped=()) -> dict:
     """The `cgrad check ASSIGNMENT.toml --json` document (schema: check.schema.json, its two assignment forms).
 
     Both forms list the grades in `students` (one for the key or one student); the one-student form also has
@@ -87,6 +102,7 @@ def assignment_json(assignment: Assignment, path: str, grades: list, class_run: 
         doc["summary"] = summary_json(summary or [])
         doc["copies"] = [{"student": c.student, "matches": c.other, "others": c.others, "quantities": c.quantities}
                          for c in copies]
+        doc["skipped"] = [{"file": entry, "kind": kind} for entry, kind in skipped]
     seen = []
     for g in grades:
         seen += [w for w in g.warnings if w not in seen]
@@ -109,8 +125,9 @@ def gradescope(g: Grade, visibility: str = "visible") -> dict:
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def junit(grades: list, title: str) -> str:
-    """JUnit XML: one testsuite per student, one testcase per quantity (classname = the problem).
+def junit(grades: list, title: str, skipped=()) -> str:
+    """JUnit XML: one testsuite per student, one testcase per quantity (classname = the problem); an entry of
+    the folder not read (a FIFO, a device) is a testsuite of one skipped testcase, named by its path.
 
     Every string may come from a student's file (`"]]></failure><x>"`, NUL, ESC, `&`): each is escaped,
     and the characters XML cannot hold are dropped, so any answers file yields a well-formed report."""
@@ -123,8 +140,9 @@ def junit(grades: list, title: str) -> str:
         return quote(_NOT_XML.sub("", text), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuites name={quoteattr(title)} tests="{sum(len(g.items) for g in grades)}" '
-           f'failures="{sum(not i.passed for g in grades for i in g.items)}">']
+           f'<testsuites name={quoteattr(title)} tests="{sum(len(g.items) for g in grades) + len(skipped)}" '
+           f'failures="{sum(not i.passed for g in grades for i in g.items)}"'
+           + (f' skipped="{len(skipped)}">' if skipped else ">")]
     for g in grades:
         failures = sum(not i.passed for i in g.items)
         out.append(f'  <testsuite name={quoteattr(g.name)} tests="{len(g.items)}" failures="{failures}">')
@@ -137,6 +155,11 @@ def junit(grades: list, title: str) -> str:
                 out.append(f"      <failure message={quoteattr(i.output)}>{escape(i.output)}</failure>")
             out.append("    </testcase>")
         out.append("  </testsuite>")
+    for entry, kind in skipped:
+        out += [f'  <testsuite name={quoteattr(entry)} tests="1" failures="0" skipped="1">',
+                f'    <testcase classname="answers" name={quoteattr(entry)}>',
+                f'      <skipped message={quoteattr(f"{kind}, not a regular file: not read")}/>',
+                "    </testcase>", "  </testsuite>"]
     out.append("</testsuites>")
     return "\n".join(out) + "\n"
 

@@ -114,6 +114,31 @@ def test_fifo_in_the_answers_folder_is_skipped_and_named(folder):
     assert result.exit_code == 2 and "not a regular file" in result.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_skipped_entries_are_named_in_the_json_and_junit_reports(folder):
+    os.mkfifo(folder / "answers" / "zed.json")
+    os.mkfifo(folder / "answers" / "a|b`<x>.toml")
+    result = run("hw1.toml", "--answers", "answers/", "--json", "--junit", "grades.xml", "--markdown", "r.md",
+                 cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["skipped"] == [{"file": "answers/a|b`<x>.toml", "kind": "a FIFO"},
+                                 {"file": "answers/zed.json", "kind": "a FIFO"}]
+    import jsonschema
+
+    import cgrad_cli
+
+    schema = Path(cgrad_cli.__file__).parent / "schemas" / "check.schema.json"
+    jsonschema.Draft202012Validator(json.loads(schema.read_text(encoding="utf-8"))).validate(report)
+    doc = xml.dom.minidom.parse(str(folder / "grades.xml"))
+    skipped = doc.getElementsByTagName("skipped")
+    assert [s.parentNode.getAttribute("name") for s in skipped] == ["answers/a|b`<x>.toml", "answers/zed.json"]
+    assert skipped[1].getAttribute("message") == "a FIFO, not a regular file: not read"
+    assert doc.documentElement.getAttribute("skipped") == "2"
+    assert "2 other entries not read (not regular files)" in (folder / "r.md").read_text()
+    assert "zed" not in (folder / "r.md").read_text()  # the class report names no student
+
+
 @pytest.mark.parametrize("line, key", [("score = nan", "score"), ("score = -1", "score"), ("score = inf", "score"),
                                        ("rtol = inf", "rtol"), ("atol = nan", "atol")])
 def test_non_finite_or_negative_score_or_tolerance_is_refused_naming_the_key(folder, line, key):
@@ -124,3 +149,39 @@ def test_non_finite_or_negative_score_or_tolerance_is_refused_naming_the_key(fol
     result = run("bad.toml", "--json", cwd=folder)
     assert result.exit_code == 2, result.stderr
     assert f"key problems.lecture.{key}: {key} must be a finite number >= 0" in result.stderr
+
+
+def _unescaped(line: str, char: str) -> int:
+    """How many times `char` stands in `line` not escaped by a backslash."""
+    count, k = 0, 0
+    while k < len(line):
+        if line[k] == "\\":
+            k += 2
+            continue
+        count += line[k] == char
+        k += 1
+    return count
+
+
+def test_markdown_report_escapes_hostile_text_so_the_table_holds():
+    from cgrad_cli.grading.assignment import Assignment
+    from cgrad_cli.grading.summary import Misconception, QuantitySummary
+    from cgrad_cli.render.grades import markdown
+
+    hostile = "# x | `y` <b>\n- z\x1b[31m\x00 \\| *w* [l](u)"
+    summary = [QuantitySummary(hostile, hostile, 3, 1, {"wrong": 1}, [Misconception(hostile, True, 1)]),
+               QuantitySummary("p", "- q", 3, 3)]
+    assignment = Assignment.__new__(Assignment)
+    assignment.title, assignment.problems = hostile, []
+    text = markdown(assignment, [], summary, [("answers/" + hostile, "a FIFO")])
+    lines = text.splitlines()
+    assert "\x1b" not in text and "\x00" not in text and "<" not in text.replace("&lt;", "")
+    assert [line for line in lines if line.startswith("#")] == [lines[0], "## What went wrong"]
+    assert lines[0] == r"# \# x \| \`y\` &lt;b> - z\[31m \\\| \*w\* \[l\](u): class report"
+    rows = [line for line in lines if line.startswith("|")]
+    assert len(rows) == 4 and all(_unescaped(row, "|") == 4 for row in rows)  # three cells a row, no more
+    assert rows[3] == "| p | \\- q | 3 of 3 |"
+    assert all(_unescaped(line, "`") == 0 for line in lines)
+    items = [line for line in lines if line.startswith("- ")]
+    assert items and all(not line[2:].startswith(("#", "-")) for line in items)
+    assert "answers/" not in text  # skipped entries are counted, not named: the report names no student
