@@ -274,6 +274,16 @@ def test_cli_refuses_what_it_cannot_write(args, words):
         assert word in result.stderr
 
 
+def test_an_op_added_without_a_formula_rule_is_refused_by_name(monkeypatch):
+    """A tensor op whose vjp rule does not run over formulas yet (one added to the table later) is named."""
+    from cgrad_cli.symbolic import derive
+
+    monkeypatch.setattr(derive, "FORMULA_OPS", tuple(n for n in derive.FORMULA_OPS if n != "trace"))
+    result = run("diff", "y = trace(A) + 1", "--A", "[[1, 2], [3, 4]]")
+    assert result.exit_code == 2, result.output
+    assert "no formula rule for trace yet: trace(A)" in result.stderr and "cgrad eval" in result.stderr
+
+
 # -- cgrad hessian at a point on tensor programs: the gradient's formula differentiated exactly
 
 @pytest.mark.parametrize("source, shapes, wrt", [
@@ -298,6 +308,18 @@ def test_hessian_matches_finite_differences_of_the_gradient(source, shapes, wrt)
                                    for b in wrt])
         np.testing.assert_allclose(h[:, col], (gradient(1) - gradient(-1)) / (2 * step), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(h, h.T, atol=1e-12)
+
+
+@pytest.mark.parametrize("source, shapes, wrt", [
+    ("f = logdet(X)", {"X": (2, 2)}, ["X"]),
+    ("f = norm(A @ x - y)^2", {"A": (3, 2), "x": (2,), "y": (3,)}, ["x"]),
+    ("f = sum(logsumexp(X, axis=1)) + trace(X @ X)", {"X": (2, 2)}, ["X"]),
+    ("f = dot(x[::-1], x[[0, 0, 2]]) + prod(x)", {"x": (3,)}, ["x"]),
+])
+def test_hessian_of_matrix_functions_matches_finite_differences(source, shapes, wrt):
+    """The gradient's formula with the new ops (inv, norm, softmax of a matrix, slices, fancy indices, prod)
+    differentiated once more at the point."""
+    test_hessian_matches_finite_differences_of_the_gradient(source, shapes, wrt)
 
 
 def test_hessian_of_the_quadratic_form_is_a_plus_a_transpose():
@@ -331,10 +353,10 @@ def _op_examples():
 
 
 @pytest.mark.parametrize("program, shapes", _op_examples())
-def test_every_op_example_is_answered_right_or_refused_by_name(program, shapes):
-    """Each example of the op table, summed to a number: diff's formula equals reverse mode, or diff refuses
-    with a message (exit 2) -- never a wrong formula, never an internal error."""
-    from cgrad_cli.errors import CgradError, InputError
+def test_every_op_example_is_answered_right(program, shapes):
+    """Each example of the op table, summed to a number: diff writes a formula for every op, and it equals
+    reverse mode, every element."""
+    from cgrad_cli.errors import CgradError
 
     source = f"f = sum({program})"
     at = point(shapes, 3)
@@ -342,11 +364,7 @@ def test_every_op_example_is_answered_right_or_refused_by_name(program, shapes):
         want = {name: reverse_mode(source, at, name) for name in shapes}
     except CgradError:  # the random point is off the program's domain (an index, a singular matrix)
         pytest.skip("off the domain at this point")
-    try:
-        d = differentiate(parse(source), None, point=at)
-    except InputError as e:
-        assert "cgrad diff" in e.message or "no formula" in e.message, e.message
-        return
+    d = differentiate(parse(source), None, point=at)
     for name in shapes:
         np.testing.assert_allclose(d.values[name], want[name], rtol=1e-8, atol=1e-10, err_msg=text(d.formulas[name]))
 
