@@ -46,12 +46,15 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
       cgrad diff "c=a+b; d=b+1; e=c*d" --keep --wrt b
       cgrad diff "y = x^3" --order 2 --latex
       cgrad diff "f = logdet(X)" --X '[[2, 1], [1, 3]]'
+      cgrad diff "f = x.T @ A @ x" --A '[[1,2],[3,4]]' --x '[1,-1]' --order 2
     """
     from ..symbolic.derive import differentiate
 
     graph, point = load(words, file, sets, inputs_file)
     point.update(parse_at(at))
     d = differentiate(graph, names(wrt), order, keep, output, point)
+    for name, why in d.left_out.items():
+        click.echo(f"note: left out {name}: {why}", err=True)
     if as_json:
         from ..render.diff import document
         from ..render.json import dumps

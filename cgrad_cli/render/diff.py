@@ -23,7 +23,7 @@ def notation(out: str, wrt: str, order: int, as_latex: bool = False) -> str:
 
 def value_text(value) -> str:
     """A scalar exactly (it reads back as the same float); an array as `cgrad eval` shows one."""
-    return show(value) if getattr(value, "shape", ()) else number(value, None)
+    return show(value) if getattr(value, "shape", ()) else number(float(value), None)
 
 
 def _plain(value):

@@ -14,7 +14,8 @@ from typing import NamedTuple
 from ..core.autodiff import check_inputs, evaluate, forward, lookup, output_node, uses_tensors, wrt_nodes
 from ..core.ops import apply
 from ..errors import CgradError, InputError
-from .expr import Exprs
+from .expr import ADD, FN, MUL, NUM, POW, VAR, Expr, Exprs, children, postorder
+from .jacobian_form import linear_map, transposed
 from .tensor_expr import FORMULA_OPS, NoFormula, TensorExprs
 from ..core.ops import load_numpy, shape_text
 from ..core.graph import Graph
@@ -32,21 +33,8 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
     out = output_node(graph, output)
     targets = {name: lookup(graph, name, "--wrt") for name in wrt}
     m = space or Exprs(order=list(graph.inputs))
-    ops, argss, names, needs, params = graph.ops, graph.args, graph.names, graph.needs_grad, graph.params
-    e = [None] * (out + 1)
-    for i in range(out + 1):
-        op = ops[i].name
-        if op == "input":
-            e[i] = m.var(names[i])
-        elif op == "const":  # a number, or an array literal (only in a tensor program: TensorExprs.constant)
-            c = graph.consts[i]
-            e[i] = m.num(c) if isinstance(c, float) else m.constant(c)
-        elif keep and names[i] is not None and i != out:
-            e[i] = m.var(names[i])
-        elif i in params or op == "var":  # the variance is op_var: m.var makes a variable
-            e[i] = (getattr(m, "op_" + op, None) or getattr(m, op))(*[e[a] for a in argss[i]], **params.get(i, {}))
-        else:
-            e[i] = apply(m, op, [e[a] for a in argss[i]])
+    ops, argss, needs, params = graph.ops, graph.args, graph.needs_grad, graph.params
+    e = node_formulas(graph, m, out, keep)
     adjoint: list = [None] * (out + 1)
     adjoint[out] = m.num(1.0)
     for i in range(out, -1, -1):
@@ -67,6 +55,26 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
                 adjoint[a] = term if adjoint[a] is None else m.add(adjoint[a], term)
     zero = m.num(0.0)
     return {name: adjoint[i] if i <= out and adjoint[i] is not None else zero for name, i in targets.items()}
+
+
+def node_formulas(graph: Graph, m: Exprs, out: int, keep: bool = False) -> list:
+    """The formula of every node up to `out`, in the inputs (with `keep`, named intermediates stay names)."""
+    ops, argss, names, params = graph.ops, graph.args, graph.names, graph.params
+    e = [None] * (out + 1)
+    for i in range(out + 1):
+        op = ops[i].name
+        if op == "input":
+            e[i] = m.var(names[i])
+        elif op == "const":  # a number, or an array literal (only in a tensor program: TensorExprs.constant)
+            c = graph.consts[i]
+            e[i] = m.num(c) if isinstance(c, float) else m.constant(c)
+        elif keep and names[i] is not None and i != out:
+            e[i] = m.var(names[i])
+        elif i in params or op == "var":  # the variance is op_var: m.var makes a variable
+            e[i] = (getattr(m, "op_" + op, None) or getattr(m, op))(*[e[a] for a in argss[i]], **params.get(i, {}))
+        else:
+            e[i] = apply(m, op, [e[a] for a in argss[i]])
+    return e
 
 
 def unbroadcast(m, term, x):
@@ -153,17 +161,18 @@ class Derivatives(NamedTuple):
     formulas: dict  # {name: the order-th derivative with respect to name, an Expr}
     values: dict  # {name: its value at the point}, when a point was given
     warnings: list  # the kinks the program meets at the point, as kinks_at
+    left_out: dict = {}  # {input: why}: inputs of the default --wrt whose derivative one formula cannot write
 
 
 def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: bool = False,
                   output: str | None = None, point: dict | None = None) -> Derivatives:
     """`cgrad diff`: the order-th derivative of the output with respect to each name in wrt (default: every
     input), each pass run on the program the last one printed; evaluated at `point` if one is given."""
-    wrt = wrt or list(graph.inputs)
+    chosen, wrt = bool(wrt), wrt or list(graph.inputs)
     if not wrt:
         raise InputError("the program has no inputs to differentiate with respect to")
     if uses_tensors(graph, point or {}):
-        return matrix_derivatives(graph, wrt, order, keep, output, point or {})
+        return matrix_derivatives(graph, wrt, order, keep, output, point or {}, chosen)
     results = {}
     for name in wrt:
         g, target = graph, output
@@ -187,51 +196,154 @@ def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: b
 
 
 def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: str | None,
-                       point: dict) -> Derivatives:
+                       point: dict, chosen: bool = True) -> Derivatives:
     """`cgrad diff` on a tensor program: ∂out/∂W for a scalar output, a formula of W's shape (the
     gradient convention), from the same sweep with the tensor ops' vjp rules run over TensorExprs.
-    The inputs' values give their shapes, and the formula is evaluated there."""
+    A vector output's Jacobian, and `--order 2` (the Hessian of a scalar function of a vector), are
+    matrices: jacobian_formula.  The inputs' values give their shapes, and the formula is evaluated there."""
     missing = [name for name in graph.inputs if name not in point]
     if missing:
         raise InputError("cgrad diff on a tensor program needs a value for every input, to know its shape: "
                          "missing " + ", ".join(missing), hint="give each one, e.g. --W '[[1, 2], [3, 4]]' --x '[1, 0]'")
-    if order != 1:
-        raise InputError("cgrad diff --order 2 and above works on scalar programs only; for a tensor program "
-                         "cgrad hessian gives second derivatives at a point")
     ev = evaluate(graph, point, output=output)
     out = ev.output
-    for name in wrt:
-        lookup(graph, name, "--wrt")
-    if ev.shapes[out]:
-        shape_in = ev.shapes[lookup(graph, wrt[0], "--wrt")]
-        axes = len(ev.shapes[out] + shape_in)
-        raise InputError(f"{graph.label(out)} is a {shape_text(ev.shapes[out])}, not a number: its derivative "
-                         f"with respect to {wrt[0]} ({shape_text(shape_in)}) is a Jacobian of shape "
-                         f"{shape_text(ev.shapes[out] + shape_in)}, " + (
-                             f"a {axes}-D array, which one formula in cgrad's language cannot write" if axes > 2
-                             else "and cgrad diff writes the gradients of a number only"), hint="cgrad jacobian gives it at a point; or differentiate a number made "
-                         "from it, such as sum(...) or an element [k]")
-    for i in range(out + 1):
-        op = graph.ops[i]
-        if (op.vjp is not None or op.forward is None and op.arity != 0) and op.name not in FORMULA_OPS:
-            raise InputError(f"cgrad diff has no formula rule for {op.name} yet: {graph.text(i, 40)}",
-                             source=graph.source, span=graph.spans[i],
-                             hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
+    shapes = {name: ev.shapes[lookup(graph, name, "--wrt")] for name in wrt}
+    left_out = {}  # the default --wrt (every input) leaves out those it cannot write, while one is left
+    for name, shape in shapes.items():
+        try:
+            _writable(graph, ev.shapes[out], name, shape, order)
+        except InputError as e:
+            if chosen or len(left_out) + 1 == len(shapes):
+                raise
+            left_out[name] = f"{e.message} ({e.hint})"
+    wrt = [name for name in wrt if name not in left_out]
+    _formula_rules(graph, out)
     # every name's shape (--keep writes named intermediates such as a1 as themselves), and value, to evaluate
     space = TensorExprs(order=list(graph.inputs), shapes={name: ev.shapes[i] for name, i in graph.named.items()})
     known = {**{name: ev.values[i] for name, i in graph.named.items() if i <= out}, **point}
     try:
-        formulas = derivatives(graph, wrt, output=output, keep=keep, space=space)
+        if ev.shapes[out]:  # a vector: its Jacobian, read off the formula of its vector-Jacobian product
+            formulas = dict.fromkeys(wrt, node_formulas(graph, space, out)[out])
+        else:
+            formulas = derivatives(graph, wrt, output=output, keep=keep and order == 1, space=space)
+            formulas = {name: space.broadcast_to(d, shapes[name]) for name, d in formulas.items()}
     except NoFormula as e:
         where = getattr(e, "node", None)
         raise InputError(f"{e}" + (f": {graph.text(where, 40)}" if where is not None else ""),
                          source=graph.source if where is not None else None,
                          span=graph.spans[where] if where is not None else None,
                          hint="cgrad eval and cgrad jacobian compute its numbers") from None
-    formulas = {name: space.broadcast_to(d, ev.shapes[lookup(graph, name, "--wrt")]) for name, d in formulas.items()}
+    try:  # a vector's Jacobian; then a gradient's Jacobian is a Hessian: symmetric
+        for _ in range(order if ev.shapes[out] else order - 1):
+            formulas = {name: jacobian_formula(d, name, graph, symmetric=not ev.shapes[out])
+                        for name, d in formulas.items()}
+    except NoFormula as e:
+        raise InputError(f"cgrad diff: {e}", hint="cgrad eval and cgrad jacobian compute its numbers") from None
+    if keep and (order > 1 or ev.shapes[out]):  # built from the written-out program: name the intermediates
+        shaped = {name: ev.shapes[i] for name, i in graph.named.items()}
+        formulas = {name: kept(d, graph, out, shaped) for name, d in formulas.items()}
     program = as_program({f"d{k}_": d for k, d in enumerate(formulas.values())}, graph)
     values = {name: value_at(program, f"d{k}_", known) for k, name in enumerate(formulas)}
-    return Derivatives(output or graph.label(graph.output), out, 1, point, formulas, values, ev.warnings)
+    return Derivatives(output or graph.label(graph.output), out, order, point, formulas, values, ev.warnings,
+                       left_out)
+
+
+def kept(e: Expr, graph: Graph, out: int, shapes: dict) -> Expr:
+    """`e` with each named intermediate's formula written as its name, as --keep writes them: s*(1 - s)
+    for s = sigmoid(W @ x + b), where the formula was built from the program written out."""
+    space = e.space
+    space.inputs.update(shapes)
+    formulas = node_formulas(graph, space, out)
+    names = {}
+    for name, i in graph.named.items():
+        if i < out and graph.ops[i].name != "input" and formulas[i].kind not in (NUM, VAR):
+            names.setdefault(formulas[i], space.var(name))
+    new: dict = {}
+    for node in postorder(e):
+        parts = children(node)
+        if node in names or all(new[c] is c for c in parts):
+            new[node] = names.get(node, node)
+        elif node.kind == ADD:
+            new[node] = space.num(node.data[0])
+            for t, c in node.data[1]:
+                new[node] = space.add(new[node], space.mul(c, new[t]))
+        elif node.kind == MUL:
+            new[node] = space.num(node.data[0])
+            for f, p in node.data[1]:
+                new[node] = space.mul(new[node], space.pow(new[f], p))
+        elif node.kind == POW:
+            new[node] = space.pow(*(new[c] for c in parts))
+        else:
+            new[node] = space._make(FN, (node.data[0], tuple(new[c] for c in parts)))
+    return new[e]
+
+
+def _writable(graph: Graph, out_shape: tuple, name: str, shape: tuple, order: int) -> None:
+    """Refuse a derivative whose array would have more than 2 axes (out.shape + order × the input's
+    shape): one formula in cgrad's language writes a number, a vector or a matrix."""
+    full = out_shape + shape * order
+    if len(full) <= 2 and len(out_shape) < 2 or not out_shape and order == 1:
+        return
+    if len(full) <= 2:  # a matrix output's derivative with respect to a number
+        raise InputError(f"{graph.label(graph.output)} is a {shape_text(out_shape)} matrix: cgrad diff writes the "
+                         "Jacobian of a number or a vector only",
+                         hint="cgrad jacobian gives it at a point; or differentiate a vector or a number made from it")
+    array = f"a {len(full)}-D array, which one formula in cgrad's language cannot write"
+    if out_shape:
+        raise InputError(f"{graph.label(graph.output)} is a {shape_text(out_shape)}, not a number: its derivative"
+                         f"{'' if order == 1 else f' of order {order}'} with respect to {name} ({shape_text(shape)}) "
+                         f"is a Jacobian of shape {shape_text(full)}, {array}",
+                         hint="cgrad jacobian gives it at a point; or differentiate a number made from it, such as "
+                              "sum(...) or an element [k]")
+    raise InputError(f"the derivative of order {order} with respect to {name} ({shape_text(shape)}) has shape "
+                     f"{shape_text(full)}, {array}",
+                     hint=f"cgrad hessian PROGRAM --wrt {name} gives the second derivatives at a point"
+                     if order == 2 else "--order 2 of a vector input is its Hessian, a matrix")
+
+
+def _formula_rules(graph: Graph, out: int) -> None:
+    """Refuse, naming it, an op whose derivative has no formula rule yet."""
+    for i in range(out + 1):
+        op = graph.ops[i]
+        if (op.vjp is not None or op.forward is None and op.arity != 0) and op.name not in FORMULA_OPS:
+            raise InputError(f"cgrad diff has no formula rule for {op.name} yet: {graph.text(i, 40)}",
+                             source=graph.source, span=graph.spans[i],
+                             hint="cgrad eval and cgrad jacobian compute its derivatives' numbers")
+
+
+def jacobian_formula(top: Expr, name: str, graph: Graph, symmetric: bool = False) -> Expr:
+    """∂top/∂name as a formula shaped top.shape + name's shape (at most 2 axes in all), `top` a formula
+    in a TensorExprs space.  A number's is its gradient, by the reverse sweep over the program `h_ =
+    top`; a vector's Jacobian J is read off the sweep over `h_ = dot(top, v_)`, whose result Jᵀ v_ is
+    linear in the new vector input v_ (symbolic.jacobian_form).  `symmetric` (top is a gradient, J a
+    Hessian): Jᵀ is J, and is written in whichever of its two forms has fewer transposes."""
+    space, out = top.space, top.shape
+    shape = tuple(space.inputs.get(name, ()))
+    cotangent = None
+    if out:
+        cotangent = next(v for v in (f"v{'_' * k}" for k in range(1, 99)) if v not in graph.named
+                         and v not in space.inputs)
+        space.inputs[cotangent] = out
+        top = space.dot(top, space.var(cotangent))
+    program = as_program({"h_": top}, graph)
+    _formula_rules(program, program.named["h_"])
+    inner = TensorExprs(order=list(dict.fromkeys([*space.order, *program.inputs])),
+                        shapes={n: space.inputs[n] for n in program.inputs})
+    if name not in program.inputs:
+        return inner.zeros(*(out + shape)) if out + shape else inner.num(0.0)
+    d = inner.broadcast_to(derivatives(program, [name], output="h_", space=inner)[name], shape)
+    if cotangent is None:
+        return d
+    jt = linear_map(inner, d, inner.var(cotangent))  # Jᵀ, shaped name's shape + out
+    if not shape:
+        return jt
+    j = transposed(inner, jt)
+    return min((jt, j), key=_transposes) if symmetric else j
+
+
+def _transposes(e: Expr) -> int:
+    """How many .T a formula writes: of a symmetric matrix's two forms, the one with fewer reads better."""
+    return sum(node.kind == FN and node.data[0] == "transpose" for node in postorder(e))
 
 
 def matrix_hessian(graph: Graph, point: dict, wrt: list, output: str | None = None) -> Hessian:

@@ -223,6 +223,8 @@ class TensorExprs(Exprs):
             spread = self._spread(rest[0][0], e.shape)
             if spread is not None:
                 return self.mul(e.data[0], spread)
+        if ones and not rest and (len(ones) > 1 or ones[0][1] != 1.0):  # ones(3)^2 = ones(3)
+            return self._mul_node(e.data[0], ((self.ones(*self.shapes[e]), 1.0),))
         hot = _onehots(e)
         picked = [(v, p) for v, p in factors if hot and v.shape == hot[0].shape and v not in hot]
         if picked:  # onehot(r, n)*v = onehot(r, n)*v[r]: only element r survives
@@ -244,22 +246,25 @@ class TensorExprs(Exprs):
             return self._shaped(e, shape)
         if e.kind != ADD:
             return e
-        groups: dict = {}  # M1 @ v + M2 @ v = (M1 + M2) @ v
-        for t, c in e.data[1]:
-            if t.kind == FN and t.data[0] == "matmul":
-                groups.setdefault(t.data[1][1], []).append((t, c))
-        if all(len(g) < 2 for g in groups.values()):
+        for side in (1, 0):  # M1 @ v + M2 @ v = (M1 + M2) @ v; then M @ u + M @ w = M @ (u + w)
+            groups: dict = {}
+            for t, c in e.data[1]:
+                if t.kind == FN and t.data[0] == "matmul":
+                    groups.setdefault(t.data[1][side], []).append((t, c))
+            if any(len(g) > 1 for g in groups.values()):
+                break
+        else:
             return e
         out = self.num(e.data[0])
         for t, c in e.data[1]:
-            group = groups.get(t.data[1][1]) if t.kind == FN and t.data[0] == "matmul" else None
+            group = groups.get(t.data[1][side]) if t.kind == FN and t.data[0] == "matmul" else None
             if group is None or len(group) < 2:
                 out = self.add(out, self.mul(c, t))
             elif t is group[0][0]:
-                left = self.num(0.0)
+                rest = self.num(0.0)
                 for u, k in group:
-                    left = self.add(left, self.mul(k, u.data[1][0]))
-                out = self.add(out, self._matmul(left, t.data[1][1]))
+                    rest = self.add(rest, self.mul(k, u.data[1][1 - side]))
+                out = self.add(out, self._matmul(rest, t.data[1][1]) if side else self._matmul(t.data[1][0], rest))
         return out
 
     def _linear(self, name, a, b):

@@ -265,7 +265,11 @@ def test_keep_writes_the_classifier_as_the_lecture_does():
     (("y = sum(P[[0, 1], [[0], [1]]])", "--P", "[[1, 2], [3, 4]]"), ["2-D array of indices"]),
     (("y = sum(P[[0, 1], [1]])", "--P", "[[1, 2], [3, 4]]"), ["index arrays of different lengths"]),
     (("y = sum(W @ x)", "--wrt", "W"), ["needs a value for every input", "W, x"]),
-    (("y = sum(W @ x)", *W, *X, "--order", "2"), ["--order 2", "scalar programs"]),
+    (("y = sum(W @ x)", *W, *X, "--order", "2", "--wrt", "W"), ["order 2 with respect to W (2×3)",
+                                                                "2×3×2×3, a 4-D array", "cgrad hessian PROGRAM --wrt W"]),
+    (("y = sum(exp(W @ x))", *W, *X, "--order", "3", "--wrt", "x"), ["3×3×3, a 3-D array"]),
+    (("y = W @ x", *W, *X, "--wrt", "x", "--order", "2"), ["Jacobian of shape 2×3×3"]),
+    (("y = a*W", "--a", "2", *W, "--wrt", "a"), ["2×3 matrix", "a number or a vector only", "cgrad jacobian"]),
 ])
 def test_cli_refuses_what_it_cannot_write(args, words):
     result = run("diff", *args)
