@@ -34,7 +34,8 @@
    batch run could gain on evaluation.
 
 3. Where a batch point's time goes, in process on 4096-point chunks: decoding the
-   chunk's JSON with orjson and checking it (batch.Batch._fast_ndjson, on the chunk's text uncut), one forward +
+   chunk's JSON with orjson and checking it (batch.Batch._fast_ndjson, on the chunk's text uncut, where
+   its newlines are known from cutting it), one forward +
    backward sweep over the arrays, and writing the output lines from the result columns
    with orjson (batch.Batch._lines).  The loop of 2. keeps the stdlib json module, as a
    user's own script would.
@@ -253,20 +254,22 @@ def breakdown(chunks: int = 50) -> dict:
     from cgrad_cli.core.autodiff import backward
     from cgrad_cli.core.graph import gc_paused
     from cgrad_cli.render.batch import Batch
+    from cgrad_cli.render.batch_workers import pieces_of
     from cgrad_cli.core.parsing import parse
 
     graph = parse(LECTURE)
     batch = Batch(graph, {}, None, None)
     rng = random.Random(3)
-    data = [b"\n".join(b'{"a": %r, "b": %r}' % (rng.uniform(-5, 5), rng.uniform(-5, 5)) for _ in range(CHUNK))
-            for _ in range(chunks)]  # each chunk's lines as Batch.block hands them on
+    texts = [b"".join(b'{"a": %r, "b": %r}\n' % (rng.uniform(-5, 5), rng.uniform(-5, 5)) for _ in range(CHUNK))
+             for _ in range(chunks)]
+    data = [(text[:-1], ends) for text in texts for _, _, ends in pieces_of(text, CHUNK)]  # as Batch.block has them
     best = {"decode_us": float("inf"), "sweep_us": float("inf"), "format_us": float("inf")}
     for _ in range(3):
         decode = sweep = fmt = 0.0
-        for text in data:
+        for text, ends in data:
             with gc_paused(freeze=False):  # as run() does for each chunk
                 t0 = time.process_time()
-                columns = batch._fast_ndjson(text, CHUNK)
+                columns = batch._fast_ndjson(text, CHUNK, ends)
                 t1 = time.process_time()
                 ev = backward(graph, batch._forward(columns, CHUNK), batch.out, seed=np.ones(CHUNK))
                 value = ev.values[batch.out]

@@ -103,9 +103,9 @@ def _evaluate_all(batch: "Batch", fmt: str, blocks, out, progress: "_Progress", 
         for head, done in blocks:
             if pool is None:
                 pieces = list(pieces_of(head, size))
-                left = sum(count for _, count in pieces)  # lines of the block not evaluated yet
+                left = sum(count for _, count, _ in pieces)  # lines of the block not evaluated yet
                 offset = 0  # where the piece begins in the block
-                for piece, count in pieces:
+                for piece, count, ends in pieces:
                     if serial <= 0 and (fmt != "csv" or batch.columns is not None):  # a CSV header is read here
                         if workers is None:
                             read = start - 1 + left  # lines read so far
@@ -118,7 +118,7 @@ def _evaluate_all(batch: "Batch", fmt: str, blocks, out, progress: "_Progress", 
                                 break
                             workers = 0  # no process to be had (a limit on processes, on memory): go on here
                     with gc_paused(freeze=False):
-                        text = batch.block(bytes(piece), count, start, fmt)
+                        text = batch.block(bytes(piece), count, start, fmt, ends)
                     if text:
                         out.write(text)
                         out.flush()
@@ -174,13 +174,14 @@ class Batch:
 
     # --- one chunk ---------------------------------------------------------------------------------------
 
-    def block(self, text: bytes, count: int, start: int, fmt: str) -> bytes:
+    def block(self, text: bytes, count: int, start: int, fmt: str, ends) -> bytes:
         """The output for `count` input lines as read (each ending in a newline), the first of them line
-        `start`.  A chunk of good NDJSON points goes from the text to the arrays uncut (cutting 4096
-        lines apart to join them again cost a tenth of a point's time); anything else is cut into lines
-        for `chunk`, which says what is wrong with each bad one."""
+        `start`; `ends`: the offsets just past each newline (pieces_of).  A chunk of good NDJSON points
+        goes from the text to the arrays uncut (cutting 4096 lines apart to join them again cost a tenth
+        of a point's time); anything else is cut into lines for `chunk`, which says what is wrong with
+        each bad one."""
         if fmt == "ndjson" and b"\r" not in text:
-            fast = self._fast_ndjson(text[:-1], count)
+            fast = self._fast_ndjson(text[:-1], count, ends)
             if fast is not None:
                 self.points += count
                 return self._evaluate(range(start, start + count), fast)
@@ -318,10 +319,10 @@ class Batch:
 
     # --- NDJSON ------------------------------------------------------------------------------------------
 
-    def _fast_ndjson(self, text: bytes, n: int):
+    def _fast_ndjson(self, text: bytes, n: int, ends=None):
         """The columns (an array, one row per input) of a chunk of n lines whose every line is a good point,
         or None: then each line is looked at, and said what is wrong with it.  `text` is the lines joined
-        by newlines.
+        by newlines; `ends`, if known, the offsets just past them (and one past the end).
 
         One orjson.loads for the chunk, as one array: "[" + the lines joined by commas + "]".  Each
         line must begin with { and end with }, so lines meet as "},{"; then a line cannot run into
@@ -330,7 +331,7 @@ class Batch:
         inside it (a value that is no number) -- and the checks below fail.  Without such a merge
         every line gives at least one item, so as many items as lines means one object per line.
         """
-        if text[:1] != b"{" or text[-1:] != b"}" or text.count(b"}\n{") != n - 1:
+        if text[:1] != b"{" or text[-1:] != b"}" or not _one_object_a_line(text, n, ends):
             return None
         try:
             rows = orjson.loads(b"[" + text.replace(b"\n", b",") + b"]")
@@ -493,9 +494,9 @@ class Batch:
         """A worker's task: its output lines, and its counts (points, failures, kinks), chunk by chunk."""
         self.reset()
         texts = []
-        for piece, count in pieces_of(task, size):
+        for piece, count, ends in pieces_of(task, size):
             with gc_paused(freeze=False):
-                texts.append(self.block(bytes(piece), count, start, fmt))
+                texts.append(self.block(bytes(piece), count, start, fmt, ends))
             start += count
         return b"".join(texts), self.counts()
 
@@ -656,6 +657,16 @@ class _Progress:
 
 
 # --- small helpers ---------------------------------------------------------------------------------------
+
+def _one_object_a_line(text: bytes, n: int, ends) -> bool:
+    """Whether every newline of `text` (n lines) has } before it and { after it: "}\n{" n - 1 times, found
+    from where the newlines are when that is known (a tenth of the time of bytes.count)."""
+    if ends is None:
+        return text.count(b"}\n{") == n - 1
+    np = load_numpy()
+    inner, buffer = ends[:-1], np.frombuffer(text, dtype=np.uint8)
+    return bool((buffer[inner - 2] == ord("}")).all() and (buffer[inner] == ord("{")).all())
+
 
 _NUMBER_TYPES = {int, float}
 _CSV_NUMBER_BYTES = b"0123456789.eE+-, \t\n"  # a CSV chunk of JSON numbers has no other byte

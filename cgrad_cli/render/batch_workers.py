@@ -152,7 +152,7 @@ class Pool:
     def feed_block(self, head: bytes, start: int, done: int) -> int:
         """Submit a block's lines (as read: each ending in a newline), the first of them input line
         `start`, in tasks of TASK chunks; return the number of the line after them."""
-        for task, count in pieces_of(head, self.size * TASK):
+        for task, count, _ in pieces_of(head, self.size * TASK):
             self.submit(task, start, done)
             start += count
         return start
@@ -214,7 +214,8 @@ class Pool:
 
 
 def pieces_of(head, step: int):
-    """(a view of the lines, their number) for a block's lines (each ending in a newline), `step` at a time."""
+    """(a view of the lines, their number, where each line ends in it) for a block's lines (each ending in a
+    newline), `step` lines at a time; the ends are the offsets just past each newline, as a numpy array."""
     from ..core.ops import load_numpy
 
     np = load_numpy()
@@ -222,7 +223,7 @@ def pieces_of(head, step: int):
     count, begin, view = len(ends), 0, memoryview(head)
     for j in range(0, count, step):
         end = int(ends[min(j + step, count) - 1])
-        yield view[begin:end], min(step, count - j)  # sent as it is: not copied here
+        yield view[begin:end], min(step, count - j), ends[j:j + step] - begin  # sent as it is: not copied here
         begin = end
 
 

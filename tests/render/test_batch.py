@@ -589,10 +589,10 @@ def _raise_in_chunk(monkeypatch, when):
     block = batch_module.Batch.block
     main = os.getpid()
 
-    def failing(self, text, count, start, fmt):
+    def failing(self, text, count, start, fmt, ends):
         if start == 9 and when(main):
             raise ZeroDivisionError("a bug in a chunk")
-        return block(self, text, count, start, fmt)
+        return block(self, text, count, start, fmt, ends)
 
     monkeypatch.setattr(batch_module.Batch, "block", failing)
 
