@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from . import budget
 from .autodiff import Evaluation, _domain_error, backward, forward, output_node, wrt_nodes
 from ..errors import InputError, MathDomainError
 from .graph import Graph, gc_paused
@@ -72,9 +73,6 @@ def tangents(graph: Graph, values: list, wrt_node: int) -> list:
     return t
 
 
-TANGENT_LIMIT = 10 ** 7  # numbers a tensor trace may hold in one node's tangent (node.size × x.size)
-
-
 def tensor_tangents(ev: Evaluation, wrt_node: int) -> list:
     """Forward mode over arrays: ∂node/∂x for every node, each shaped node.shape + x.shape (x = wrt_node),
     in one sweep up the tape carrying all of x's directions at once.
@@ -87,6 +85,11 @@ def tensor_tangents(ev: Evaluation, wrt_node: int) -> list:
     graph, v = ev.graph, ev.values
     ops, argss = graph.ops, graph.args
     xshape = tuple(np.shape(v[wrt_node]))
+    x = graph.label(wrt_node)
+    budget.check("elements", sum(math.prod(np.shape(value) + xshape) for value in v),  # every tangent is kept
+                 f"forward mode's tangents ∂node/∂{x} (each node's shape × {shape_text(xshape)}, for "
+                 f"{len(v)} nodes)", hint=f"trace fewer inputs (--wrt), use cgrad eval (reverse mode) or cgrad "
+                                          "jacobian, or raise the budget with --max-elements N")
     t: list = [None] * len(graph)
     t[wrt_node] = np.eye(max(1, math.prod(xshape))).reshape(xshape + xshape)
     m = array_namespace()
@@ -98,11 +101,6 @@ def tensor_tangents(ev: Evaluation, wrt_node: int) -> list:
                 if not any(t[a] is not None for a in args):
                     continue
                 shape = tuple(np.shape(v[i]))
-                if math.prod(shape + xshape) > TANGENT_LIMIT:
-                    raise InputError(f"forward mode would hold {math.prod(shape + xshape)} numbers in "
-                                     f"∂node/∂{graph.label(wrt_node)} at {graph.text(i, 48)}, more than "
-                                     f"{TANGENT_LIMIT}", hint="trace a smaller input with --wrt, or use cgrad "
-                                                               "eval (reverse mode) or cgrad jacobian")
                 total = np.zeros(shape + xshape)
                 xs = [v[a] for a in args]
                 for k, a in enumerate(args):
@@ -118,8 +116,6 @@ def tensor_tangents(ev: Evaluation, wrt_node: int) -> list:
                         total = total + np.broadcast_to(d, shape)[lift] * ta
                 t[i] = total
     except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
-        if isinstance(e, InputError):
-            raise
         raise _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(wrt_node)}") from None
     return [np.zeros(tuple(np.shape(x)) + xshape) if tan is None else tan for x, tan in zip(v, t)]
 

@@ -79,6 +79,16 @@ def test_huge_jacobian_is_refused_before_its_matrix():
         in result.stderr
 
 
+def test_trace_tangents_past_the_element_budget_are_too_large_not_an_input_error():
+    x = "[" + ",".join(["1"] * 1000) + "]"
+    start = time.perf_counter()
+    result = run("trace", "y = sum(outer(x, x))", "--x", x)
+    assert time.perf_counter() - start < 5
+    too_large(result, "--max-elements")
+    assert "forward mode's tangents ∂node/∂x" in result.stderr and "needs 1 001 001 000 elements" in result.stderr
+    assert run("trace", "y = sum(outer(x, x))", "--x", "[1, 2]").exit_code == 0
+
+
 def test_large_jacobian_is_quick_and_shown_by_shape_past_show_elements():
     x = "[" + ",".join(map(str, range(1000))) + "]"
     start = time.perf_counter()
