@@ -264,9 +264,9 @@ class BadIndex(LookupError):
 
 
 def shape_text(s) -> str:
-    """`scalar`, `2-vector`, `2×3`."""
-    s = tuple(s)
-    return "scalar" if not s else f"{s[0]}-vector" if len(s) == 1 else "×".join(map(str, s))
+    """`scalar`, `2-vector`, `2×3`; a size past 10^15 (onehot(1, 1e300)'s) as 1.0e+300, not 301 digits."""
+    s = tuple(str(n) if n < 10 ** 15 else f"{float(n):.1e}" for n in s)
+    return "scalar" if not s else f"{s[0]}-vector" if len(s) == 1 else "×".join(s)
 
 
 

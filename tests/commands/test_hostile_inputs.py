@@ -110,6 +110,12 @@ def test_large_inputs_file_is_read_into_arrays_within_memory(tmp_path):
                                                                  for i in range(1000) for j in range(1000)))
 
 
+def test_astronomical_shape_is_written_short_in_the_refusal():
+    result = run("eval", "y = sum(onehot(1, 1e300))")
+    too_large(result, "--max-elements")
+    assert "onehot(1, 1e300) (1.0e+300-vector) needs 1.0e+300 elements" in result.stderr
+
+
 def test_array_inputs_are_read_into_float_arrays_not_lists(tmp_path):
     from cgrad_cli.commands.common import number, read_inputs_file
 
