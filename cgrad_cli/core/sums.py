@@ -19,9 +19,9 @@ import copy
 from typing import NamedTuple
 
 from .autodiff import Evaluation
-from .ops import OPS, Op
+from .ops import CONSTANT_RULES, OPS, Op
 
-CHAIN = ("add", "sub")
+RULE = {value: rule for rule, value in CONSTANT_RULES.items()}  # the op table's own rules for 1 and -1
 
 
 class Sum(NamedTuple):
@@ -76,18 +76,10 @@ def sums(graph, output: int | None = None) -> dict:
     return found
 
 
-def _one(m, out, *args):
-    return 1.0
-
-
-def _minus_one(m, out, *args):
-    return -1.0
-
-
 def sum_op(signs: tuple) -> Op:
     """The view's n-ary sum: each term's local derivative is its sign, its syntax `{0} + {1} - {2}`."""
     syntax = "{0}" + "".join(f" {'+' if s > 0 else '-'} {{{k}}}" for k, s in enumerate(signs) if k)
-    return Op("sum", len(signs), None, tuple(_one if s > 0 else _minus_one for s in signs), syntax,
+    return Op("sum", len(signs), None, tuple(RULE[float(s)] for s in signs), syntax,
               precedence=OPS["add"].precedence)
 
 

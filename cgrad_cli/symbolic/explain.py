@@ -198,7 +198,7 @@ class Explanation(NamedTuple):
             parents = [f.parent for term in t.terms or () for f in term.factors]
             parents += [u.user for s in t.steps or () for u in s.uses]
             parents += [s.node for s in t.steps or ()]
-            for p in parents:
+            for p in set(parents):  # once each: an n-ary sum is the parent of every one of its n terms' paths
                 seen.add(p)
                 seen.update(g.args[p])
         return sorted(seen)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..core.autodiff import Evaluation
-from ..core.ops import OPS, _Namespace
+from ..core.ops import CONSTANT_RULES, OPS, _Namespace
 from .notation import ATOM, TEXT, Notation
 
 DIGITS = 6  # a number in a formula shown to people: as core.show writes values
@@ -151,6 +151,9 @@ def local_formula(ev: Evaluation, parent: int, k: int, atom, nota: Notation = TE
     as itself.
     """
     g = ev.graph
+    rule = g.ops[parent].partials[k]
+    if rule in CONSTANT_RULES:  # 1 for a term of a sum: its arguments need not be written (an n-ary sum has n)
+        return CONSTANT_RULES[rule]
     names, argss = g.names, g.args
     xs = []
     for a in argss[parent]:
@@ -160,7 +163,7 @@ def local_formula(ev: Evaluation, parent: int, k: int, atom, nota: Notation = TE
         else:
             xs.append(atom(a))
     try:
-        formula = g.ops[parent].partials[k](namespace(nota), atom(parent), *xs)
+        formula = rule(namespace(nota), atom(parent), *xs)
     except Exception:  # a rule that cannot be shown as text is shown as its value
         return None
     if isinstance(formula, Sym) or (isinstance(formula, float) and math.isfinite(formula)):

@@ -3,6 +3,7 @@ the eval tree, explain, the DOT and Mermaid figures and the page's data (the bro
 page itself); JSON keeps the tape's binary adds and lists the sum beside them."""
 import json
 import re
+import time
 
 from cgrad_cli import evaluate, parse
 from cgrad_cli.core.sums import grouped
@@ -80,3 +81,27 @@ def test_a_named_intermediate_keeps_its_own_node_in_the_views():
     # sum that uses it has two terms, z and b (the tape's own binary node)
     text = out("eval", "z = w1*x1 + w2*x2; y = sigmoid(z + b)", *AT)
     assert "z = w1*x1 + w2*x2  add = 0.5" in text and "z + b  add = 0.6" in text and " sum = " not in text
+
+
+def test_a_100000_term_sum_in_every_view_in_linear_time():
+    # one sum node with 10^5 edges: a view that wrote out every argument for each edge (a rule's formula,
+    # the nodes a working mentions) would do 10^10 steps; each view must stay linear
+    from rich.console import Console
+
+    from cgrad_cli.render import explain as render_explain, graph as render_graph, tree
+    from cgrad_cli.symbolic.explain import explain
+
+    n = 100_000
+    ev = grouped(evaluate(parse("y = " + "+".join(["x"] * n)), {"x": 1}))
+    start = time.perf_counter()
+    ex = explain(ev)
+    text = render_explain.plain(ex)
+    dot = render_graph.dot(ev)
+    console = Console(width=80, no_color=True, record=True, file=open("/dev/null", "w"))
+    console.print(tree.render(ev))
+    took = time.perf_counter() - start
+    (x,) = ex.targets
+    assert x.count == n and x.gradient == n and len(x.steps) == 2 and len(x.steps[1].uses) == n
+    assert f"{n} paths lead from y to x" in text and dot.count('"n0" -> ') == n
+    assert f"… {n} arguments not shown" in console.export_text()
+    assert took < 120  # linear: ~15 s on a loaded 2-core machine; quadratic, hours
