@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..errors import InputError
-from .common import console, load, program_command, refuse_overwriting, write_output, say
+from .common import console, load, program_command, refuse_overwriting, write_output, say, warn
 
 
 
@@ -116,8 +116,7 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
                          hint='as in --expect e=6 --expect de/db=5 --expect "de/db = a + 2*b + 1"')
     expectations = [parse_expectation(text, graph) for text in expects]
     report = check(graph, inputs, expectations, rtol=rtol, atol=atol, points=points, seed=seed)
-    for _, message in report.warnings:
-        say("warning: " + message)
+    warn(report.warnings)
     if as_json:
         from ..render.check import report_json
         from ..render.json import dumps

@@ -213,6 +213,14 @@ def say(text: str):
     click.echo(diagnostic(text), err=True)
 
 
+def warn(pairs) -> None:
+    """Each of Evaluation.warnings on stderr under its kind: `warning: ` for a kink, `hint: ` for advice."""
+    from ..core.autodiff import warning_kind
+
+    for _, message in pairs:
+        say(("hint: " if warning_kind(message) == "hint" else "warning: ") + message)
+
+
 def console():
     """A Rich console for stdout: colour only on a terminal (Rich honours NO_COLOR); whole lines when piped.
     No emoji codes: a `:name:` in a program's text stays as written (and Rich's emoji table is not loaded)."""

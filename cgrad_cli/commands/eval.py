@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from ..errors import InputError
-from .common import console, load, names, output_option, program_command, say
+from .common import console, load, names, output_option, program_command, say, warn
 
 
 @program_command("eval", failed="some --batch line failed (it got an error object on its line)")
@@ -62,8 +62,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
     graph, inputs = load(words, file, sets, inputs_file)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
-    for _, message in ev.warnings:
-        say("warning: " + message)
+    warn(ev.warnings)
     if as_json:
         from ..core.sums import groups
         from ..render.json import document, write

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .common import console, load, names, output_option, program_command, say
+from .common import console, load, names, output_option, program_command, warn
 
 
 @program_command("explain")
@@ -60,8 +60,7 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, show_element
     graph, inputs = load(words, file, sets, inputs_file)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
-    for _, message in ev.warnings:
-        say("warning: " + message)
+    warn(ev.warnings)
     if uses_tensors(graph, inputs):
         from ..render import tensor_explain as render
         from ..symbolic.tensor_explain import explain_tensors

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .common import load, names, output_option, program_command, say
+from .common import load, names, output_option, program_command, say, warn
 
 EXIT_MISMATCH = 1
 
@@ -56,8 +56,7 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
     graph, inputs = load(words, file, sets, inputs_file)
     check = check_gradients(graph, inputs, wrt=names(wrt), output=output, eps=EPS if eps is None else eps,
                             rtol=rtol, atol=atol)
-    for _, message in check.evaluation.warnings:
-        say("warning: " + message)
+    warn(check.evaluation.warnings)
     for w in input_warnings(check):
         say(f"warning: {w['input']}: {w['message']}")
     if as_json:

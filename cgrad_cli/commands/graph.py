@@ -10,7 +10,7 @@ import click
 
 from ..core import budget
 from ..errors import CgradError, InputError
-from .common import budget_options, load, names, output_option, program_command, refuse_overwriting, say, \
+from .common import budget_options, load, names, output_option, program_command, refuse_overwriting, warn, \
     write_output
 
 IMAGES = (".svg", ".png")
@@ -69,8 +69,7 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
     graph, inputs = load(words, file, sets, inputs_file)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
-    for _, message in ev.warnings:
-        say("warning: " + message)
+    warn(ev.warnings)
     ev = grouped(ev)  # a sum written in one expression: one node with an edge per term, as the lecture draws it
 
     if ext in IMAGES or fmt == "html":  # laid out by Graphviz or by the page in the browser: both take minutes

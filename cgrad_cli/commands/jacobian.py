@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .common import console, load, names, output_option, program_command, say
+from .common import console, load, names, output_option, program_command, warn
 
 
 @program_command("jacobian")
@@ -34,8 +34,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, show_elements)
 
     graph, inputs = load(words, file, sets, inputs_file)
     result = jacobian(graph, inputs, output=output, wrt=names(wrt))
-    for _, message in result.warnings:
-        say("warning: " + message)
+    warn(result.warnings)
     if as_json:
         from ..render.jacobian import document
         from ..render.json import write

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .common import console, load, names, output_option, program_command, say
+from .common import console, load, names, output_option, program_command, warn
 
 
 @program_command("trace")
@@ -40,8 +40,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, limit, show_el
 
     graph, inputs = load(words, file, sets, inputs_file)
     tr = trace(graph, inputs, output=output, wrt=names(wrt))
-    for _, message in tr.evaluation.warnings:
-        say("warning: " + message)
+    warn(tr.evaluation.warnings)
     if as_json:
         from ..render.json import dumps
         from ..render.trace import document

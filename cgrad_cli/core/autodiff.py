@@ -497,6 +497,17 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     return Evaluation(graph, out, v, g, local, reached, warnings, shapes)
 
 
+class Hint(str):
+    """A warning that is advice on how the program is written (u @ v.T of two vectors), not a kink met at
+    the point: its kind is 'hint' (warning_kind), where a plain message is a kink's."""
+    kind = "hint"
+
+
+def warning_kind(message: str) -> str:
+    """'hint' or 'kink': the kind of a message of Evaluation.warnings, as text and JSON label it."""
+    return getattr(message, "kind", "kink")
+
+
 def _vector_products(graph: Graph, shapes: list, reached: list) -> list:
     """`u @ v.T` with two vectors is their dot product, as in numpy (.T leaves a vector as it is): a student
     who wrote the .T plainly meant a column times a row, so the warning points at outer(u, v)."""
@@ -505,8 +516,9 @@ def _vector_products(graph: Graph, shapes: list, reached: list) -> list:
         if op.name == "matmul" and reached[i] and len(shapes[args[0]]) == 1 == len(shapes[args[1]]) \
                 and graph.ops[args[1]].name == "transpose":
             u, v = graph.label(args[0], 24), graph.label(graph.args[args[1]][0], 24)
-            found.append((i, f"'{graph.text(i, 48)}' multiplies two vectors: that is their dot product, a number "
-                             f"(as in numpy, .T leaves a vector as it is); for the outer product write outer({u}, {v})"))
+            found.append((i, Hint(f"'{graph.text(i, 48)}' multiplies two vectors: that is their dot product, a "
+                                  "number (as in numpy, .T leaves a vector as it is); for the outer product write "
+                                  f"outer({u}, {v})")))
     return found
 
 

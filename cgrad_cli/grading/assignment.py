@@ -532,7 +532,7 @@ def _grade_one(assignment: Assignment, p: Problem, sets: list, quantity: Quantit
             return out(0.0, e.message, "shape")
         r = report.results[0]
         for node, message in report.warnings:
-            w = (p.id, node, f"problem {p.id}, at {point_text(at)}: {message}")
+            w = (p.id, node, message.__class__(f"problem {p.id}, at {point_text(at)}: {message}"))  # keeps its kind
             if warnings is not None and w not in warnings:
                 warnings.append(w)
         figures = _rounding(answer, r, p) if not r.passed and _number(answer) else None

@@ -292,7 +292,7 @@ def point_json(at: dict) -> dict:
 
 
 def report_json(report: Report) -> dict:
-    from .json import header, kink_warnings
+    from .json import header, warning_entries
 
     points = {"count": report.points, "seed": report.seed, "range": "x ± max(1, |x|)/2"}
     fixed = index_inputs(report.graph)
@@ -308,5 +308,5 @@ def report_json(report: Report) -> dict:
         "passed": report.n_passed,
         "total": len(report.results),
         "checks": [result_json(r) for r in report.results],
-        "warnings": kink_warnings(report.warnings),
+        "warnings": warning_entries(report.warnings),
     }

@@ -57,7 +57,7 @@ def _fold(line: str, as_latex: bool) -> str:
 
 
 def document(d: Derivatives, graph) -> dict:
-    from .json import header, kink_warnings
+    from .json import header, warning_entries
 
     def entry(name, e):
         small = size(e) <= INLINE
@@ -67,4 +67,4 @@ def document(d: Derivatives, graph) -> dict:
 
     return {**header("diff"), "output": d.output, "output_node": d.output_node, "order": d.order,
             "at": {k: _plain(v) for k, v in d.point.items()} or None, "derivatives": {name: entry(name, e) for name, e in d.formulas.items()},
-            "warnings": kink_warnings(d.warnings), "source": graph.source}
+            "warnings": warning_entries(d.warnings), "source": graph.source}

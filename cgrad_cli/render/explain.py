@@ -425,7 +425,7 @@ def _ascii(text: str) -> str:
 def document(ex: Explanation) -> dict:
     """The working as data: per target its paths (each the node labels, the local derivatives as
     ∂ notation, formula and value, and the product) or its factored steps, and the gradient."""
-    from .json import header, kink_warnings
+    from .json import header, warning_entries
 
     nota = _Text(ex)
     ev, labels = ex.ev, ex.labels
@@ -473,6 +473,6 @@ def document(ex: Explanation) -> dict:
                                    "line": g.line_col(g.spans[i][0])[0], "column": g.line_col(g.spans[i][0])[1]}
                   for i in ex.where()},
         "wrt": targets,
-        "warnings": kink_warnings(ev.warnings),
+        "warnings": warning_entries(ev.warnings),
         "source": g.source,
     }

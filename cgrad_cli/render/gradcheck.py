@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..core.ops import shape_text
 from .width import prose
 from ..core.show import number, show
-from .json import header, kink_warnings, warning
+from .json import header, warning_entries, warning
 
 def _err(x: float | None) -> str:
     return "-" if x is None else "0" if x == 0 else f"{x:.1e}"
@@ -141,7 +141,7 @@ def document(check) -> dict:
         "step": check.eps,
         "rtol": check.rtol,
         "atol": check.atol,
-        "warnings": kink_warnings(ev.warnings) + input_warnings(check),
+        "warnings": warning_entries(ev.warnings) + input_warnings(check),
         "source": ev.graph.source,
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 
+from ..core.autodiff import warning_kind
 from ..grading.assignment import Assignment, Grade
 from .json import header, integral, warning
 from .width import fold, prose
@@ -106,7 +107,7 @@ def assignment_json(assignment: Assignment, path: str, grades: list, class_run: 
     seen = []
     for g in grades:
         seen += [w for w in g.warnings if w not in seen]
-    doc["warnings"] = [warning(node, "kink", message, problem=pid) for pid, node, message in seen]
+    doc["warnings"] = [warning(node, warning_kind(message), message, problem=pid) for pid, node, message in seen]
     return doc
 
 

@@ -29,7 +29,7 @@ def np_array(value):
 
 
 def document(h: Hessian, graph) -> dict:
-    from .json import header, kink_warnings
+    from .json import header, warning_entries
 
     return {**header("hessian"), "output": h.output, "output_node": h.output_node, "wrt": h.wrt, "at": h.point,
-            "hessian": h.rows, "warnings": kink_warnings(h.warnings), "source": graph.source}
+            "hessian": h.rows, "warnings": warning_entries(h.warnings), "source": graph.source}

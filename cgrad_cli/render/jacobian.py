@@ -21,7 +21,7 @@ _LETTERS = "ijklmnopqrstuvwxyzabcdefgh"
 
 def document(r: Jacobians) -> dict:
     """The --json document (schema: cgrad_cli/schemas/jacobian.schema.json)."""
-    from .json import header, kink_warnings
+    from .json import header, warning_entries
 
     return {
         **header("jacobian"),
@@ -33,7 +33,7 @@ def document(r: Jacobians) -> dict:
         "jacobians": dict(r.jacobians),
         "shapes": {name: list(s) for name, s in r.shapes.items()},
         "sweeps": r.sweeps,
-        "warnings": kink_warnings(r.warnings),
+        "warnings": warning_entries(r.warnings),
         "source": r.graph.source,
     }
 

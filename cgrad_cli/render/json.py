@@ -18,7 +18,7 @@ import re
 import sys
 
 from .. import __version__
-from ..core.autodiff import CONVENTIONS, Evaluation, call_text
+from ..core.autodiff import CONVENTIONS, Evaluation, call_text, warning_kind
 from ..core.ops import shape_text
 
 # --- the envelope every command's --json document shares ------------------------------------------------------
@@ -48,9 +48,10 @@ def warning(node: int | None, kind: str, message: str, **more) -> dict:
     return {"node": node, "kind": kind, "message": message, **more}
 
 
-def kink_warnings(pairs) -> list:
-    """(node id, message) pairs, as Evaluation.warnings holds them, as "warnings" entries of kind 'kink'."""
-    return [warning(i, "kink", message) for i, message in pairs]
+def warning_entries(pairs) -> list:
+    """(node id, message) pairs, as Evaluation.warnings holds them, as "warnings" entries, each of its kind:
+    'kink', or 'hint' for advice on how the program is written (core.autodiff.warning_kind)."""
+    return [warning(i, warning_kind(message), message) for i, message in pairs]
 
 
 def integral(x):
@@ -143,7 +144,7 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
                               for j, _, share in uses] for name, uses in shared.items()}
     doc.update({
         "paths": {name: _count(counts[i]) for name, i in g.inputs.items()},
-        "warnings": kink_warnings(ev.warnings),
+        "warnings": warning_entries(ev.warnings),
         "conventions": {"kinks": CONVENTIONS},
         "source": g.source,
         "nodes": nodes,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..grading.check import point_text, value_text
 from .check import point_json
-from ..core.autodiff import to_json
+from ..core.autodiff import to_json, warning_kind
 
 
 def _derivation(p, at: dict, quantity, style: str) -> str | None:
@@ -80,4 +80,5 @@ def json_doc(sheet) -> dict:
                           "key": [{"quantity": q.label, "answer": answer if isinstance(answer, str) else to_json(answer),
                                    "values": [to_json(v) for v in values]} for q, answer, values in sp.key]}
                          for sp in sheet.problems],
-            "warnings": [warning(node, "kink", message, problem=pid) for pid, node, message in sheet.warnings]}
+            "warnings": [warning(node, warning_kind(message), message, problem=pid)
+                         for pid, node, message in sheet.warnings]}

@@ -348,7 +348,7 @@ def _json(value):
 def document(ex: TensorExplanation) -> dict:
     """The working as data: per target its paths (chain, factors with shape, structure and full values
     when small, the g after each VJP), its uses and its gradient."""
-    from .json import header, kink_warnings
+    from .json import header, warning_entries
 
     w, ev, g = _Words(ex), ex.ev, ex.ev.graph
     targets = []
@@ -382,6 +382,6 @@ def document(ex: TensorExplanation) -> dict:
         "max_terms": ex.max_paths,
         "names": {name: text for name, text in w.where()},
         "wrt": targets,
-        "warnings": kink_warnings(ev.warnings),
+        "warnings": warning_entries(ev.warnings),
         "source": g.source,
     }

@@ -256,7 +256,7 @@ def document(tr: Trace) -> dict:
         **({"shape": list(ev.shapes[i])} if tr.tensor else {}), "value": to_json(values[i]),
         "tangents": {x: to_json(tangents[x][i]) for x in wrt}, "adjoint": to_json(tr.adjoint(i)),
     } for i, (op, args, name) in enumerate(zip(g.ops, g.args, g.names))]
-    from .json import header, kink_warnings
+    from .json import header, warning_entries
 
     return {
         **header("trace"),
@@ -268,7 +268,7 @@ def document(tr: Trace) -> dict:
         "gradients": {mode: {name: to_json(x) for name, x in grads.items()}
                       for mode, grads in (("forward", tr.forward_gradients()), ("reverse", tr.reverse_gradients()))},
         "agree": tr.agree,
-        "warnings": kink_warnings(ev.warnings),
+        "warnings": warning_entries(ev.warnings),
         "source": g.source,
         "nodes": nodes,
     }

@@ -470,3 +470,33 @@ def test_document_with_large_arrays_reads_as_before(tmp_path):
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
     write(doc, out)
     assert out.buffer.getvalue().decode() == text + "\n"
+
+
+# --- warnings of their own kind: a kink met, or a hint on how the program is written -------------------------
+
+
+def test_the_vector_product_hint_is_a_hint_and_a_kink_stays_a_kink():
+    doc = doc_of("y = u @ v.T + relu(s)", {"u": [1, 2], "v": [3, 4], "s": 0})
+    validate(doc)
+    kinds = {w["kind"]: w["message"] for w in doc["warnings"]}
+    assert set(kinds) == {"hint", "kink"}
+    assert "outer(u, v)" in kinds["hint"] and "relu" in kinds["kink"]
+    result = run_cgrad("eval", "y = u @ v.T + relu(s)", "--u", "[1, 2]", "--v", "[3, 4]", "--s", "0")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("hint: 'u @ v.T' multiplies two vectors") for line in lines)
+    assert any(line.startswith("warning: 'relu(s)'") for line in lines)
+
+
+@pytest.mark.parametrize("command", ["diff", "hessian", "jacobian", "trace", "explain", "gradcheck"])
+def test_every_commands_schema_takes_a_hint(command):
+    schema = json.loads((SCHEMAS / f"{command}.schema.json").read_text(encoding="utf-8"))
+    args = ["y = sum(u * (u @ v.T))", "--u", "[1, 2]", "--v", "[3, 4]", "--json"]
+    if command in ("diff", "hessian", "trace", "explain", "gradcheck"):
+        args += ["--wrt", "u"]
+    result = run_cgrad(command, *args)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [w["kind"] for w in doc["warnings"]] == ["hint"]
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(doc))
+    assert not errors, errors[0].message
