@@ -176,7 +176,7 @@ def grids(tr: Trace, i: int, inline: int = INLINE) -> list:
             parts.append(Text(f"{d}  {show(t, inline)}", "yellow"))
         else:
             parts.append(Text(f"{d}  ({describe(t.shape, len(shape))})", "yellow"))
-            parts += jacobian_blocks(t, label, len(shape), name)
+            parts += jacobian_blocks(t, node, len(shape), name)
     return parts
 
 
