@@ -226,7 +226,10 @@ def _node(e: Expr, style, done, named=()):
         if name == "outer":
             return style.outer(done[args[0]], done[args[1]])
         if op.precedence < ATOM:  # x % y, x > 0
-            return style.infix(op.syntax, done[args[0]], done[args[1]], op.precedence)
+            right = done[args[1]]
+            if name == "matmul" and _calls(args[1], "matmul") and args[0].ndim == 2 == args[1].ndim:
+                right = (right[0], op.precedence + 1)  # A @ (B @ C) of matrices is A @ B @ C: no parentheses
+            return style.infix(op.syntax, done[args[0]], right, op.precedence)
         if not op.syntax.startswith(name + "("):  # select is written where(c, a, b), amax max(x)
             name = op.syntax.split("(", 1)[0]
         texts = [done[a][0] for a in args]

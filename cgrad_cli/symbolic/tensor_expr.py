@@ -194,6 +194,10 @@ class TensorExprs(Exprs):
 
     def _split(self, e: Expr):
         """(number, scalar factors, the rest): c*s*X -> (c, s, X), for pulling scalars out of linear ops."""
+        if e.kind == ADD and not e.data[0] and len({abs(c) for _, c in e.data[1]}) == 1 != abs(e.data[1][0][1]):
+            c = abs(e.data[1][0][1])  # 0.5*a - 0.5*b = 0.5*(a - b): the common factor comes out too
+            c = c if any(k > 0 for _, k in e.data[1]) else -c
+            return c, self.num(1.0), self._make(ADD, (0.0, tuple((t, k / c) for t, k in e.data[1])))
         coef, factors = (e.data[0], e.data[1]) if e.kind == MUL else (1.0, ((e, 1.0),))
         scalars = tuple(fp for fp in factors if self.shapes[fp[0]] == ())
         rest = tuple(fp for fp in factors if self.shapes[fp[0]] != ())
@@ -246,26 +250,26 @@ class TensorExprs(Exprs):
             return self._shaped(e, shape)
         if e.kind != ADD:
             return e
-        for side in (1, 0):  # M1 @ v + M2 @ v = (M1 + M2) @ v; then M @ u + M @ w = M @ (u + w)
+        # M1 @ v + M2 @ v = (M1 + M2) @ v, M @ u - M @ v = M @ (u - v), and outer products alike
+        bilinear = [(t, c) for t, c in e.data[1] if _is(t, "matmul") or _is(t, "outer")]
+        for side in (1, 0):
             groups: dict = {}
+            for t, c in bilinear:
+                groups.setdefault((t.data[0], t.data[1][side], t.data[1][1 - side].shape), []).append((t, c))
+            group = next((g for g in groups.values() if len(g) > 1), None)
+            if group is None:
+                continue
+            name, shared = group[0][0].data[0], group[0][0].data[1][side]
+            other = self.num(0.0)
+            for u, k in group:
+                other = self.add(other, self.mul(k, u.data[1][1 - side]))
+            joined = getattr(self, "_" + name)(*((other, shared) if side else (shared, other)))
+            rest = self.num(e.data[0])
             for t, c in e.data[1]:
-                if t.kind == FN and t.data[0] == "matmul":
-                    groups.setdefault(t.data[1][side], []).append((t, c))
-            if any(len(g) > 1 for g in groups.values()):
-                break
-        else:
-            return e
-        out = self.num(e.data[0])
-        for t, c in e.data[1]:
-            group = groups.get(t.data[1][side]) if t.kind == FN and t.data[0] == "matmul" else None
-            if group is None or len(group) < 2:
-                out = self.add(out, self.mul(c, t))
-            elif t is group[0][0]:
-                rest = self.num(0.0)
-                for u, k in group:
-                    rest = self.add(rest, self.mul(k, u.data[1][1 - side]))
-                out = self.add(out, self._matmul(rest, t.data[1][1]) if side else self._matmul(t.data[1][0], rest))
-        return out
+                if (t, c) not in group:
+                    rest = super().add(rest, self.mul(c, t))
+            return self.add(rest, joined)
+        return e
 
     def _linear(self, name, a, b):
         """A bilinear op (matmul, outer, dot) with the scalars of both arguments pulled out in front."""
@@ -311,6 +315,8 @@ class TensorExprs(Exprs):
             return x.data[1][0]
         if _is(x, "outer"):  # outer(u, v).T = outer(v, u)
             return self._outer(*reversed(x.data[1]))
+        if _is(x, "matmul"):  # (P @ Q).T = Q.T @ P.T
+            return self._matmul(self._transpose(x.data[1][1]), self._transpose(x.data[1][0]))
         return self._make(FN, ("transpose", (x,)))
 
     def _eye(self, shape):

@@ -74,6 +74,13 @@ IDENTITIES = [
      "softmax(X)*T - softmax(X)*outer(sum(T*softmax(X), 1), ones(3))"),
     ("f = max(x)", {"x": (4,)}, "x", "(x == max(x))/sum(x == max(x))", "onehot(argmax(x), 4)"),
     ("f = var(x)", {"x": (4,)}, "x", "0.5*(x - mean(x))", "2*(x - mean(x))/4"),
+    ("f = trace(A @ X.T @ B @ X @ C)", {"A": (2, 2), "X": (3, 2), "B": (3, 3), "C": (2, 2)}, "X",
+     "B.T @ X @ A.T @ C.T + B @ X @ C @ A", "B.T @ X @ A.T @ C.T + B @ X @ C @ A"),
+    ("f = 0.5*x.T @ A @ x - b.T @ x", {"A": (3, 3), "x": (3,), "b": (3,)}, "x", "0.5*((A + A.T) @ x) - b",
+     "(A + A.T) @ x/2 - b"),
+    ("L = mean(logsumexp(X @ W, axis=1) - (X @ W)[[0, 1, 2], [2, 0, 1]])", {"X": (3, 2), "W": (2, 3)}, "W",
+     "0.3333333333333333*(X.T @ (softmax(X @ W) - onehot([2, 0, 1], 3)))",
+     "X.T @ (softmax(X @ W) - onehot([2, 0, 1], 3))/3"),
     # slices, fancy indices and the ops that cut or join: scatter-adds written with selection matrices
     ("f = sum(x[1:3])", {"x": (4,)}, "x", "eye(4)[1:3].T @ ones(2)", "[0, 1, 1, 0]"),
     ("f = dot(x[::-1], y)", {"x": (3,), "y": (3,)}, "x", "eye(3)[::-1].T @ y", "y[::-1]"),
