@@ -10,6 +10,12 @@ shape).  Timed: the median wall time, and the same beyond start-up (the lecture'
 same rounds, so load on the machine hits all three alike) and their CPU seconds, which load disturbs less;
 the peak resident memory is the process's own (ru_maxrss from wait4).  Targets: under 0.2 s beyond start-up, under 100 MB.
 
+Then large inputs that are allowed, each a whole process once: an N×N --inputs matrix (N = 3000, 72 MB as
+float64, 170 MB of JSON; --quick: 1000) through `cgrad eval "y = sum(W*W)" --inputs F --json > /dev/null` under
+a 2 GB address-space limit (as `ulimit -v 2000000`), whose output is ~1.7 GB of JSON; `cgrad jacobian
+"y = x*2"` of a 1000-element x, printed (a 10^6-element Jacobian); and `cgrad graph -o page.html` of a
+50 000-statement chain, refused by --max-drawn.
+
 Then what a node costs: a flat program `y = x+x+...` of N terms parsed and evaluated in a fresh process,
 (peak RSS - RSS before) / nodes, after the parse and after the evaluation.  Target: <= 200 bytes a node
 (so that the 10 MB program of issue 15, 5 million nodes, fits in 2 GB).
@@ -56,6 +62,44 @@ def process(cmd: list) -> tuple:
             usage.ru_utime + usage.ru_stime)
 
 
+def limited(cmd: list, limit: int = 2_000_000 * 1024) -> tuple:
+    """process(cmd) with its address space limited (ulimit -v), as issue 15 tries it."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    t = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=cap)
+    _, status, usage = os.wait4(child.pid, 0)
+    return (time.perf_counter() - t, os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024,
+            usage.ru_utime + usage.ru_stime)
+
+
+def large(cgrad: list, quick: bool) -> dict:
+    """The large inputs that are allowed (or refused by the drawn-node budget), each run once."""
+    import tempfile
+
+    import numpy as np
+    import orjson
+
+    n = 1000 if quick else 3000
+    figures = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path, x, chain = Path(folder, "W.json"), Path(folder, "x.json"), Path(folder, "chain.cg")
+        path.write_bytes(orjson.dumps({"W": np.random.default_rng(0).standard_normal((n, n))},
+                                      option=orjson.OPT_SERIALIZE_NUMPY))
+        x.write_text(json.dumps({"x": [k / 1000 for k in range(1000)]}))
+        chain.write_text("\n".join(f"x{k + 1} = sin(x{k})" for k in range(50_000)))
+        runs = {"matrix": cgrad + ["eval", "y = sum(W*W)", "--inputs", str(path), "--json"],
+                "jacobian": cgrad + ["jacobian", "y = x*2", "--inputs", str(x)],
+                "page": cgrad + ["graph", "-f", str(chain), "--x0", "1", "-o", str(Path(folder, "page.html"))]}
+        for name, cmd in runs.items():
+            t, code, peak, cpu = limited(cmd)
+            figures[name] = {"exit": code, "seconds": t, "cpu_s": cpu, "peak_mb": peak}
+        figures["matrix"].update(n=n, json_mb=path.stat().st_size / 2 ** 20)
+    return figures
+
+
 def run(quick: bool = False) -> dict:
     cgrad = cgrad_command()
     cases = {"bomb": cgrad + ["eval", BOMB, "--a", "1"], "onehot": cgrad + ["eval", "y = sum(onehot(1, 10000000000))"],
@@ -75,6 +119,7 @@ def run(quick: bool = False) -> dict:
     n = 100_000 if quick else 1_000_000
     done = subprocess.run([sys.executable, "-c", NODE_COST.format(n=n)], capture_output=True, text=True, check=True)
     figures["flat"] = {"terms": n, **json.loads(done.stdout)}
+    figures["large"] = large(cgrad, quick)
     return figures
 
 
@@ -90,6 +135,16 @@ def report(f: dict) -> str:
     lines.append(f"   flat program y = x+x+... of {flat['terms']} terms ({flat['nodes']} nodes): parse "
                  f"{flat['parse_s']:.1f} s; {flat['parse_bytes'] / flat['nodes']:.0f} bytes a node after parsing, "
                  f"{flat['eval_bytes'] / flat['nodes']:.0f} after evaluating (target <= 200)")
+    big = f["large"]
+    m = big["matrix"]
+    lines.append(f"   allowed large inputs, one whole process each under a 2 GB address-space limit "
+                 f"(load {f['load']:.1f}):")
+    for name, title in (("matrix", f"eval --json of a {m['n']}×{m['n']} --inputs ({m['json_mb']:.0f} MB)"),
+                        ("jacobian", "jacobian y = x*2, 1000-element x"),
+                        ("page", "graph -o page.html, 50 000 statements")):
+        c = big[name]
+        lines.append(f"   {title:48} exit {c['exit']}  wall {c['seconds']:6.1f} s  CPU {c['cpu_s']:6.1f} s  "
+                     f"peak {c['peak_mb']:5.0f} MB")
     return "\n".join(lines)
 
 
