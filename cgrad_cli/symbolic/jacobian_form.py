@@ -14,7 +14,7 @@ M = Jᵀ into J with the identities (A + B)ᵀ = Aᵀ + Bᵀ, (cA)ᵀ = cAᵀ, (
 """
 from __future__ import annotations
 
-from .expr import ADD, FN, MUL, NUM, Expr, children, postorder
+from .expr import ADD, FN, MUL, NUM, SLICE, Expr, children, postorder
 from .tensor_expr import NoFormula, TensorExprs
 
 # A tangent ∂node/∂v is a pair (d, M) meaning diag(d) @ M: d a number or a vector (an elementwise
@@ -89,6 +89,8 @@ def _rule(s: TensorExprs, e: Expr, tangent: dict, n: int) -> tuple:
         return s.num(1.0 if name == "sum" else 1.0 / x.shape[0]), row
     if name == "getitem" and len(args) == 2 and args[0].ndim == 1 and args[1] not in tangent:
         x, r = args
+        if r.kind == SLICE or r.ndim:  # x[1:3], x[[0, 0, 2]]: the rows its selection matrix picks
+            return s.num(1.0), s.matmul(s._selector(r, x.shape[0]), as_matrix(s, tangent[x], n))
         d, m = tangent[x]
         if m is None:
             return s.num(1.0), s.mul(d, s.onehot(r, n=x.shape[0]))

@@ -295,6 +295,32 @@ def test_an_op_added_without_a_formula_rule_is_refused_by_name(monkeypatch):
     assert "no formula rule for trace yet: trace(A)" in result.stderr and "cgrad eval" in result.stderr
 
 
+@pytest.mark.parametrize("source, shapes, name, formula", [
+    ("y = x[1:3]", {"x": (4,)}, "x", "eye(4)[1:3]"),
+    ("y = concat(x, b)", {"x": (3,), "b": (2,)}, "b", "eye(5)[3:5].T"),
+    ("y = x[[0, 0, 2]]*x", {"x": (3,)}, "x", "diag(x[[0, 0, 2]]) + diag(x) @ onehot([0, 0, 2], 3)"),
+    ("y = softmax(x)[::-1]", {"x": (3,)}, "x", None),
+    ("f = dot(x[[0, 0, 2]], x)", {"x": (3,)}, "x", "onehot([0, 0, 2], 3) + onehot([0, 0, 2], 3).T"),
+])
+def test_jacobians_and_hessians_through_slices_and_fancy_indices(source, shapes, name, formula):
+    """A matrix derivative read off a formula (symbolic.jacobian_form) through x[1:3], x[[0, 0, 2]], concat:
+    the selection matrix's rows, never an index misread; equal to the exact Jacobian at the point."""
+    from cgrad_cli.core.jacobian import jacobian
+
+    at = point(shapes, 4)
+    order = 2 if source.startswith("f") else 1
+    d = differentiate(parse(source), [name], order=order, point=at)
+    if formula is not None:
+        assert text(d.formulas[name]) == formula
+    if order == 1:
+        want = jacobian(parse(source), at, wrt=[name]).jacobians[name]
+    else:
+        from cgrad_cli.symbolic.derive import hessian
+
+        want = np.asarray(hessian(parse(source), at, [name]).rows)
+    np.testing.assert_allclose(d.values[name], want, rtol=1e-9, atol=1e-12)
+
+
 # -- cgrad hessian at a point on tensor programs: the gradient's formula differentiated exactly
 
 @pytest.mark.parametrize("source, shapes, wrt", [
