@@ -202,7 +202,6 @@ def pieces(doc: dict):
             yield part
         else:
             yield array_json(large[int(part)])
-            large[int(part)] = None  # its text is written: let it go
 
 
 # orjson writes a float as Python's repr does, but for some below 1e-4: 1e-7 for 1e-07, 0.0000573 for 5.73e-05.
@@ -218,13 +217,14 @@ def _python_small(m) -> bytes:
 
 
 def _rewritten(text: bytes, at) -> bytes:
-    """text with the numbers around the offsets `at` written by Python's repr (a few: a loop over them)."""
+    """text with the numbers around the offsets `at` written by Python's repr (a few: a loop over them; a
+    float's text is at most 24 characters, so each looks no further for its ends)."""
     out, done = [], 0
     for i in sorted(at):
         if i < done:
             continue
-        start = max(text.rfind(b",", 0, i), text.rfind(b"[", 0, i)) + 1
-        end = min(k for k in (text.find(b",", i), text.find(b"]", i)) if k >= 0)
+        start = max(text.rfind(b",", max(0, i - 32), i), text.rfind(b"[", max(0, i - 32), i)) + 1
+        end = min(k for k in (text.find(b",", i, i + 32), text.find(b"]", i, i + 32)) if k >= 0)
         out += [text[done:start], repr(float(text[start:end])).encode()]
         done = end
     return b"".join(out) + text[done:]

@@ -449,6 +449,9 @@ def test_large_arrays_are_written_byte_for_byte_as_json_writes_their_lists():
     assert array_json(values) == json.dumps(values.tolist()).encode()
     tiny = rng.standard_normal(3000) * 1e-6  # mostly numbers orjson writes otherwise (the other way of mending)
     assert array_json(tiny) == json.dumps(tiny.tolist()).encode()
+    few = rng.standard_normal(20_000)
+    few[::40] *= 1e-6  # a few: each mended where it stands, the first one at the start
+    assert array_json(few) == json.dumps(few.tolist()).encode()
     matrix = values[:10_000].reshape(100, 100)
     assert array_json(matrix[:, ::3]) == json.dumps(matrix[:, ::3].tolist()).encode()
     with pytest.raises(ValueError):
