@@ -14,6 +14,7 @@ from bisect import bisect_right
 
 from . import budget
 from .ops import OPS, SWEEP_PLANS, Op, sweep_plan
+from .show import shorten
 
 INPUT, CONST = OPS["input"], OPS["const"]
 
@@ -114,12 +115,7 @@ class Graph:
         """Source text from `start` to `end` on one line, shortened to `width` characters with an ellipsis,
         cut before a number or a name, never in or just after one (`0.12…` would read as a number cut short)."""
         if width is not None and end - start > width:
-            src, cut = self.source, start + width - 1
-            while cut > start and _word(src[cut - 1]):  # `x + …`, never `x + 0.12…`, nor `0.125…`
-                cut -= 1
-            if cut == start:  # one token longer than `width`: cut it all the same
-                cut = start + width - 1
-            return " ".join(src[start:cut].split()) + (" …" if src[cut - 1].isspace() else "…")
+            return shorten(" ".join(self.source[start:start + width].split()), width, more=True)
         return " ".join(self.source[start:end].split())
 
     def label(self, i: int, width: int = LABEL_WIDTH) -> str:
@@ -136,11 +132,6 @@ class Graph:
             self._line_starts = starts
         line = bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
-
-
-def _word(ch: str) -> bool:
-    """Part of a number or a name."""
-    return ch.isalnum() or ch in "._"
 
 
 class Spans:

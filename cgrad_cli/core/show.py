@@ -13,6 +13,18 @@ def number(x: float, digits: int | None = 6) -> str:
     return repr(x) if digits is None else f"{x:.{digits}g}"
 
 
+def shorten(text: str, width: int, more: bool = False) -> str:
+    """`text` in at most `width` characters with an ellipsis (always when `more` says it goes on): cut before a
+    number or a name, never inside or just after one (`x*0.12…` would read as a number cut short)."""
+    if len(text) <= width and not more:
+        return text
+    cut = end = min(width - 1, len(text))
+    while cut > 0 and (text[cut - 1].isalnum() or text[cut - 1] in "._"):
+        cut -= 1
+    head = text[:cut or end]  # one token longer than `width`: cut it all the same
+    return head.rstrip() + (" …" if head.endswith(" ") else "…")
+
+
 def d_label(label: str, limit: int | None = 12) -> str | None:
     """`c`, `(a+b)`: a node's label fit for ∂ notation (∂c, ∂(a+b)), or None when it is too long to read
     there: source text past `limit` characters, a name past `limit` or 12, whichever is more."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..core.autodiff import to_json
-from ..core.show import number
+from ..core.show import number, shorten
 from ..grading.check import Report, Result, _shape, failure_text, index_inputs, index_text, point_text, \
     value_text
 from .width import WIDTH, fold, prose, wrap
@@ -179,7 +179,7 @@ def render_grade(g, title: str):
         t.add_column(name, justify="right" if name == "score" else "left")
     for i in g.items:
         word = RESULT_WORDS[i.reason]
-        t.add_row(escape(i.problem), escape(i.quantity), escape(_short(i.answer or "—")),
+        t.add_row(escape(i.problem), escape(i.quantity), escape(shorten(i.answer or "—", 24)),
                   f"{_score(i.score)}/{_score(i.max_score)}",
                   f"[green]{word}[/]" if i.passed else f"[bold red]{word}[/]")
     parts += [t, Text(), Text(f"score {_score(g.score)} of {_score(g.max_score)}",
@@ -189,10 +189,6 @@ def render_grade(g, title: str):
     if notes:
         parts += [Text()] + [_hanging(n) for n in notes]
     return Group(*parts)
-
-
-def _short(text: str, width: int = 24) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _item_note(i) -> list:

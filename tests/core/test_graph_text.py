@@ -22,3 +22,11 @@ def test_a_shortened_text_ends_between_tokens(width):
 def test_one_token_longer_than_the_width_is_cut_all_the_same():
     g = parse("y = abcdefghijklmnopqrstuvwxyz + 1")
     assert g.text(g.output, 10) == "abcdefghi…"
+
+
+def test_a_long_answer_in_a_grade_table_is_shortened_the_same_way():
+    from cgrad_cli.core.show import shorten
+
+    assert shorten("0.1234567890123 + 0.9876543210987", 24) == "0.1234567890123 + …"
+    assert shorten("a + b", 24) == "a + b"
+    assert shorten("0.12345678901234567890123456789", 24) == "0.123456789012345678901…"  # one token
