@@ -48,6 +48,10 @@ def lines(d: Derivatives, reserved, as_latex: bool = False) -> list:
             out.append("  " + to_program({f"d_{name}": e}, reserved=reserved).replace("\n", "\n  "))
             if name in d.values:
                 out.append(f"  = {value_text(d.values[name])}")
+    if d.constants:  # written by name in the formulas: their values once (in LaTeX, as a comment)
+        said = ", ".join(f"{name} = {value_text(value)}" for name, value in d.constants.items())
+        out.append(_fold(("% " if as_latex else "") + f"with {said} "
+                         f"({'a constant' if len(d.constants) == 1 else 'constants'})", as_latex))
     return out
 
 
@@ -66,5 +70,7 @@ def document(d: Derivatives, graph) -> dict:
                 "value": _plain(d.values.get(name))}
 
     return {**header("diff"), "output": d.output, "output_node": d.output_node, "order": d.order,
-            "at": {k: _plain(v) for k, v in d.point.items()} or None, "derivatives": {name: entry(name, e) for name, e in d.formulas.items()},
+            "at": {k: _plain(v) for k, v in d.point.items()} or None,
+            "constants": {k: _plain(v) for k, v in d.constants.items()},
+            "derivatives": {name: entry(name, e) for name, e in d.formulas.items()},
             "warnings": warning_entries(d.warnings), "source": graph.source}

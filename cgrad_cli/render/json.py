@@ -137,6 +137,7 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
     if not differentiated:
         doc["note"] = non_scalar_note(ev)
     doc["inputs"] = {name: values[i] for name, i in g.inputs.items()}
+    doc["constants"] = {name: values[i] for name, i in g.constants.items()}  # --const: no gradient
     doc["gradients"] = dict(ev.gradients(wrt)) if differentiated else None
     shared = shared_uses(ev)
     if more or shared:  # a scalar program gets it when an input is used more than once (an RNN step by step)

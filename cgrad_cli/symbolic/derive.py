@@ -60,11 +60,14 @@ def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False
 def node_formulas(graph: Graph, m: Exprs, out: int, keep: bool = False) -> list:
     """The formula of every node up to `out`, in the inputs (with `keep`, named intermediates stay names)."""
     ops, argss, names, params = graph.ops, graph.args, graph.names, graph.params
+    named = {i: name for name, i in graph.constants.items()}
     e = [None] * (out + 1)
     for i in range(out + 1):
         op = ops[i].name
         if op == "input":
             e[i] = m.var(names[i])
+        elif i in named:  # --const lam=0.05: written by its name
+            e[i] = m.var(named[i])
         elif op == "const":  # a number, or an array literal (only in a tensor program: TensorExprs.constant)
             c = graph.consts[i]
             e[i] = m.num(c) if isinstance(c, float) else m.constant(c)
@@ -75,6 +78,11 @@ def node_formulas(graph: Graph, m: Exprs, out: int, keep: bool = False) -> list:
         else:
             e[i] = apply(m, op, [e[a] for a in argss[i]])
     return e
+
+
+def constants(graph: Graph) -> dict:
+    """{name: value} of the --const inputs: the formulas write them by name, and are evaluated with these."""
+    return {name: graph.consts[i] for name, i in graph.constants.items()}
 
 
 def unbroadcast(m, term, x):
@@ -148,7 +156,7 @@ def hessian(graph: Graph, point: dict, wrt: list | None = None, output: str | No
     for i in range(len(wrt)):
         second = derivatives(gradient, present, output=f"d_{i}", space=space)
         program = as_program({f"h_{j}": second.get(name, space.num(0.0)) for j, name in enumerate(wrt)}, graph)
-        rows.append([value_at(program, f"h_{j}", point) for j in range(len(wrt))])
+        rows.append([value_at(program, f"h_{j}", {**constants(graph), **point}) for j in range(len(wrt))])
     return Hessian(output or graph.label(graph.output), output_node(graph, output), wrt, point, rows,
                    kinks_at(graph, point, output))
 
@@ -162,6 +170,7 @@ class Derivatives(NamedTuple):
     values: dict  # {name: its value at the point}, when a point was given
     warnings: list  # the kinks the program meets at the point, as kinks_at
     left_out: dict = {}  # {input: why}: inputs of the default --wrt whose derivative one formula cannot write
+    constants: dict = {}  # {name: value} of the --const inputs, which the formulas write by name
 
 
 def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: bool = False,
@@ -187,12 +196,13 @@ def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: b
     values, point = {}, point or {}
     if point:
         program = as_program({f"d{k}_": d for k, d in enumerate(results.values())}, graph)
-        missing = [n for n in program.inputs if n not in point]
+        known = {**constants(graph), **point}
+        missing = [n for n in program.inputs if n not in known]
         if missing:
             raise InputError("--at: missing value" + ("s" if len(missing) > 1 else "") + " for " + ", ".join(missing))
-        values = {name: value_at(program, f"d{k}_", point) for k, name in enumerate(results)}
+        values = {name: value_at(program, f"d{k}_", known) for k, name in enumerate(results)}
     return Derivatives(output or graph.label(graph.output), output_node(graph, output), order, point, results,
-                       values, kinks_at(graph, point, output) if point else [])
+                       values, kinks_at(graph, point, output) if point else [], constants=constants(graph))
 
 
 def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: str | None,
@@ -245,7 +255,7 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
     program = as_program({f"d{k}_": d for k, d in enumerate(formulas.values())}, graph)
     values = {name: value_at(program, f"d{k}_", known) for k, name in enumerate(formulas)}
     return Derivatives(output or graph.label(graph.output), out, order, point, formulas, values, ev.warnings,
-                       left_out)
+                       left_out, constants(graph))
 
 
 def kept(e: Expr, graph: Graph, out: int, shapes: dict) -> Expr:
@@ -355,7 +365,7 @@ def matrix_hessian(graph: Graph, point: dict, wrt: list, output: str | None = No
     np = load_numpy()
     d = matrix_derivatives(graph, wrt, 1, False, output, point)
     program = as_program({f"d{k}_": e for k, e in enumerate(d.formulas.values())}, graph)
-    known = {name: point[name] for name in program.inputs}
+    known = {name: {**constants(graph), **point}[name] for name in program.inputs}
     present = [name for name in wrt if name in program.inputs]  # a linear term's gradient lacks its input
     shapes = {name: np.shape(point[name]) for name in wrt}
     labels, rows = [], []

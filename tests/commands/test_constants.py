@@ -54,3 +54,34 @@ def test_a_constant_array_and_a_tensor_program():
 def test_bad_constants(args, message):
     r = run("eval", PROGRAM, *POINT, *args)
     assert r.exit_code == 2 and message in r.output
+
+
+def test_eval_json_lists_constants_apart_from_the_inputs():
+    doc = json.loads(run("eval", PROGRAM, *POINT, "--const", "lam=0.1", "--json").output)
+    assert doc["inputs"] == {"w": 0.5, "x": 2, "y": 1} and doc["constants"] == {"lam": 0.1}
+    assert json.loads(run("eval", PROGRAM, *POINT, "--lam", "0.1", "--json").output)["constants"] == {}
+
+
+def test_diff_writes_a_constant_by_its_name_and_says_its_value_once():
+    r = run("diff", PROGRAM, *POINT, "--const", "lam=0.05", "--wrt", "w")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == ["∂L/∂w = 2*w*lam + 2*x*(w*x - y) = 0.05", "with lam = 0.05 (a constant)"]
+    r = run("diff", PROGRAM, "--const", "lam=0.05", "--wrt", "w", "--order", "2", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["constants"] == {"lam": 0.05} and doc["derivatives"]["w"]["text"] == "2*lam + 2*x^2"
+    assert run("diff", PROGRAM, *POINT, "--const", "lam=0.05", "--wrt", "w", "--latex").stdout.splitlines()[-1] == \
+        "% with lam = 0.05 (a constant)"
+
+
+def test_a_constant_in_a_tensor_programs_formula_and_hessians():
+    source = "L = sum((X @ w - y)^2) + lam*dot(w, w)"
+    point = ["--X", "[[1, 2], [3, 4]]", "--y", "[1, 0]", "--w", "[0.5, 1]", "--const", "lam=0.05"]
+    r = run("diff", source, *point, "--wrt", "w", "--order", "2")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == ["∂²L/∂w² = 2*lam*eye(2) + 2*(X.T @ X)", "  = [[20.1, 28], [28, 40.1]]",
+                                     "with lam = 0.05 (a constant)"]
+    for args in ([source, *point, "--wrt", "w"], [PROGRAM, *POINT, "--const", "lam=0.05"]):
+        r = run("hessian", *args)
+        assert r.exit_code == 0, r.output
+    assert "20.1" in run("hessian", source, *point, "--wrt", "w").stdout
+    assert "2.1" in run("hessian", PROGRAM, "--w", "1", "--x", "1", "--y", "2", "--const", "lam=0.05").stdout

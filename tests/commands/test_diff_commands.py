@@ -42,7 +42,7 @@ def test_diff_order_two_and_latex():
 def test_diff_json():
     doc = json.loads(run("diff", "y = x^2", "--at", "x=3", "--json").stdout)
     assert doc == {"$schema": "https://cgrad.dev/schemas/diff-1.json", "version": cgrad_cli.__version__,
-                   "output": "y", "output_node": 2, "order": 1, "at": {"x": 3.0},
+                   "output": "y", "output_node": 2, "order": 1, "at": {"x": 3.0}, "constants": {},
                    "derivatives": {"x": {"text": "2*x", "latex": "2 x", "program": None, "value": 6.0}},
                    "warnings": [], "source": "y = x^2"}
 

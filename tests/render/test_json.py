@@ -32,7 +32,7 @@ EVAL = jsonschema.Draft202012Validator(EVAL_SCHEMA, format_checker=jsonschema.Dr
 LECTURE = "e=(a+b)*(b+1)"
 BIN = Path(sys.executable).parent
 CGRAD = BIN / ("cgrad.exe" if os.name == "nt" else "cgrad")
-KEYS = ["$schema", "version", "output", "output_node", "value", "inputs", "gradients", "paths", "warnings", "conventions",
+KEYS = ["$schema", "version", "output", "output_node", "value", "inputs", "constants", "gradients", "paths", "warnings", "conventions",
         "source", "nodes"]
 NODE_KEYS = ["id", "name", "op", "inputs", "value", "grad", "local", "span"]
 
