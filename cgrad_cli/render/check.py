@@ -171,9 +171,9 @@ def render_grade(g, title: str):
     from rich.text import Text
 
     who = "the key's own answers" if g.name == "key" else f"student {g.name}"
-    parts = [Text(f"{title} · {who} ({g.path})", "dim")]
+    parts = [Text(prose(f"{title} · {who} ({g.path})", indent="    "), "dim")]
     if g.error:
-        parts.append(Text("not graded: " + g.error, "bold red"))
+        parts.append(Text(prose("not graded: " + g.error, indent="    "), "bold red"))
     t = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
     for name in ("problem", "quantity", "answer", "score", "result"):
         t.add_column(name, justify="right" if name == "score" else "left")
@@ -227,7 +227,7 @@ def render_class(grades: list, title: str, summary: list, copies: list = ()):
     totals = (f"{n} student{'s' if n != 1 else ''} · mean {number(mean, 3)} of "
               f"{_score(grades[0].max_score) if grades else 0} · all right: {sum(g.passed for g in grades)}"
               f" · files not graded: {sum(g.error is not None for g in grades)}")
-    parts = [Text(f"{title} · class summary", "dim"), t, Text(), Text(totals, "bold")]
+    parts = [Text(prose(f"{title} · class summary"), "dim"), t, Text(), Text(prose(totals), "bold")]
     lines = [line for q in summary for line in summary_lines(q)]
     lines += [f"copying? {c.student}'s answers match the key of {c.other}'s variant"
               + (f" (and of {c.others} other{'s' if c.others != 1 else ''} with the same numbers)" if c.others else "")
