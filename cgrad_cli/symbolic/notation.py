@@ -258,6 +258,9 @@ def _product(style, coef, factors, done) -> tuple:
     top = [_factor(style, b, p, done) for b, p in factors if p > 0]
     bottom = [_factor(style, b, -p, done) for b, p in factors if p < 0]
     sign, coef = ("-", -coef) if coef < 0 else ("", coef)
+    ratio = _ratio(coef) if top else None
+    if ratio is not None:  # x/3, not 0.3333333333333333*x
+        coef, bottom = ratio[0], [style.num(ratio[1])] + bottom
     # a*(b*c) is written a*b*c; a sum, or a product with a division in it, keeps its parentheses
     alone = len(top) == 1 and not bottom and coef == 1.0 and not sign  # a @ b as a term of a sum
     parts = [t if prec > PRODUCT or prec == PRODUCT and (alone or _undivided(b)) else style.wrap(t)
@@ -276,6 +279,17 @@ def _product(style, coef, factors, done) -> tuple:
     if len(parts) > 1 or bottom:
         return out, PRODUCT
     return out, top[0][1] if top else ATOM  # one factor keeps its own binding strength: x, sin(x), x^2
+
+
+def _ratio(coef: float):
+    """(p, q) when coef is exactly the float p/q, q at most 12, and its decimal is long: 1/3, 2/3, 1/7."""
+    if len(number(coef)) < 8:
+        return None
+    for q in range(2, 13):
+        p = round(coef * q)
+        if p and p / q == coef:
+            return float(p), float(q)
+    return None
 
 
 def _undivided(base: Expr) -> bool:
