@@ -79,9 +79,9 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, show_element
         ex = explain(grouped(ev), wrt_names, max_terms)  # a sum in one expression: one node, one factor 1
 
     if as_json:
-        from ..render.json import dumps
+        from ..render.json import write
 
-        sys.stdout.write(dumps(render.document(ex)) + "\n")
+        write(render.document(ex))
     elif as_markdown:
         sys.stdout.write(render.markdown(ex))
     elif as_latex:

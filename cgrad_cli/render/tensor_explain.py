@@ -9,7 +9,6 @@ an input used several times, one term per use and their sum, the gradient `cgrad
 """
 from __future__ import annotations
 
-from ..core.autodiff import to_json
 from ..core.ops import shape_text
 from ..core.show import number, show
 from ..symbolic.explain import definition
@@ -342,7 +341,8 @@ def _ascii(text: str) -> str:
 # --- JSON ------------------------------------------------------------------------------------------
 
 def _json(value):
-    return to_json(value) if hasattr(value, "tolist") else float(value)
+    """A number as a float; an array as it is (render.json writes it: a large one by orjson, not tolist)."""
+    return value if getattr(value, "shape", ()) else float(value)
 
 
 def document(ex: TensorExplanation) -> dict:
