@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ..symbolic.explain import Explanation, Target, count_json, count_text, definition, local_formula
+from ..symbolic.explain import Explanation, Target, count_json, count_text, cuts, definition, local_formula
 from ..symbolic.latex import LatexNames, tex_number
 from ..symbolic.notation import LATEX
 from ..core.show import number as num
@@ -261,7 +261,14 @@ def lines(ex: Explanation) -> list:
             out.append(_segments(_term_parts(nota, target, rows)))
             if len(target.terms) > 1:
                 out += _path_rows(nota, target, rows)
-    return [fold(line) for line in out]  # 80 columns: broken between terms or factors, never in a symbol
+    # 80 columns: broken between terms or factors, never in a symbol
+    return [fold(line) for line in out] + cut_lines(ex.ev)
+
+
+def cut_lines(ev) -> list:
+    """A sentence for each place the graph is cut (symbolic.explain.cuts), after a blank line each, as
+    lines of (text, style), folded between words."""
+    return [line for _, sentence in cuts(ev) for line in ([], fold([(sentence + ".", "dim")], sentence=True))]
 
 
 def _path_rows(nota: _Text, target: Target, strings: list) -> list:
@@ -362,6 +369,7 @@ def markdown(ex: Explanation) -> str:
                 out.append(f"| {n} | `{_path_text(nota, term)}` | `{chain} = {formulas}` | `{numbers}` | "
                            f"{num(term.product)} |")
             out.append(f"| | | | sum | **{num(target.gradient)}** |")
+    out += [line for _, sentence in cuts(ev) for line in ("", f"{sentence}.")]
     return "\n".join(out) + "\n"
 
 
@@ -473,6 +481,7 @@ def document(ex: Explanation) -> dict:
                                    "line": g.line_col(g.spans[i][0])[0], "column": g.line_col(g.spans[i][0])[1]}
                   for i in ex.where()},
         "wrt": targets,
+        "cuts": [{"node": i, "message": sentence} for i, sentence in cuts(ev)],
         "warnings": warning_entries(ev.warnings),
         "source": g.source,
     }

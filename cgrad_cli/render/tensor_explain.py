@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from ..core.ops import shape_text
 from ..core.show import number, show
-from ..symbolic.explain import definition
+from ..symbolic.explain import cuts, definition
 from ..symbolic.jacobians import words
 from ..symbolic.latex import LatexNames, tex_number, text_mode
 from ..symbolic.tensor_explain import TensorExplanation, Target
+from .explain import cut_lines
 from .width import WIDTH, wrap  # the text output fits 80 columns: long chains and vectors wrap at their separators
 
 _ATOM = 100
@@ -124,7 +125,7 @@ def lines(ex: TensorExplanation) -> list:
         for n, path in enumerate(t.paths or (), 1):
             out += _path_lines(w, t, path, n, described, limit)
         out += _sum_lines(w, t, limit)
-    return out
+    return out + cut_lines(ex.ev)
 
 
 def _path_lines(w: _Words, t: Target, path, n: int, described: dict, limit: int) -> list:
@@ -262,6 +263,7 @@ def markdown(ex: TensorExplanation) -> str:
             out.append("")
         out.append(f"`{lhs}` = " + "<br>".join(f"`{x}`" for x in value_lines(t.gradient, limit))
                    + " (the gradient cgrad eval reports" + (", the sum of the uses)" if t.uses else ")"))
+    out += [line for _, sentence in cuts(ex.ev) for line in ("", f"{sentence}.")]
     return "\n".join(out) + "\n"
 
 
@@ -382,6 +384,7 @@ def document(ex: TensorExplanation) -> dict:
         "max_terms": ex.max_paths,
         "names": {name: text for name, text in w.where()},
         "wrt": targets,
+        "cuts": [{"node": i, "message": sentence} for i, sentence in cuts(ev)],
         "warnings": warning_entries(ev.warnings),
         "source": g.source,
     }

@@ -217,6 +217,44 @@ class Explanation(NamedTuple):
         return sorted(found)
 
 
+COMPARISONS = ("lt", "le", "gt", "ge", "eq")
+
+
+def cuts(ev: Evaluation) -> list:
+    """(node, sentence) for each place the output's graph is cut, in tape order: a comparison, detach,
+    argmax, ... whose argument depends on an input (nothing flows back through it), and where's
+    condition when it depends on an input.  The chain rule stops there, and the working says why."""
+    g = ev.graph
+    used = bytearray(ev.output + 1)  # the nodes the output is computed from (every edge, derivative or not)
+    used[ev.output] = 1
+    conditions = set()
+    for i in range(ev.output, -1, -1):
+        if used[i]:
+            for a in g.args[i]:
+                used[a] = 1
+            if g.ops[i].name == "select":
+                conditions.add(g.args[i][0])
+    out = []
+    for i in range(ev.output + 1):
+        op, args = g.ops[i], g.args[i]
+        if not used[i] or not any(g.needs_grad[a] or g.ops[a].cuts for a in args) and i not in conditions:
+            continue
+        this = g.label(i, 40)
+        side = (" (as where's condition it picks a side, and the gradient goes to the chosen side only)"
+                if i in conditions else "")
+        if op.name in COMPARISONS and any(g.needs_grad[a] for a in args):
+            out.append((i, f"{this} is a comparison: it gives 0 or 1, and nothing flows back through it: it "
+                           f"cuts the graph{side}"))
+        elif op.cuts and any(g.needs_grad[a] for a in args):
+            what = {"detach": f"it passes {g.label(args[0], 40)}'s value on as a constant", "argmax": "it gives "
+                    "an index", "argmin": "it gives an index"}.get(op.name, "it gives a constant")
+            out.append((i, f"{this} cuts the graph: {what}, and nothing flows back through it{side}"))
+        elif i in conditions and g.needs_grad[i]:
+            out.append((i, f"{this} is where's condition: it picks a side, the gradient goes to the chosen "
+                           "side only, and nothing flows back to the condition"))
+    return out
+
+
 FLOAT_LIMIT = 2 ** 1024  # the first integer float64 cannot hold: path counts saturate here
 
 
