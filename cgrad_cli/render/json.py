@@ -108,13 +108,24 @@ def shared_uses(ev: Evaluation) -> dict:
     return out
 
 
-def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
-    """The document; `sums` (core.sums.groups) lists the sums the other views draw as one node."""
-    g = ev.graph
-    values, local, counts = ev.values, ev.local, ev.paths
-    tensor, more, differentiated = ev.shapes is not None, extended(ev), ev.differentiated
-    grads = ev.grads if not tensor else [ev.grad(i) for i in range(len(g))] if differentiated else [None] * len(g)
-    nodes = []
+class Stream:
+    """A list of the document made as it is written (render.json.write writes it a few thousand items at a
+    time): a 5·10^6-node program's node dicts, or the uses of an input used 5·10^6 times, all at once took
+    more memory than the graph itself.  Iterating gives the items."""
+
+    def __init__(self, make, size: int):
+        self.make, self.size = make, size  # make() -> an iterator over the items
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self):
+        return self.make()
+
+
+def _nodes(ev: Evaluation, grads: list):
+    """eval's node dicts, in tape order."""
+    g, tensor, values, local = ev.graph, ev.shapes is not None, ev.values, ev.local
     for i, (op, args, name, (start, end)) in enumerate(zip(g.ops, g.args, g.names, g.spans)):
         line, column = g.line_col(start)
         node = {"id": i, "name": name, "op": op.name}
@@ -127,7 +138,16 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
         })
         if i in g.calls:
             node["call"] = call_text(g, i)
-        nodes.append(node)
+        yield node
+
+
+def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
+    """The document; `sums` (core.sums.groups) lists the sums the other views draw as one node."""
+    g = ev.graph
+    values, counts = ev.values, ev.paths
+    more, differentiated = extended(ev), ev.differentiated
+    grads = ev.grads if ev.shapes is None else [ev.grad(i) for i in range(len(g))] if differentiated \
+        else [None] * len(g)
     doc = {
         **header("eval"),
         "output": ev.output_name,
@@ -141,14 +161,15 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
     doc["gradients"] = dict(ev.gradients(wrt)) if differentiated else None
     shared = shared_uses(ev)
     if more or shared:  # a scalar program gets it when an input is used more than once (an RNN step by step)
-        doc["uses"] = {name: [{"node": j, "in": g.label(j), "call": call_text(g, j), "contribution": share}
-                              for j, _, share in uses] for name, uses in shared.items()}
+        doc["uses"] = {name: Stream(lambda uses=uses: ({"node": j, "in": g.label(j), "call": call_text(g, j),
+                                                        "contribution": share} for j, _, share in uses), len(uses))
+                       for name, uses in shared.items()}
     doc.update({
         "paths": {name: _count(counts[i]) for name, i in g.inputs.items()},
         "warnings": warning_entries(ev.warnings),
         "conventions": {"kinks": CONVENTIONS},
         "source": g.source,
-        "nodes": nodes,
+        "nodes": Stream(lambda: _nodes(ev, grads), len(g)),
     })
     if sums:  # the nodes stay the tape's: a reader finds the views' n-ary sums here
         doc["sums"] = [{"node": s.node, "terms": list(s.terms), "signs": list(s.signs), "merged": list(s.inner)}
@@ -186,7 +207,7 @@ def pieces(doc: dict):
     mark, large = f"cgrad-array-{os.urandom(8).hex()}-", []
 
     def array(value):
-        if getattr(value, "dtype", None) == "float64" and value.size >= LARGE:
+        if isinstance(value, Stream) or getattr(value, "dtype", None) == "float64" and value.size >= LARGE:
             large.append(value)
             return f"{mark}{len(large) - 1}"
         if hasattr(value, "tolist"):
@@ -201,8 +222,34 @@ def pieces(doc: dict):
     for k, part in enumerate(parts):
         if k % 2 == 0:
             yield part
+        elif isinstance(large[int(part)], Stream):
+            yield from _listed(large[int(part)])
         else:
             yield array_json(large[int(part)])
+
+
+def _listed(items, chunk: int = 4096):
+    """A JSON list of `items` (dicts made as they are iterated), as pieces: json's encoder a chunk at a time."""
+    from itertools import islice
+
+    it, first = iter(items), True
+    yield "["
+    while batch := list(islice(it, chunk)):
+        if not first:
+            yield ", "
+        first = False
+        yield from _inner(pieces(batch))
+    yield "]"
+
+
+def _inner(parts):
+    """The pieces of a JSON list without its brackets (the first piece and the last are json's text)."""
+    last = None
+    for k, part in enumerate(parts):
+        if last is not None:
+            yield last
+        last = part[1:] if k == 0 else part
+    yield last[:-1]
 
 
 # orjson writes a float as Python's repr does, but for some below 1e-4: 1e-7 for 1e-07, 0.0000573 for 5.73e-05.

@@ -468,7 +468,8 @@ def test_document_with_large_arrays_reads_as_before(tmp_path):
     W = np.random.default_rng(1).standard_normal((30, 40)) * 1e-4  # 1200 elements: written by orjson
     doc = document(evaluate(parse("y = sum(tanh(W @ x))"), {"W": W, "x": list(np.linspace(-1, 1, 40))}))
     text = dumps(doc)
-    assert text == json.dumps(doc, ensure_ascii=False, allow_nan=False, default=lambda a: a.tolist())
+    listed = {**doc, "nodes": list(doc["nodes"])}  # the nodes, made as they are written, made at once
+    assert text == json.dumps(listed, ensure_ascii=False, allow_nan=False, default=lambda a: a.tolist())
     validate(json.loads(text))
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
     write(doc, out)
@@ -503,3 +504,17 @@ def test_every_commands_schema_takes_a_hint(command):
     assert [w["kind"] for w in doc["warnings"]] == ["hint"]
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(doc))
     assert not errors, errors[0].message
+
+
+def test_nodes_are_written_a_chunk_at_a_time_as_one_list():
+    from cgrad_cli.render import json as render_json
+
+    source = "y = " + "+".join(f"sin(x*{k})" for k in range(3000))  # ~12 000 nodes: three chunks and a part
+    doc = document(evaluate(parse(source), {"x": 0.5}))
+    text = dumps(doc)
+    listed = {**doc, "nodes": list(doc["nodes"]), "uses": {name: list(u) for name, u in doc["uses"].items()}}
+    assert len(listed["uses"]["x"]) == 3000
+    assert text == json.dumps(listed, ensure_ascii=False, allow_nan=False)
+    assert [n["id"] for n in json.loads(text)["nodes"]] == list(range(len(doc["nodes"])))
+    assert "".join(render_json._listed([], 4)) == "[]" and "".join(render_json._listed([{"a": 1}] * 5, 2)) == \
+        json.dumps([{"a": 1}] * 5)
