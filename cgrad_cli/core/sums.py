@@ -43,7 +43,6 @@ def sums(graph, output: int | None = None) -> dict:
         for a in a_s:
             users[a] += 1
             user[a] = j
-    starts, ends = spans.starts, spans.ends
 
     def merged(a: int) -> bool:  # does node a disappear into its one user?
         op = ops[a]
@@ -51,7 +50,8 @@ def sums(graph, output: int | None = None) -> dict:
                 or a in calls:
             return False
         j = user[a]
-        return (ops[j] is add or ops[j] is sub) and starts[j] <= starts[a] and ends[a] <= ends[j]
+        (start, end), (inner_start, inner_end) = spans[j], spans[a]
+        return (ops[j] is add or ops[j] is sub) and start <= inner_start and inner_end <= end
 
     found = {}
     for top in range(n):
