@@ -15,7 +15,7 @@ from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, 
 from . import budget
 from .graph import Graph, gc_paused
 from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_CONSTANTS, SWEEP_NARY, SWEEP_PRODUCT, BadIndex, Scatter, ShapeMismatch,
-                  SingularMatrix, array_namespace, load_numpy, shape_text, sweep_plan)
+                  SingularMatrix, array_namespace, load_numpy, shape_text)
 from .show import show
 
 _NO_PARAMS: dict = {}
@@ -269,26 +269,32 @@ def forward(graph: Graph, inputs: dict) -> list:
     """Every node's value in tape order: floats, or numpy arrays when the program uses tensors."""
     check_inputs(graph, inputs)
     tensor = uses_tensors(graph, inputs)
-    v = [0.0] * len(graph)
     if tensor:
         np = load_numpy()
+        v = [0.0] * len(graph)
         for i, value in graph.consts.items():  # every value an array (0-d for a number), so sum(2) works
             v[i] = np.asarray(value, dtype=float)
         for name, i in graph.inputs.items():
             v[i] = np.asarray(inputs[name], dtype=float)
         infer_shapes(graph, v)
-        code, numerics = array_code(graph), np.errstate(all="raise", under="ignore")
+        steps, numerics = array_code(graph), np.errstate(all="raise", under="ignore")
     else:
-        for i, value in graph.consts.items():
-            v[i] = value
+        v = graph.consts.dense.copy()  # the literals' values; None for every other node, each set below
         for name, i in graph.inputs.items():
             v[i] = float(inputs[name])
-        code, numerics = graph.code, nullcontext()
+        steps, numerics = graph.program().steps, nullcontext()
+    rows = graph.args
+    rest, nodes, firsts, seconds = rows.rest, rows.nodes, rows.firsts, rows.seconds
     i = -1
     try:
-        with gc_paused(), numerics:
-            for i, f, a, b, _ in code:  # b: the second argument, -1 for none, -2 for more (graph.args[i])
-                v[i] = f(v[a]) if b == -1 else f(v[a], v[b]) if b >= 0 else f(*[v[k] for k in graph.args[i]])
+        with gc_paused(), numerics:  # step[0]: the row's forward function
+            if min(seconds, default=0) >= 0:  # every row has two arguments (a chain of + and *): no test per row
+                for i, step, a, b in zip(nodes, steps, firsts, seconds):
+                    v[i] = step[0](v[a], v[b])
+            else:  # b: the second argument, -1 for none, -2 for more (rows.rest[i])
+                for i, step, a, b in zip(nodes, steps, firsts, seconds):
+                    v[i] = step[0](v[a], v[b]) if b >= 0 else step[0](v[a]) if b == -1 else \
+                        step[0](*[v[k] for k in rest[i]])
     except BadIndex as e:
         raise InputError(f"{e}, in {graph.text(i, 48)}{_call(graph, i)}", source=graph.source,
                          span=graph.spans[i]) from None
@@ -305,24 +311,17 @@ def forward(graph: Graph, inputs: dict) -> list:
 
 
 def array_code(graph: Graph) -> list:
-    """The forward program over numpy arrays: each node's numpy function, its parameters bound (made once)."""
+    """The forward program over numpy arrays: each row's step, (numpy function, its parameters bound),
+    made once."""
     if "array_code" not in graph.cache:
         graph.cache["array_code"] = _array_code(graph)
     return graph.cache["array_code"]
 
 
 def _array_code(graph: Graph) -> list:
-    m, params = array_namespace(), graph.params
-    code = []
-    for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
-        if not args:
-            continue
-        f = getattr(m, op.name)
-        if i in params:
-            f = partial(f, **params[i])
-        code.append((i, f, args[0], -1, None) if len(args) == 1 else (i, f, *args, None) if len(args) == 2
-                    else (i, f, args, -2, None))
-    return code
+    m, params, ops = array_namespace(), graph.params, graph.ops
+    return [(partial(getattr(m, ops[i].name), **params[i]) if i in params else getattr(m, ops[i].name),)
+            for i in graph.args.nodes]
 
 
 def infer_shapes(graph: Graph, values: list) -> list:
@@ -563,9 +562,11 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
     """
     g = [0.0] * len(graph)
     g[out] = seed
-    m, i, needs, argss = NUMERIC, out, graph.needs_grad, graph.args
+    m, i, needs, rows = NUMERIC, out, graph.needs_grad, graph.args
+    argss, steps = rows.rest, graph.program().steps
     try:
-        for i, _, a, b, (kind, ra, rb) in _sweep_steps(graph):
+        for i, a, b, (_, kind, ra, rb) in zip(reversed(rows.nodes), reversed(rows.firsts), reversed(rows.seconds),
+                                              reversed(steps)):
             if not reached[i]:
                 continue
             gi = g[i]
@@ -602,16 +603,6 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
     except (ValueError, ZeroDivisionError, OverflowError) as e:
         raise _SweepError(i, e) from None
     return g
-
-
-def _sweep_steps(graph: Graph):
-    """The forward program from the last node down; if the graph's op list was swapped since (grading tries a
-    wrong rule on a copy), the same steps planned from the ops now in place."""
-    if graph.ops is graph.code_ops:
-        return reversed(graph.code)
-    return ((i, None, args[0], args[1] if len(args) == 2 else -1, sweep_plan(op.partials))
-            for i, op, args in zip(range(len(graph) - 1, -1, -1), reversed(graph.ops), reversed(graph.args))
-            if args)
 
 
 class LocalDerivatives:

@@ -11,9 +11,10 @@ import copy
 import gc
 from array import array
 from bisect import bisect_right
+from collections.abc import MutableMapping
 
 from . import budget
-from .ops import OPS, SWEEP_PLANS, Op, sweep_plan
+from .ops import OPS, Op, sweep_plan
 from .show import shorten
 
 INPUT, CONST = OPS["input"], OPS["const"]
@@ -27,20 +28,16 @@ class Graph:
     def __init__(self, source: str):
         self.source = source
         self.ops: list[Op] = []  # the op of each node
-        self.args: list[tuple[int, ...]] = []  # argument node ids, all smaller than the node's own
-        self.names: list[str | None] = []  # the name a statement gave the node, if any
+        self.args = Args()  # argument node ids (all smaller than the node's own), read as a tuple per node
+        self.names = Names(self.ops)  # the name a statement gave the node, if any (else None)
         self.spans = Spans()  # [start, end) offsets of the node's source text
-        self.consts: dict[int, float] = {}  # the value of each literal node
-        self.needs_grad: list[bool] = []  # does the node depend on an input?
+        self.consts = Consts()  # the value of each literal node: {node: value}
+        self.needs_grad = bytearray()  # does the node depend on an input? (1 or 0)
         self.inputs: dict[str, int] = {}  # input name -> node id, in order of first use
         self.constants: dict[str, int] = {}  # --const name -> node id: inputs made constants (bind_constants)
         self.named: dict[str, int] = {}  # every name (inputs and assignments) -> node id
         self.assigned_at: dict[str, int] = {}  # assigned name -> offset of the name in its statement
         self.output: int | None = None  # the last statement's node
-        # the forward program, per computed node: (node, function, arg, arg or -1, sweep plan); the backward
-        # sweep walks it down with each op's plan (ops.sweep_plan) while `ops` is still the list it was made from
-        self.code: list[tuple] = []
-        self.code_ops = self.ops
         self.kinks: list[int] = []  # nodes whose op has a kink (relu, abs, max, ...): checked after a sweep
         self.params: dict[int, dict] = {}  # an op's integer parameters, for the nodes that have some: sum(x, 0)
         self.calls: dict[int, tuple[int, int]] = {}  # node -> span of the function call that made it
@@ -48,6 +45,7 @@ class Graph:
         self.functions: dict[str, Function] = {}  # user-defined functions, by name
         self.cache: dict = {}  # what evaluations derive from the program and reuse: the tape over arrays, shapes
         self._line_starts: list[int] | None = None
+        self._program = Program(self.ops)  # each row's forward function and sweep plan, added with the row
         self.room = budget.LIMITS.nodes  # nodes this graph may hold (--max-nodes)
 
     def __len__(self) -> int:
@@ -58,24 +56,27 @@ class Graph:
         if i >= self.room:
             raise budget.too_large("nodes", None, "the program", source=self.source, span=(start, end))
         self.ops.append(op)
-        self.args.append(args)
-        self.names.append(None)
+        self.consts.dense.append(None)
         self.spans.starts.append(start)
         self.spans.ends.append(end)
-        if len(args) == 2:
-            a, b = args
-            self.code.append((i, op.forward, a, b, SWEEP_PLANS.get(id(op.partials)) or sweep_plan(op.partials)))
-            needs.append(needs[a] or needs[b])
-        elif len(args) == 1:
-            self.code.append((i, op.forward, args[0], -1, sweep_plan(op.partials)))
-            needs.append(needs[args[0]])
-        elif args:  # where(c, a, b): -2 says the arguments are graph.args[i]
-            self.code.append((i, op.forward, args[0], -2, sweep_plan(op.partials)))
-            needs.append(any(needs[a] for a in args))
+        rows = self.args
+        if args:
+            self._program.steps.append(_STEPS.get(id(op)) or _step(op))
+            rows.pos.append(len(rows.nodes))
+            rows.nodes.append(i)
+            rows.firsts.append(args[0])
+            if len(args) == 2:
+                a, b = args
+                rows.seconds.append(b)
+                needs.append(not op.cuts and (needs[a] or needs[b]))
+            else:
+                if len(args) > 2:  # where(c, a, b), stack(...): -2 says the arguments are in args.rest
+                    rows.rest[i] = args
+                rows.seconds.append(-1 if len(args) == 1 else -2)
+                needs.append(not op.cuts and any(needs[a] for a in args))
         else:
+            rows.pos.append(-1)
             needs.append(op is INPUT)
-        if op.cuts:  # x > 0, detach(x): nothing flows back through the node
-            needs[i] = False
         if op.kink is not None:
             self.kinks.append(i)
         if params:
@@ -86,10 +87,20 @@ class Graph:
 
     def pop(self) -> None:
         """Take back the last node (a literal folded into the one that used it: [1, 2], sum(x, 0))."""
-        i = len(self.ops) - 1
-        for column in (self.ops, self.args, self.names, self.spans, self.needs_grad):
+        if self.args.pop() and self._program.ops is self.ops:
+            self._program.steps.pop()
+        for column in (self.names, self.ops, self.spans, self.needs_grad, self.consts.dense):
             column.pop()
-        self.consts.pop(i, None)
+
+    def program(self) -> "Program":
+        """The forward program over floats, as planned from the ops now in place (see Program)."""
+        if self._program.ops is not self.ops:  # a copy given other ops: grading tries a wrong rule
+            self._program = Program(self.ops, [self.ops[i] for i in self.args.nodes])
+        return self._program
+
+    def replan(self) -> None:
+        """Plan the program anew after ops were replaced in place (tests break a rule this way)."""
+        self._program = Program(self.ops, [self.ops[i] for i in self.args.nodes])
 
     def held(self, values: list) -> "Graph":
         """The program with each node that cuts the graph (x > 0, detach(x)) replaced by its value in `values`.
@@ -97,14 +108,14 @@ class Graph:
         Its derivative is the one reverse mode computes, so it is what finite differences must perturb
         (detach(x)*x has gradient x, not the 2x of x*x).  The program itself when nothing cuts.
         """
-        cut = {i for i, (op, args) in enumerate(zip(self.ops, self.args)) if op.cuts and args}
+        cut = [i for i in self.args.nodes if self.ops[i].cuts]
         if not cut:
             return self
         g = copy.copy(self)
-        g.ops, g.args, g.consts, g.cache = list(self.ops), list(self.args), dict(self.consts), {}
+        g.ops, g.args, g.consts, g.cache = list(self.ops), self.args.without(cut), self.consts.copy(), {}
         for i in cut:
-            g.ops[i], g.args[i], g.consts[i] = CONST, (), values[i]
-        g.code = [c for c in self.code if c[0] not in cut]
+            g.ops[i], g.consts[i] = CONST, values[i]
+        g.replan()
         return g
 
     def text(self, i: int, width: int | None = None) -> str:
@@ -134,6 +145,151 @@ class Graph:
         return line, offset - self._line_starts[line - 1] + 1
 
 
+class Args:
+    """Each node's argument node ids, read as a tuple per node (() for a leaf), kept as columns.
+
+    A node with arguments is a row of `nodes`, `firsts` and `seconds` (its id, its first argument, its
+    second or -1 for none, -2 for more than two, listed in `rest`); `pos` maps a node to its row (-1: a
+    leaf).  The rows are the forward program's own columns: a 10^5-statement program holds no tuple per
+    node, and every int in them is the node id the tape made once, shared.
+    """
+
+    __slots__ = ("pos", "nodes", "firsts", "seconds", "rest")
+
+    def __init__(self):
+        self.pos = array("i")
+        self.nodes: list[int] = []
+        self.firsts: list[int] = []
+        self.seconds: list[int] = []
+        self.rest: dict[int, tuple[int, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def __getitem__(self, i: int) -> tuple[int, ...]:
+        p = self.pos[i]
+        if p < 0:
+            return ()
+        b = self.seconds[p]
+        return (self.firsts[p], b) if b >= 0 else (self.firsts[p],) if b == -1 else self.rest[self.nodes[p]]
+
+    def __iter__(self):
+        return map(self.__getitem__, range(len(self.pos)))
+
+    def pop(self) -> tuple[int, ...]:
+        args = self[-1]
+        if self.pos.pop() >= 0:
+            self.rest.pop(self.nodes.pop(), None)
+            self.firsts.pop()
+            self.seconds.pop()
+        return args
+
+    def without(self, leaves) -> "Args":
+        """A copy in which the nodes `leaves` have no arguments (held(): each made a constant)."""
+        out, gone = Args(), set(leaves)
+        out.pos, out.rest = array("i", self.pos), {i: a for i, a in self.rest.items() if i not in gone}
+        for i, a, b in zip(self.nodes, self.firsts, self.seconds):
+            if i in gone:
+                out.pos[i] = -1
+            else:
+                out.pos[i] = len(out.nodes)
+                out.nodes.append(i)
+                out.firsts.append(a)
+                out.seconds.append(b)
+        return out
+
+
+class Names:
+    """Each node's name, read and written like a list of str or None: kept as a dict of the named nodes
+    (a statement's result, an input), so a node without a name costs nothing here."""
+
+    __slots__ = ("given", "ops")
+
+    def __init__(self, ops: list):
+        self.given: dict[int, str] = {}
+        self.ops = ops  # the graph's op list: as many names as nodes
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __getitem__(self, i: int) -> str | None:
+        if not -len(self.ops) <= i < len(self.ops):
+            raise IndexError(i)
+        return self.given.get(i % len(self.ops))
+
+    def __setitem__(self, i: int, name: str | None) -> None:
+        if not -len(self.ops) <= i < len(self.ops):
+            raise IndexError(i)
+        if name is None:
+            self.given.pop(i % len(self.ops), None)
+        else:
+            self.given[i % len(self.ops)] = name
+
+    def __iter__(self):
+        return map(self.given.get, range(len(self.ops)))
+
+    def pop(self) -> str | None:
+        """The last node's name, taken back with the node (the caller pops the op)."""
+        return self.given.pop(len(self.ops) - 1, None)
+
+
+class Consts(MutableMapping):
+    """{node: value} of the literal nodes, kept as one list over every node (None where a node is not a
+    literal): no dict entry per literal, and a forward sweep starts from a copy of it."""
+
+    __slots__ = ("dense",)
+
+    def __init__(self, dense=()):
+        self.dense = list(dense)
+
+    def __getitem__(self, i: int):
+        value = self.dense[i] if 0 <= i < len(self.dense) else None
+        if value is None:
+            raise KeyError(i)
+        return value
+
+    def __setitem__(self, i: int, value) -> None:
+        self.dense[i] = value
+
+    def __delitem__(self, i: int) -> None:
+        self[i]  # KeyError if it is no literal
+        self.dense[i] = None
+
+    def __iter__(self):
+        return (i for i, value in enumerate(self.dense) if value is not None)
+
+    def __len__(self) -> int:
+        return len(self.dense) - self.dense.count(None)
+
+    def copy(self) -> "Consts":
+        return Consts(self.dense)
+
+
+class Program:
+    """The forward program over floats: per row of the tape (Args) its op's step, (forward function, what
+    the backward sweep does, rule or constant, rule or constant) (ops.sweep_plan), one tuple per op shared
+    by its rows, so neither sweep looks an op up per node.
+
+    Planned from `ops`, the graph's op list: a graph given other ops (a copy with a wrong rule, in
+    grading) is planned anew, from its own.
+    """
+
+    __slots__ = ("ops", "steps")
+
+    def __init__(self, ops: list, row_ops=()):
+        self.ops, self.steps = ops, [_STEPS.get(id(op)) or _step(op) for op in row_ops]
+
+
+_STEPS: dict = {}  # id(op) -> its step, worked out once per op
+_KEPT: list = []  # the ops planned, kept alive: an id in _STEPS is never reused by another op
+
+
+def _step(op: Op) -> tuple:
+    _STEPS[id(op)] = step = (op.forward, *(sweep_plan(op.partials) or (None, None, None)))
+    _KEPT.append(op)
+    return step
+
+
 class Spans:
     """Each node's [start, end) in the source, read and written as (start, end) pairs but kept as two arrays
     of machine integers: a 10^5-statement program holds no tuple and no int object per node for them."""
@@ -141,7 +297,7 @@ class Spans:
     __slots__ = ("starts", "ends")
 
     def __init__(self):
-        self.starts, self.ends = array("q"), array("q")
+        self.starts, self.ends = array("I"), array("I")
 
     def __len__(self) -> int:
         return len(self.starts)

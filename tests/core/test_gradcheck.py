@@ -15,7 +15,7 @@ import cgrad_cli
 from cgrad_cli import CgradError, parse
 from cgrad_cli.cli import cli
 from cgrad_cli.core.gradcheck import ATOL, EPS, RTOL, check_gradients
-from cgrad_cli.core.ops import OPS, sweep_plan
+from cgrad_cli.core.ops import OPS
 
 LECTURE = "c = a+b; d = b+1; e = c*d"
 
@@ -33,9 +33,7 @@ def broken(graph, op_name, partials=None, **fields):
     for i, op in enumerate(graph.ops):
         if op.name == op_name:
             graph.ops[i] = op._replace(**fields)
-    # The forward program, as Graph.add forms it: (node, function, arg, arg or -1, sweep plan) per computed node.
-    graph.code = [(i, op.forward, args[0], args[1] if len(args) == 2 else -1, sweep_plan(op.partials))
-                  for i, (op, args) in enumerate(zip(graph.ops, graph.args)) if args]
+    graph.replan()  # the forward program's functions and sweep plans, from the ops now in place
     return graph
 
 
