@@ -605,7 +605,7 @@ def tensors(quick):
 
 # --------------------------------------------------------------------------- summary
 
-def summary(ms, figures, tensor_figures, batch_figures, page_figures=None):
+def summary(ms, figures, tensor_figures, batch_figures, page_figures=None, budget_figures=None):
     rows = []
     for place, times in ms.items():
         floor = times["python -c pass"]
@@ -644,12 +644,20 @@ def summary(ms, figures, tensor_figures, batch_figures, page_figures=None):
                  ("rnn ms/step, fastest runs", best_step[-1] / best_step[0], 1.5, "x")]
     if page_figures and "skipped" not in page_figures:
         rows += [("graph page of 1000 nodes: interactive (median)", page_figures["ready_ms"], 1000, "ms")]
+    if budget_figures:
+        flat = budget_figures["flat"]
+        rows += [(f"bytes a node, y = x+x+... of {flat['terms']:.0e} terms, evaluated",
+                  flat["eval_bytes"] / flat["nodes"], 200, "B")]
+        for name in ("bomb", "onehot"):
+            rows += [(f"refusal of the {name}: CPU s beyond start-up", budget_figures[name]["cpu_beyond_startup_s"],
+                      0.2, "s"),
+                     (f"refusal of the {name}: peak MB", budget_figures[name]["peak_mb"], 100, "MB")]
     at_least = {"M/s"}  # figures whose target is a floor; so are the --batch ratios (>= 1)
     floor = lambda name, unit: unit in at_least or name.startswith("--batch")  # noqa: E731
     met = lambda name, value, target, unit: value >= target if floor(name, unit) else value <= target  # noqa: E731
     print("\nSummary (ratios: the worst over N)")
     table(["figure", "measured", "target", "met"],
-          [[name, f"{value:.1f} {unit}" if unit in ("ms", "MB") else f"{value:.2f}{unit}",
+          [[name, f"{value:.1f} {unit}" if unit in ("ms", "MB", "B", "s") else f"{value:.2f}{unit}",
             "-" if target is None else (">= " if floor(name, unit) else "<= ")
             + f"{target:g}{unit}",
             "-" if target is None else "yes" if met(name, value, target, unit) else "NO"]
@@ -684,7 +692,7 @@ def main():
     explain_figures = external("explain_bench", 9, "explain", opts.quick) if "explain" in run else {}
     budget_figures = external("budget_bench", 10, "budgets", opts.quick) if "budgets" in run else {}
     page_figures = external("page_bench", 11, "graph page", opts.quick) if "page" in run else {}
-    targets = summary(ms, figures, tensor_figures, batch_figures, page_figures)
+    targets = summary(ms, figures, tensor_figures, batch_figures, page_figures, budget_figures)
     if opts.json:
         print(json.dumps({"machine": machine, "one_shot_ms": ms, "scaling": figures, "symbolic": sym,
                           "tensors": tensor_figures, "batch": batch_figures, "grading": grading_figures,

@@ -70,6 +70,7 @@ class Graph:
                 rows.seconds.append(b)
                 needs.append(not op.cuts and (needs[a] or needs[b]))
             else:
+                rows.odd += 1
                 if len(args) > 2:  # where(c, a, b), stack(...): -2 says the arguments are in args.rest
                     rows.rest[i] = args
                 rows.seconds.append(-1 if len(args) == 1 else -2)
@@ -154,7 +155,7 @@ class Args:
     node, and every int in them is the node id the tape made once, shared.
     """
 
-    __slots__ = ("pos", "nodes", "firsts", "seconds", "rest")
+    __slots__ = ("pos", "nodes", "firsts", "seconds", "rest", "odd")
 
     def __init__(self):
         self.pos = array("i")
@@ -162,6 +163,7 @@ class Args:
         self.firsts: list[int] = []
         self.seconds: list[int] = []
         self.rest: dict[int, tuple[int, ...]] = {}
+        self.odd = 0  # rows with one argument or more than two: none, and forward tests nothing per row
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -181,7 +183,7 @@ class Args:
         if self.pos.pop() >= 0:
             self.rest.pop(self.nodes.pop(), None)
             self.firsts.pop()
-            self.seconds.pop()
+            self.odd -= self.seconds.pop() < 0
         return args
 
     def without(self, leaves) -> "Args":
@@ -196,6 +198,7 @@ class Args:
                 out.nodes.append(i)
                 out.firsts.append(a)
                 out.seconds.append(b)
+                out.odd += b < 0
         return out
 
 
