@@ -8,6 +8,7 @@ along several paths gets the sum over all of them -- the lecture's
 from __future__ import annotations
 
 import math
+from array import array
 from contextlib import nullcontext
 from functools import partial
 
@@ -81,7 +82,11 @@ class Evaluation:
         The lecture's parameter sharing: treat each use as its own variable; the node's gradient is the
         sum of these contributions (each already summed back to the node's shape).
         """
-        g, out = self.graph, []
+        return list(self.each_use(i))
+
+    def each_use(self, i: int):
+        """The uses of node i one by one, as `uses` lists them (an input used 5 million times: no list)."""
+        g = self.graph
         for j in range(i + 1, self.output + 1):
             if not self.reached[j] or i not in g.args[j]:
                 continue
@@ -89,8 +94,7 @@ class Evaluation:
                 if a == i:
                     share = self.pull(j, k, self.grads[j])
                     if share is not None:
-                        out.append((j, k, share))
-        return out
+                        yield j, k, share
 
     def pull(self, j: int, k: int, g):
         """One vector-Jacobian product: g = ∂out/∂node_j mapped to node j's k-th argument, g·∂node_j/∂arg_k,
@@ -607,11 +611,12 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
 
 class LocalDerivatives:
     """ev.local of a scalar program: node i's local derivatives, one per argument (None for an argument that
-    depends on no input; None for a node off the output's subgraph or a leaf), computed when first asked for
-    with the same rules the sweep applied -- a sweep over 10^5 nodes keeps no tuple per node."""
+    depends on no input; None for a node off the output's subgraph or a leaf), computed when asked for with
+    the same rules the sweep applied, and not kept -- neither a sweep over 10^5 nodes nor a JSON document
+    listing each node's keeps a tuple per node."""
 
     def __init__(self, graph: Graph, values: list, reached: list):
-        self.graph, self.values, self.reached, self.known = graph, values, reached, {}
+        self.graph, self.values, self.reached = graph, values, reached
 
     def __len__(self) -> int:
         return len(self.graph)
@@ -620,13 +625,11 @@ class LocalDerivatives:
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         i %= len(self)
-        if i not in self.known:
-            g, v = self.graph, self.values
-            op, args = g.ops[i], g.args[i]
-            self.known[i] = None if not args or not self.reached[i] or op.vjp is not None else tuple(
-                rule(NUMERIC, v[i], *[v[a] for a in args]) if g.needs_grad[a] else None
-                for rule, a in zip(op.partials, args))
-        return self.known[i]
+        g, v = self.graph, self.values
+        op, args = g.ops[i], g.args[i]
+        return None if not args or not self.reached[i] or op.vjp is not None else tuple(
+            rule(NUMERIC, v[i], *[v[a] for a in args]) if g.needs_grad[a] else None
+            for rule, a in zip(op.partials, args))
 
 
 def _add_into(g: list, a: int, share, gi) -> None:
@@ -689,9 +692,10 @@ def _any(hit) -> bool:
 def count_paths(graph: Graph, out: int, reached: list) -> list:
     """How many paths lead from `out` down to each node: the number of terms the chain rule sums.
 
-    A float, because it can be astronomical (a chain of shared nodes doubles it at every step).
+    A float, because it can be astronomical (a chain of shared nodes doubles it at every step); kept as
+    machine floats (8 bytes a node).
     """
-    paths = [0.0] * len(graph)
+    paths = array("d", bytes(8 * len(graph)))
     paths[out] = 1.0
     argss = graph.args
     for i in range(out, -1, -1):

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from ..errors import InputError, TooLargeError
 
-# Defaults: 10^7 nodes is about 3-5 GB of tape at the ~300-500 bytes a node costs (README: Limits);
+# Defaults: 10^7 nodes is about 2 GB of tape at the ~200 bytes a node costs evaluated (README: Limits);
 # 10^8 elements is 800 MB of float64; 20 000 formula nodes is a few seconds of symbolic work (diff --order);
 # Graphviz lays out 3 000 nodes in seconds, 50 000 in many minutes.
 DEFAULTS = {"nodes": 10_000_000, "elements": 100_000_000, "formula": 20_000, "drawn": 3_000}

@@ -16,6 +16,7 @@ per sum: linear in the program's size, no recursion, whatever the sum's length.
 from __future__ import annotations
 
 import copy
+from array import array
 from typing import NamedTuple
 
 from .autodiff import Evaluation
@@ -37,8 +38,8 @@ def sums(graph, output: int | None = None) -> dict:
     ops, args, names, spans, calls = graph.ops, graph.args, graph.names, graph.spans, graph.calls
     add, sub = OPS["add"], OPS["sub"]
     n = len(ops)
-    users = [0] * n
-    user = [-1] * n
+    users = array("i", bytes(4 * n))  # machine ints: a program of 5 million nodes keeps no int object here
+    user = array("i", b"\xff" * (4 * n))  # -1
     for j, a_s in enumerate(args):
         for a in a_s:
             users[a] += 1

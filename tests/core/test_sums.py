@@ -74,10 +74,7 @@ def test_a_shared_intermediate_stays_a_node():
     g = parse("y = a + b + c")
     (s,) = sums(g).values()
     inner = s.inner[0]
-    g.args.append((inner, g.named["c"]))  # a second user of (a + b)
-    g.ops.append(g.ops[inner])
-    g.names.append(None)
-    g.spans.append((0, len(g.source)))
+    g.add(g.ops[inner], (inner, g.named["c"]), 0, len(g.source))  # a second user of (a + b)
     assert sums(g) == {}  # (a + b) has two users now: merged, one of them would lose its argument
 
 
