@@ -15,7 +15,7 @@ from functools import partial
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from . import budget
 from .graph import Graph, gc_paused
-from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_CONSTANTS, SWEEP_NARY, SWEEP_PRODUCT, BadIndex, Scatter, ShapeMismatch,
+from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_CONSTANTS, SWEEP_NARY, SWEEP_PRODUCT, SWEEP_SUM, BadIndex, Scatter, ShapeMismatch,
                   SingularMatrix, array_namespace, load_numpy, shape_text)
 from .show import show
 
@@ -575,7 +575,14 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
                 continue
             gi = g[i]
             reached[a] = True
-            if kind == SWEEP_PRODUCT:
+            if kind == SWEEP_SUM:  # a + b, copy: each argument's local derivative is 1
+                if needs[a]:
+                    g[a] += gi
+                if b >= 0:
+                    reached[b] = True
+                    if needs[b]:
+                        g[b] += gi
+            elif kind == SWEEP_PRODUCT:
                 reached[b] = True
                 if needs[a]:
                     g[a] += gi * v[b]

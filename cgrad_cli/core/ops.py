@@ -146,9 +146,10 @@ _ZERO = lambda m, o, *a: 0.0  # noqa: E731
 CONSTANT_RULES = {_ONE: 1.0, _MINUS_ONE: -1.0, _ZERO: 0.0}
 PRODUCT_RULES = (_Y, _X)
 _LN2 = math.log(2.0)
-# What the scalar sweep does at a node, from its op's rules: a constant local derivative (add, sub, neg,
-# copy) is its number, x*y's pair reads the other argument, other rules are called.
-SWEEP_CONSTANTS, SWEEP_PRODUCT, SWEEP_BINARY, SWEEP_UNARY, SWEEP_NARY = range(5)
+# What the scalar sweep does at a node, from its op's rules: a local derivative of 1 for every argument
+# (add, copy) passes the gradient on as it is, another constant one (sub, neg) is its number, x*y's pair
+# reads the other argument, other rules are called.
+SWEEP_CONSTANTS, SWEEP_PRODUCT, SWEEP_BINARY, SWEEP_UNARY, SWEEP_NARY, SWEEP_SUM = range(6)
 SWEEP_PLANS: dict = {}  # id of an op's rules -> (what to do, rule or constant per argument), worked out once
 _PLANNED: list = []  # those rules, kept alive: an id in SWEEP_PLANS is never reused by another tuple
 
@@ -161,6 +162,8 @@ def sweep_plan(rules: tuple) -> tuple:
         return plan
     if len(rules) == 2 and rules == PRODUCT_RULES:
         plan = (SWEEP_PRODUCT, None, None)
+    elif 1 <= len(rules) <= 2 and all(rule is _ONE for rule in rules):
+        plan = (SWEEP_SUM, None, None)
     elif 1 <= len(rules) <= 2 and all(rule in CONSTANT_RULES for rule in rules):
         plan = (SWEEP_CONSTANTS, *(CONSTANT_RULES[rule] for rule in rules), 0.0)[:3]
     elif len(rules) == 2:
