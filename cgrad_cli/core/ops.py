@@ -37,6 +37,7 @@ class Op(NamedTuple):
     vjp: Callable | None = None
     shape: Callable | None = None  # (*argument shapes, **params) -> output shape; None: broadcasting
     params: tuple | None = None  # (name, least, most): trailing integer literals, as in sum(x, 0)
+    keywords: tuple = ()  # further parameters given only by name, one integer each: keepdims=1, ddof=1
     examples: tuple = ()  # (program, {input: shape}) the tests differentiate; tensor ops must give some
     branches: bool = False  # a rule chooses by value (m.where): over arrays numpy computes both sides
     indices: int | None = None  # the arguments from this position on are integer indices: no derivative
@@ -293,37 +294,42 @@ def _axis(shape, axis):
     return axis % len(shape) if axis is not None else None
 
 
-def _reduced(shape, axis=None):
+def _reduced(shape, axis=None, keepdims=0, ddof=0):
+    """A reduction's shape: the axis (every axis if None) dropped, or kept with size 1 (keepdims=1, numpy's)."""
     axis = _axis(shape, axis)
+    if ddof and ddof >= (math.prod(shape) if axis is None else shape[axis]):
+        raise ShapeMismatch(f"ddof={ddof} leaves no degrees of freedom: it must be less than the count reduced")
+    if keepdims:
+        return tuple(1 if axis in (None, k) else n for k, n in enumerate(shape))
     return () if axis is None else shape[:axis] + shape[axis + 1:]
 
 
-def _expand(m, g, axis):
-    """A reduction's gradient with the reduced axis put back, ready to broadcast."""
-    return g if axis is None else m.expand_dims(g, axis)
+def _expand(m, g, axis, keepdims=0):
+    """A reduction's gradient with the reduced axis put back, ready to broadcast (keepdims kept it already)."""
+    return g if axis is None or keepdims else m.expand_dims(g, axis)
 
 
-def _sum_vjp(m, g, o, x, axis=None):
-    return (m.broadcast_to(_expand(m, g, axis), x.shape),)
+def _sum_vjp(m, g, o, x, axis=None, keepdims=0):
+    return (m.broadcast_to(_expand(m, g, axis, keepdims), x.shape),)
 
 
-def _mean(x, axis=None):
-    return np.mean(x, axis=axis)
+def _mean(x, axis=None, keepdims=0):
+    return np.mean(x, axis=axis, keepdims=bool(keepdims))
 
 
-def _mean_vjp(m, g, o, x, axis=None):
+def _mean_vjp(m, g, o, x, axis=None, keepdims=0):
     count = x.size if axis is None else x.shape[axis]
-    return (m.broadcast_to(_expand(m, g, axis) / count, x.shape),)
+    return (m.broadcast_to(_expand(m, g, axis, keepdims) / count, x.shape),)
 
 
-def _logsumexp(x, axis=None):
+def _logsumexp(x, axis=None, keepdims=0):
     top = np.max(x, axis=axis, keepdims=True)
     out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
-    return out.reshape(_reduced(x.shape, axis))
+    return out.reshape(_reduced(x.shape, axis, keepdims))
 
 
-def _logsumexp_vjp(m, g, o, x, axis=None):
-    return (_expand(m, g, axis) * m.exp(x - _expand(m, o, axis)),)
+def _logsumexp_vjp(m, g, o, x, axis=None, keepdims=0):
+    return (_expand(m, g, axis, keepdims) * m.exp(x - _expand(m, o, axis, keepdims)),)
 
 
 def _last_axis(shape):
@@ -605,18 +611,18 @@ def _diag_shape(x):
 
 
 def _extreme(pick):
-    def forward(x, axis=None):
-        return pick(x, axis=axis)
+    def forward(x, axis=None, keepdims=0):
+        return pick(x, axis=axis, keepdims=bool(keepdims))
     return forward
 
 
-def _extreme_vjp(m, g, o, x, axis=None):
-    hit = m.eq(x, _expand(m, o, axis))
-    return (_expand(m, g, axis) * hit / m.sum(hit, axis, keepdims=True),)
+def _extreme_vjp(m, g, o, x, axis=None, keepdims=0):
+    hit = m.eq(x, _expand(m, o, axis, keepdims))
+    return (_expand(m, g, axis, keepdims) * hit / m.sum(hit, axis, keepdims=axis is not None),)
 
 
 def _tie(pick: str):
-    def kink(x, axis=None):
+    def kink(x, axis=None, keepdims=0):
         return bool((np.sum(x == getattr(np, pick)(x, axis=axis, keepdims=True), axis=axis) > 1).any())
     return kink
 
@@ -627,13 +633,13 @@ def _arg(pick):
     return forward
 
 
-def _prod(x, axis=None):
-    return np.prod(x, axis=axis)
+def _prod(x, axis=None, keepdims=0):
+    return np.prod(x, axis=axis, keepdims=bool(keepdims))
 
 
-def _prod_vjp(m, g, o, x, axis=None):
+def _prod_vjp(m, g, o, x, axis=None, keepdims=0):
     """Each element's share is g times the product of the others (exact with zeros: o / x would divide by them)."""
-    return (_expand(m, g, axis) * m.others(x, axis),)
+    return (_expand(m, g, axis, keepdims) * m.others(x, axis),)
 
 
 def _others(x, axis=None):
@@ -661,22 +667,23 @@ def _cumsum_shape(x, axis=None):
     return (math.prod(x),) if axis is None else (_axis(x, axis), x)[1]
 
 
-def _var(x, axis=None):
-    return np.var(x, axis=axis)
+def _var(x, axis=None, keepdims=0, ddof=0):
+    return np.var(x, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 
-def _var_vjp(m, g, o, x, axis=None):
-    count = x.size if axis is None else x.shape[axis]
-    return (_expand(m, g, axis) * 2.0 * (x - _expand(m, m.mean(x, axis), axis)) / count,)
+def _var_vjp(m, g, o, x, axis=None, keepdims=0, ddof=0):
+    count = (x.size if axis is None else x.shape[axis]) - ddof
+    return (_expand(m, g, axis, keepdims) * 2.0 * (x - _expand(m, m.mean(x, axis), axis)) / count,)
 
 
-def _std(x, axis=None):
-    return np.std(x, axis=axis)
+def _std(x, axis=None, keepdims=0, ddof=0):
+    return np.std(x, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 
-def _std_vjp(m, g, o, x, axis=None):
-    count = x.size if axis is None else x.shape[axis]
-    return (_expand(m, g, axis) * (x - _expand(m, m.mean(x, axis), axis)) / (count * _expand(m, o, axis)),)
+def _std_vjp(m, g, o, x, axis=None, keepdims=0, ddof=0):
+    count = (x.size if axis is None else x.shape[axis]) - ddof
+    return (_expand(m, g, axis, keepdims) * (x - _expand(m, m.mean(x, axis), axis))
+            / (count * _expand(m, o, axis, keepdims)),)
 
 
 def _trace_shape(x):
@@ -740,12 +747,12 @@ def _matmul_jac(k, o, a, b):
     return Jac("row", B if k == 0 else A, f"g {B if k == 0 else A}")  # u @ v: a dot product
 
 
-def _sum_jac(k, o, x, axis=None):
+def _sum_jac(k, o, x, axis=None, keepdims=0):
     return Jac("sum", "a row of ones, 1ᵀ" if axis is None else f"ones along axis {axis}",
                f"g copied to {_along(axis)} of {x.text}")
 
 
-def _mean_jac(k, o, x, axis=None):
+def _mean_jac(k, o, x, axis=None, keepdims=0):
     n = math.prod(x.shape) if axis is None else x.shape[axis]
     return Jac("sum", f"1/{n} along {_along(axis)}", f"g/{n} copied to {_along(axis)} of {x.text}")
 
@@ -762,7 +769,7 @@ def _log_softmax_jac(k, o, z):
                ("" if len(z.shape) == 1 else " for each row (zero between rows)"), f"g − softmax({Z}) Σg")
 
 
-def _logsumexp_jac(k, o, z, axis=None):
+def _logsumexp_jac(k, o, z, axis=None, keepdims=0):
     Z = z.text
     if axis is None:
         return Jac("row", f"softmax({Z}) over every element", f"g softmax({Z})")
@@ -801,7 +808,7 @@ def _concat_jac(k, o, *xs, axis=0):
 
 def _reduction_jac(formula, vjp):
     """The Jacobian of a reduction: a row for the whole tensor (scalar out), a tensor along an axis."""
-    def jac(k, o, x, axis=None):
+    def jac(k, o, x, axis=None, keepdims=0, ddof=0):
         return Jac("row" if axis is None else "tensor", formula(x.text, o.text) + f" along {_along(axis)}",
                    vjp(x.text, o.text))
     return jac
@@ -820,6 +827,7 @@ def _diag_jac(k, o, x):
 
 
 _AXIS = ("axis", 0, 1)
+_KEEPDIMS = ("keepdims",)
 _W_X = {"W": (2, 3), "x": (3,)}
 _op("matmul", 2, None, syntax="{0} @ {1}", precedence=20, array="matmul", vjp=_matmul_vjp, shape=_matmul_shape,
     jacobian=_matmul_jac,
@@ -827,10 +835,12 @@ _op("matmul", 2, None, syntax="{0} @ {1}", precedence=20, array="matmul", vjp=_m
               ("u @ v", {"u": (3,), "v": (3,)})))
 _op("transpose", 1, None, array="transpose", vjp=lambda m, g, o, x: (m.transpose(g),),
     shape=lambda x: x[::-1], jacobian=lambda k, o, x: Jac("permutation", "δ_il δ_jk", "gᵀ"), examples=(("transpose(W) @ y", {"W": (2, 3), "y": (2,)}), ("W.T", {"W": (3, 2)})))
-_op("sum", 1, None, array="sum", vjp=_sum_vjp, shape=_reduced, params=_AXIS, jacobian=_sum_jac,
-    examples=(("sum(W)", {"W": (2, 3)}), ("sum(W, 0)", {"W": (2, 3)}), ("sum(W, -1)", {"W": (2, 3)})))
-_op("mean", 1, None, array=_mean, vjp=_mean_vjp, shape=_reduced, params=_AXIS, jacobian=_mean_jac,
-    examples=(("mean(x)", {"x": (4,)}), ("mean(W, 1)", {"W": (2, 3)})))
+_op("sum", 1, None, array="sum", vjp=_sum_vjp, shape=_reduced, params=_AXIS, keywords=_KEEPDIMS, jacobian=_sum_jac,
+    examples=(("sum(W)", {"W": (2, 3)}), ("sum(W, 0)", {"W": (2, 3)}), ("sum(W, -1)", {"W": (2, 3)}),
+              ("W / sum(W, axis=0, keepdims=True)", {"W": (2, 3)}), ("sum(W, keepdims=1)", {"W": (2, 3)})))
+_op("mean", 1, None, array=_mean, vjp=_mean_vjp, shape=_reduced, params=_AXIS, keywords=_KEEPDIMS,
+    jacobian=_mean_jac, examples=(("mean(x)", {"x": (4,)}), ("mean(W, 1)", {"W": (2, 3)}),
+                                  ("W - mean(W, axis=1, keepdims=True)", {"W": (2, 3)})))
 _op("outer", 2, None, array="outer", vjp=lambda m, g, o, u, v: (g @ v, u @ g),
     shape=lambda u, v: u + v if len(u) == len(v) == 1 else _raise("outer takes two vectors"),
     jacobian=lambda k, o, u, v: Jac("tensor", f"δ_ik {v.text}_j", f"g {v.text}") if k == 0 else
@@ -845,9 +855,10 @@ _op("log_softmax", 1, None, array=_log_softmax,
     vjp=lambda m, g, o, z: (g - m.exp(o) * m.sum(g, -1, keepdims=True),), shape=_last_axis,
     jacobian=_log_softmax_jac,
     examples=(("log_softmax(z)", {"z": (4,)}), ("log_softmax(Z)", {"Z": (2, 3)})))
-_op("logsumexp", 1, None, array=_logsumexp, vjp=_logsumexp_vjp, shape=_reduced, params=_AXIS,
+_op("logsumexp", 1, None, array=_logsumexp, vjp=_logsumexp_vjp, shape=_reduced, params=_AXIS, keywords=_KEEPDIMS,
     jacobian=_logsumexp_jac,
-    examples=(("logsumexp(z)", {"z": (4,)}), ("logsumexp(Z, 1)", {"Z": (2, 3)})))
+    examples=(("logsumexp(z)", {"z": (4,)}), ("logsumexp(Z, 1)", {"Z": (2, 3)}),
+              ("Z - logsumexp(Z, axis=1, keepdims=True)", {"Z": (2, 3)})))
 _op("getitem", -1, None, syntax="{0}[…]", array=_getitem, vjp=_getitem_vjp, shape=_getitem_shape, indices=1,
     jacobian=_getitem_jac,
     examples=(("y[2]", {"y": (4,)}), ("W[1, 2]", {"W": (2, 3)}), ("x[1:3]", {"x": (4,)}),
@@ -903,38 +914,43 @@ _op("diag", 1, None, array=_diag, vjp=_diag_vjp, shape=_diag_shape, jacobian=_di
               ("sum(diag(x) @ A)", {"x": (3,), "A": (3, 3)})))
 # Reductions and scans; max(x) and min(x) with one argument (amax, amin) are these, max(x, y) is elementwise.
 _TIES = "a tie splits the gradient equally among the tied elements (PyTorch's amax, JAX's max)"
-_op("amax", 1, None, syntax="max({0})", array=_extreme(lambda x, axis: np.max(x, axis=axis)), vjp=_extreme_vjp,
-    shape=_reduced, params=_AXIS, kink=_tie("max"), convention=_TIES,
-    jacobian=lambda k, o, x, axis=None: Jac("selection", f"1 at the largest element along {_along(axis)} (ties "
+_op("amax", 1, None, syntax="max({0})", array=_extreme(lambda x, **kw: np.max(x, **kw)), vjp=_extreme_vjp,
+    shape=_reduced, params=_AXIS, keywords=_KEEPDIMS, kink=_tie("max"), convention=_TIES,
+    jacobian=lambda k, o, x, axis=None, keepdims=0: Jac("selection", f"1 at the largest element along {_along(axis)} (ties "
                                             "share it)", "g placed at the largest elements"),
     examples=(("max(x)", {"x": (4,)}), ("max(W, axis=0)", {"W": (3, 2)}), ("max(W, axis=1)", {"W": (2, 3)}),
-              ("max(A @ x)", {"A": (2, 3), "x": (3,)})))
-_op("amin", 1, None, syntax="min({0})", array=_extreme(lambda x, axis: np.min(x, axis=axis)), vjp=_extreme_vjp,
-    shape=_reduced, params=_AXIS, kink=_tie("min"), convention=_TIES,
-    jacobian=lambda k, o, x, axis=None: Jac("selection", f"1 at the smallest element along {_along(axis)} (ties "
+              ("max(A @ x)", {"A": (2, 3), "x": (3,)}),
+              ("W - max(W, axis=1, keepdims=True)", {"W": (2, 3)})))
+_op("amin", 1, None, syntax="min({0})", array=_extreme(lambda x, **kw: np.min(x, **kw)), vjp=_extreme_vjp,
+    shape=_reduced, params=_AXIS, keywords=_KEEPDIMS, kink=_tie("min"), convention=_TIES,
+    jacobian=lambda k, o, x, axis=None, keepdims=0: Jac("selection", f"1 at the smallest element along {_along(axis)} (ties "
                                             "share it)", "g placed at the smallest elements"),
-    examples=(("min(x)", {"x": (4,)}), ("min(W, axis=-1)", {"W": (2, 3)})))
+    examples=(("min(x)", {"x": (4,)}), ("min(W, axis=-1)", {"W": (2, 3)}),
+              ("min(W, axis=0, keepdims=True) * W", {"W": (3, 2)})))
 _op("argmax", 1, None, array=_arg(lambda x, axis: np.argmax(x, axis=axis)), vjp=lambda m, g, o, x, axis=None: (None,),
     shape=_reduced, params=_AXIS, cuts=True,
     examples=(("x[argmax(x)]", {"x": (4,)}), ("argmax(W, axis=1) * x", {"W": (2, 3), "x": (2,)})))
 _op("argmin", 1, None, array=_arg(lambda x, axis: np.argmin(x, axis=axis)), vjp=lambda m, g, o, x, axis=None: (None,),
     shape=_reduced, params=_AXIS, cuts=True, examples=(("x[argmin(x)]", {"x": (4,)}),))
-_op("prod", 1, None, array=_prod, vjp=_prod_vjp, shape=_reduced, params=_AXIS,
+_op("prod", 1, None, array=_prod, vjp=_prod_vjp, shape=_reduced, params=_AXIS, keywords=_KEEPDIMS,
     jacobian=_reduction_jac(lambda x, o: "the product of the other elements",
                             lambda x, o: "g times the product of the others"),
     examples=(("prod(x)", {"x": (4,)}), ("prod(W, axis=0)", {"W": (3, 2)}), ("prod(W, 1)", {"W": (2, 3)}),
-              ("prod(x * onehot(1, 3))", {"x": (3,)})))
+              ("prod(x * onehot(1, 3))", {"x": (3,)}),
+              ("prod(W, axis=1, keepdims=True) * W", {"W": (2, 3)})))
 _op("cumsum", 1, None, array=_cumsum, vjp=_cumsum_vjp, shape=_cumsum_shape, params=_AXIS,
     jacobian=lambda k, o, x, axis=None: Jac("full" if len(x.shape) == 1 else "tensor",
                                             "lower-triangular ones (each sum counts the elements up to it)",
                                             "the running sum of g from the end"),
     examples=(("cumsum(x)", {"x": (4,)}), ("cumsum(W, axis=1)", {"W": (2, 3)}), ("cumsum(W)", {"W": (2, 3)})))
-_op("var", 1, None, array=_var, vjp=_var_vjp, shape=_reduced, params=_AXIS,
+_op("var", 1, None, array=_var, vjp=_var_vjp, shape=_reduced, params=_AXIS, keywords=_KEEPDIMS + ("ddof",),
     jacobian=_reduction_jac(lambda x, o: f"2({x} − mean({x}))/n", lambda x, o: f"g·2({x} − mean({x}))/n"),
-    examples=(("var(x)", {"x": (4,)}), ("var(W, axis=0)", {"W": (3, 2)})))
-_op("std", 1, None, array=_std, vjp=_std_vjp, shape=_reduced, params=_AXIS,
+    examples=(("var(x)", {"x": (4,)}), ("var(W, axis=0)", {"W": (3, 2)}), ("var(x, ddof=1)", {"x": (4,)}),
+              ("W / var(W, axis=0, keepdims=True, ddof=1)", {"W": (3, 2)})))
+_op("std", 1, None, array=_std, vjp=_std_vjp, shape=_reduced, params=_AXIS, keywords=_KEEPDIMS + ("ddof",),
     jacobian=_reduction_jac(lambda x, o: f"({x} − mean({x}))/(n·{o})", lambda x, o: f"g·({x} − mean({x}))/(n·{o})"),
-    examples=(("std(x)", {"x": (4,)}), ("std(W, axis=1)", {"W": (2, 3)})))
+    examples=(("std(x)", {"x": (4,)}), ("std(W, axis=1)", {"W": (2, 3)}), ("std(x, ddof=1)", {"x": (4,)}),
+              ("(W - mean(W, 0, keepdims=1)) / std(W, 0, keepdims=1, ddof=1)", {"W": (3, 2)})))
 # Constants: made while parsing, from integer sizes (their shape rule runs first).
 _op("eye", 0, None, array=lambda size: np.eye(*_eye_shape(size)), shape=_eye_shape, params=("size", 1, 2))
 _op("zeros", 0, None, array=lambda shape: np.zeros(shape), shape=_sizes("a size"), params=("shape", 1, 8))
@@ -952,7 +968,7 @@ FUNCTIONS: dict[str, Op] = {
 FUNCTIONS.update(ln=OPS["log"], pow=OPS["pow"], where=OPS["select"], stop_gradient=OPS["detach"], arctan2=OPS["atan2"], amax=OPS["amax"],
                  amin=OPS["amin"], tr=OPS["trace"], concatenate=OPS["concat"])
 ONE_ARGUMENT = {"max": OPS["amax"], "min": OPS["amin"]}  # max(x): the largest element; max(x, y): elementwise
-CONSTANTS = {"pi": math.pi}
+CONSTANTS = {"pi": math.pi, "True": 1.0, "False": 0.0}  # keepdims=True, as numpy programs say
 
 
 class _Namespace:

@@ -168,14 +168,22 @@ class _Builder:
             least, most = 1, math.inf
         if op.params and not variadic:  # sum(W, 0): the parameter may come unnamed
             least, most = least + op.params[1], most + op.params[2]
+        first = op.params[0] if op.params else None
+        names = ((first,) if first else ()) + op.keywords
+        seen = set()
         for k in keywords:
-            if op.params is None or k.name != op.params[0]:
-                what = f"its keyword is {op.params[0]}=" if op.params else "it takes none"
+            if k.name not in names:
+                what = ("it takes none" if not names else f"its keyword is {first}=" if len(names) == 1
+                        else "its keywords are " + ", ".join(n + "=" for n in names))
+                hint = (f"{tok}(x, y) is the elementwise {tok}: name the axis, as in {tok}(X, axis=1, {k.name}=1)"
+                        if tok in ONE_ARGUMENT else None)
                 raise ProgramNameError(f"{tok}() has no keyword argument '{k.name}': {what}", source=g.source,
-                                       span=(k.start, k.end))
-        if len(keywords) > 1 or keywords and not variadic and len(args) > op.arity:
-            raise ProgramNameError(f"{tok}() got {op.params[0]} twice", source=g.source, span=(start, end))
-        count = len(args) + (0 if variadic else len(keywords))
+                                       span=(k.start, k.end), hint=hint)
+            if k.name in seen or k.name == first and not variadic and len(args) > op.arity:
+                raise ProgramNameError(f"{tok}() got {k.name} twice", source=g.source, span=(k.start, k.end))
+            seen.add(k.name)
+        named_first = [k.value for k in keywords if k.name == first]
+        count = len(args) + (0 if variadic else len(named_first))
         if not least <= count <= most:
             wanted = (f"{least}" if least == most else f"at least {least}" if most == math.inf
                       else f"{least} to {most}")
@@ -184,14 +192,25 @@ class _Builder:
                     if op.name == "log" and count == 2 else None)
             raise ProgramNameError(f"{tok}() takes {wanted} argument{'s' if most != 1 else ''}, got {count}"
                                    + usage, source=g.source, span=(start, end), hint=hint)
-        params = None
+        params, literals = {}, []
+        for k in keywords:  # keepdims=1, ddof=1: one integer each
+            if k.name != first:
+                values = self._literals([k.value], f"{tok}()'s {k.name}", take_back=False)
+                if len(values) != 1:
+                    raise ProgramSyntaxError(f"{tok}()'s {k.name} must be one integer number such as 0 or 1",
+                                             source=g.source, span=(k.start, k.end))
+                params[k.name] = values[0]
+                literals.append(k.value)
         if op.params:
             name, _, most_params = op.params
-            literals = ([] if variadic else args[op.arity:]) + [k.value for k in keywords]
+            refs = ([] if variadic else args[op.arity:]) + named_first
             args = args if variadic else args[:op.arity]
-            values = self._literals(literals, f"{tok}()'s {name}")
+            values = self._literals(refs, f"{tok}()'s {name}", take_back=False)
+            literals += refs
             if values:
-                params = {name: values[0] if most_params == 1 else tuple(values)}
+                params[name] = values[0] if most_params == 1 else tuple(values)
+        self._take_back(sorted(literals))
+        params = params or None
         if op.arity == 0:  # eye(3), zeros(2, 3): a constant, made now
             return self._constant(op, params, start, end), start, end
         return g.add(op, tuple(a for a, _, _ in args), start, end, params), start, end
@@ -212,10 +231,11 @@ class _Builder:
         (name, start, end), ref = children
         return Keyword(name, start, end, ref)
 
-    def _literals(self, refs, what: str) -> list[int]:
+    def _literals(self, refs, what: str, take_back: bool = True) -> list[int]:
         """Integer literals used as parameters (an axis, a shape, a slice bound): their values.
 
-        They are folded into the op that uses them, so their nodes (the last on the tape) are taken back.
+        They are folded into the op that uses them, so their nodes (the last on the tape) are taken back
+        (by the caller, with _take_back, when it gathers literals of several parameters).
         """
         g, values = self.g, []
         for i, start, end in refs:
@@ -227,10 +247,16 @@ class _Builder:
                 raise ProgramSyntaxError(f"{what} must be an integer number such as 0 or -1",
                                          source=g.source, span=(start, end))
             values.append(int(value))
+        if take_back:
+            self._take_back(refs)
+        return values
+
+    def _take_back(self, refs) -> None:
+        """Pops the literals' nodes, in tape order, that are the last on the tape."""
+        g = self.g
         for i, _, _ in reversed(refs):
             if i == len(g) - 1:
                 g.pop()
-        return values
 
     def _inline(self, fn: Function, args, start: int, end: int) -> int:
         """A call of a user function: a fresh copy of its body, the parameters bound to the arguments.

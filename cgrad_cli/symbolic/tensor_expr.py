@@ -12,7 +12,9 @@ An op with no formula here raises NoFormula, which `cgrad diff` reports naming t
 """
 from __future__ import annotations
 
-from ..core.ops import OPS, _broadcast
+import math
+
+from ..core.ops import OPS, _broadcast, _reduced
 from .expr import ADD, FN, MUL, NUM, POW, SLICE, VAR, Expr, Exprs
 
 # The tensor ops whose vjp rules run over formulas (the others are refused by name).
@@ -108,12 +110,21 @@ class TensorExprs(Exprs):
 
     def _tensor(self, name):
         """An op as a formula node; its integer parameters (sum's axis, onehot's n, reshape's sizes) as
-        trailing numbers."""
-        def call(*args, **params):
+        trailing numbers.  keepdims and ddof become formulas of their own: the result reshaped, a factor."""
+        def call(*args, keepdims=0, ddof=0, **params):
             extra = tuple(self.num(v) for p in params.values() if p is not None
                           for v in (p if isinstance(p, tuple) else (p,)))
-            return self._make(FN, (name, tuple(self.lift(a) for a in args if a is not None) + extra))
+            args = tuple(self.lift(a) for a in args if a is not None)
+            out = self._make(FN, (name, args + extra))
+            if ddof:  # var(x, ddof=1) = n/(n - 1)*var(x); std is the square root of var
+                n = args[0].size // out.size
+                out = self.mul(n / (n - ddof) if name == "var" else math.sqrt(n / (n - ddof)), out)
+            return self._kept(out, args[0], params.get("axis")) if keepdims else out
         return call
+
+    def _kept(self, out, x, axis):
+        """A reduction's result with the reduced axes kept, size 1 (numpy's keepdims=True): a reshape."""
+        return self._reshape(out, _reduced(x.shape, axis, keepdims=1))
 
     def _exp(self, x):
         """exp(log_softmax(Z)) = softmax(Z), and exp(Z - logsumexp(Z) put back along the last axis) too."""
@@ -334,12 +345,14 @@ class TensorExprs(Exprs):
 
     def _sum(self, x, axis=None, keepdims=False):
         x = self.lift(x)
+        if keepdims and axis is None and x.ndim:  # sum(X, keepdims=True): a 1×1 matrix
+            return self._kept(self._sum(x), x, axis)
         if axis is not None and x.ndim > 1:
             coef, scalars, rest = self._split(x)
             if coef != 1.0 or scalars.kind != NUM:  # sum(c*X, axis=1) = c*sum(X, axis=1)
                 return self.mul(self.mul(coef, scalars), self._sum(rest, axis, keepdims))
             if _is(x, "transpose") and x.ndim == 2:  # sum(M.T, axis=1) = sum(M, axis=0)
-                return self._sum(x.data[1][0], 1 - axis % 2, keepdims) if not keepdims else self._expand_dims(
+                return self._sum(x.data[1][0], 1 - axis % 2) if not keepdims else self._expand_dims(
                     self._sum(x.data[1][0], 1 - axis % 2), axis)
             if _is(x, "onehot") and axis % 2 == 1:  # each row of onehot(y, n) sums to 1
                 total = self.ones(x.shape[0])

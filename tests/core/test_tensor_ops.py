@@ -420,3 +420,43 @@ def test_tensor_ops_on_a_scalar_literal(program, inputs, value):
     ev = evaluate(graph, inputs)
     assert ev.value == pytest.approx(value, rel=1e-12)
     check_jacobian(graph, {n: np.array(v) for n, v in inputs.items()})
+
+
+X = [[1.0, 2.0, 4.0], [3.0, 5.0, -1.0]]
+
+
+@pytest.mark.parametrize("program, expected", [
+    ("sum(X, axis=0, keepdims=True)", lambda x: np.sum(x, axis=0, keepdims=True)),
+    ("sum(X, keepdims=1, axis=1)", lambda x: np.sum(x, axis=1, keepdims=True)),
+    ("mean(X, keepdims=True)", lambda x: np.mean(x, keepdims=True)),
+    ("X - logsumexp(X, axis=1, keepdims=True)",
+     lambda x: x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))),
+    ("max(X, axis=1, keepdims=True)", lambda x: np.max(x, axis=1, keepdims=True)),
+    ("min(X, axis=0, keepdims=False)", lambda x: np.min(x, axis=0)),
+    ("prod(X, axis=-1, keepdims=True)", lambda x: np.prod(x, axis=-1, keepdims=True)),
+    ("var(X, ddof=1)", lambda x: np.var(x, ddof=1)),
+    ("std(X, axis=0, ddof=1, keepdims=True)", lambda x: np.std(x, axis=0, ddof=1, keepdims=True)),
+])
+def test_reductions_take_numpys_keepdims_and_ddof(program, expected):
+    """numpy's keywords, as programs ported from numpy/autograd write them: values and shapes as numpy's,
+    gradients against finite differences."""
+    graph = parse("y = " + program)
+    ev = evaluate(graph, {"X": X})
+    np.testing.assert_allclose(ev.value, expected(np.array(X)), rtol=1e-12)
+    assert np.shape(ev.value) == np.shape(expected(np.array(X)))
+    check_jacobian(graph, {"X": np.array(X)})
+
+
+@pytest.mark.parametrize("program, message", [
+    ("sum(X, kepdims=1)", "sum() has no keyword argument 'kepdims': its keywords are axis=, keepdims="),
+    ("argmax(X, ddof=1)", "argmax() has no keyword argument 'ddof': its keyword is axis="),
+    ("sum(X, keepdims=1, keepdims=0)", "sum() got keepdims twice"),
+    ("sum(X, 0, axis=1)", "sum() got axis twice"),
+    ("sum(X, keepdims=[1, 2])", "sum()'s keepdims must be one integer number such as 0 or 1"),
+    ("var(X, ddof=6)", "ddof=6 leaves no degrees of freedom"),
+    ("max(X, 1, keepdims=True)", "max() has no keyword argument 'keepdims': it takes none"),
+])
+def test_a_wrong_keyword_is_one_clear_line(program, message):
+    with pytest.raises(CgradError) as info:
+        evaluate(parse("y = " + program), {"X": X})
+    assert message in str(info.value) and "\n" not in info.value.message
