@@ -84,11 +84,12 @@ def non_scalar_note(ev: Evaluation) -> str | None:
             f"Use cgrad jacobian PROGRAM --wrt NAME for the Jacobian, or reduce it (sum({name}), {element}).")
 
 
-def shared_uses(ev: Evaluation) -> dict:
+def shared_uses(ev: Evaluation, walked: bool = False) -> dict:
     """{input: [(consumer node, argument position, contribution)]} for the inputs used more than once.
 
     The lecture's parameter sharing: each use is treated as its own variable, and the input's gradient
-    is the sum of the contributions.  Empty when the output was not differentiated.
+    is the sum of the contributions.  Empty when the output was not differentiated.  `walked`: in a scalar
+    program, each input's uses as a Stream walked when written (Evaluation.each_use), not a list.
     """
     if not ev.differentiated:
         return {}
@@ -101,7 +102,9 @@ def shared_uses(ev: Evaluation) -> dict:
                     hits[a] = hits.get(a, 0) + 1
     out = {}
     for name, i in g.inputs.items():
-        if hits.get(i, 0) > 1:
+        if hits.get(i, 0) > 1 and walked and ev.shapes is None:  # over floats every use of an input has a share
+            out[name] = Stream(lambda i=i: ev.each_use(i), hits[i])
+        elif hits.get(i, 0) > 1:
             uses = ev.uses(i)
             if len(uses) > 1:
                 out[name] = uses
@@ -121,6 +124,11 @@ class Stream:
 
     def __iter__(self):
         return self.make()
+
+
+def _stream(items: tuple) -> Stream:
+    """A tuple written a chunk at a time (a sum of 5·10^6 terms), not first listed whole."""
+    return Stream(lambda: iter(items), len(items))
 
 
 def _nodes(ev: Evaluation, grads: list):
@@ -159,7 +167,7 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
     doc["inputs"] = {name: values[i] for name, i in g.inputs.items()}
     doc["constants"] = {name: values[i] for name, i in g.constants.items()}  # --const: no gradient
     doc["gradients"] = dict(ev.gradients(wrt)) if differentiated else None
-    shared = shared_uses(ev)
+    shared = shared_uses(ev, walked=True)
     if more or shared:  # a scalar program gets it when an input is used more than once (an RNN step by step)
         doc["uses"] = {name: Stream(lambda uses=uses: ({"node": j, "in": g.label(j), "call": call_text(g, j),
                                                         "contribution": share} for j, _, share in uses), len(uses))
@@ -172,8 +180,8 @@ def document(ev: Evaluation, wrt=None, sums: dict | None = None) -> dict:
         "nodes": Stream(lambda: _nodes(ev, grads), len(g)),
     })
     if sums:  # the nodes stay the tape's: a reader finds the views' n-ary sums here
-        doc["sums"] = [{"node": s.node, "terms": list(s.terms), "signs": list(s.signs), "merged": list(s.inner)}
-                       for s in sums.values()]
+        doc["sums"] = [{"node": s.node, "terms": _stream(s.terms), "signs": _stream(s.signs),
+                        "merged": _stream(s.inner)} for s in sums.values()]
     return doc
 
 
