@@ -574,20 +574,27 @@ def _logdet(a):
     return logabs
 
 
-def _norm(x, ord=2):
-    return np.sum(np.abs(x)) if ord == 1 else np.linalg.norm(x.ravel())
+def _norm(x, ord=2, axis=None, keepdims=0):
+    """The 2-norm (of every element, or of each slice along `axis`), or with ord=1 the sum of |x|."""
+    if ord == 1:
+        return np.sum(np.abs(x), axis=axis, keepdims=bool(keepdims))
+    if axis is None and not keepdims:
+        return np.linalg.norm(x.ravel())
+    return np.sqrt(np.sum(x * x, axis=axis, keepdims=bool(keepdims)))
 
 
-def _norm_vjp(m, g, o, x, ord=2):
+def _norm_vjp(m, g, o, x, ord=2, axis=None, keepdims=0):
+    g = _expand(m, g, axis, keepdims)
     if ord == 1:
         return (g * m.sign(x),)
+    o = _expand(m, o, axis, keepdims)
     return (m.where(o == 0, 0.0 * x, lambda: g * x / o),)
 
 
-def _norm_shape(x, ord=2):
+def _norm_shape(x, ord=2, axis=None, keepdims=0):
     if ord not in (1, 2):
         raise ShapeMismatch(f"norm(x) is the 2-norm (Frobenius for a matrix), norm(x, 1) the sum of |x|: not {ord}")
-    return ()
+    return _reduced(x, axis, keepdims)
 
 
 def _diag(x):
@@ -903,12 +910,16 @@ _op("inv", 1, None, array=_inv, vjp=lambda m, g, o, a: (-(o.T @ g @ o.T),), shap
 _op("solve", 2, None, array=_solve, vjp=_solve_vjp, shape=_solve_shape, jacobian=_solve_jac,
     examples=(("solve(A, b)", {"A": (3, 3), "b": (3,)}), ("solve(A, B)", {"A": (2, 2), "B": (2, 3)})))
 _op("norm", 1, None, array=_norm, vjp=_norm_vjp, shape=_norm_shape, params=("ord", 0, 1),
-    jacobian=lambda k, o, x, ord=2: Jac("row", f"sign({x.text})" if ord == 1 else f"{x.text}/{o.text}",
-                                        f"g sign({x.text})" if ord == 1 else f"g {x.text}/{o.text}"),
-    kink=lambda x, ord=2: bool((x == 0).any()) if ord == 1 else not x.any(),
+    keywords=("axis",) + _KEEPDIMS,
+    jacobian=lambda k, o, x, ord=2, axis=None, keepdims=0: Jac(
+        "row" if axis is None else "tensor", (f"sign({x.text})" if ord == 1 else f"{x.text}/{o.text}")
+        + ("" if axis is None else f" along axis {axis}"), f"g sign({x.text})" if ord == 1 else f"g {x.text}/{o.text}"),
+    kink=lambda x, ord=2, axis=None, keepdims=0: bool((x == 0).any()) if ord == 1 else bool(
+        (~np.any(x, axis=axis)).any()),
     convention="the norm's derivative at 0 (and |x|'s at x = 0 in norm(x, 1)) is 0 (PyTorch)",
     examples=(("norm(x)", {"x": (3,)}), ("norm(W)", {"W": (2, 3)}), ("norm(A @ x - y)^2", {"A": (2, 3),
-              "x": (3,), "y": (2,)}), ("norm(x, 1)", {"x": (4,)}), ("norm(W, ord=1)", {"W": (2, 2)})))
+              "x": (3,), "y": (2,)}), ("norm(x, 1)", {"x": (4,)}), ("norm(W, ord=1)", {"W": (2, 2)}),
+              ("W / norm(W, axis=1, keepdims=True)", {"W": (2, 3)}), ("norm(W, 1, axis=0)", {"W": (2, 3)})))
 _op("diag", 1, None, array=_diag, vjp=_diag_vjp, shape=_diag_shape, jacobian=_diag_jac,
     examples=(("diag(x)", {"x": (3,)}), ("diag(A)", _A), ("diag(W)", {"W": (2, 3)}),
               ("sum(diag(x) @ A)", {"x": (3,), "A": (3, 3)})))

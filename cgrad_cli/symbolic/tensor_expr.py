@@ -122,6 +122,14 @@ class TensorExprs(Exprs):
             return self._kept(out, args[0], params.get("axis")) if keepdims else out
         return call
 
+    def _norm(self, x, ord=None, axis=None, keepdims=0):
+        """norm(x) and norm(x, 1) are formula nodes; a norm along an axis is written out: sqrt(sum(x^2, 1))."""
+        x = self.lift(x)
+        if axis is None:
+            return self._tensor("norm")(x, ord=ord, keepdims=keepdims)
+        out = self.sum(self.abs(x), axis) if ord == 1 else self.sqrt(self.sum(x * x, axis))
+        return self._kept(out, x, axis) if keepdims else out
+
     def _kept(self, out, x, axis):
         """A reduction's result with the reduced axes kept, size 1 (numpy's keepdims=True): a reshape."""
         return self._reshape(out, _reduced(x.shape, axis, keepdims=1))

@@ -460,3 +460,13 @@ def test_a_wrong_keyword_is_one_clear_line(program, message):
     with pytest.raises(CgradError) as info:
         evaluate(parse("y = " + program), {"X": X})
     assert message in str(info.value) and "\n" not in info.value.message
+
+
+@pytest.mark.parametrize("program, expected", [
+    ("norm(X, axis=1)", lambda x: np.linalg.norm(x, axis=1)),
+    ("X / norm(X, axis=0, keepdims=True)", lambda x: x / np.linalg.norm(x, axis=0, keepdims=True)),
+    ("norm(X, 1, axis=1, keepdims=True)", lambda x: np.linalg.norm(x, 1, axis=1, keepdims=True)),
+    ("norm(X, keepdims=True)", lambda x: np.linalg.norm(x, keepdims=True)),
+])
+def test_norm_takes_numpys_axis_and_keepdims(program, expected):
+    test_reductions_take_numpys_keepdims_and_ddof(program, expected)
