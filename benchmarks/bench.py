@@ -105,6 +105,7 @@ import importlib.util
 import json
 import math
 import os
+import pickle
 import platform
 import statistics
 import subprocess
@@ -703,10 +704,18 @@ def main():
 def external(module: str, number: int, title: str, quick: bool) -> dict:
     """A section kept in its own script beside this one (7. batch_bench.py, 8. grading_bench.py,
     9. explain_bench.py, 10. budget_bench.py, 11. page_bench.py): its figures, printed under its docstring's first line."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
     script = __import__(module)
-    print(f"{number}. {title}: " + script.__doc__.strip().splitlines()[0])
-    figures = script.run(quick)
+    print(f"{number}. {title}: " + script.__doc__.strip().splitlines()[0], flush=True)
+    # run in a fresh process: a child forked from this one starts with this process's resident memory as its
+    # peak (Linux carries ru_maxrss over fork and exec), so the sections' memory figures would read this
+    # benchmark's earlier sections instead of their own processes
+    with tempfile.NamedTemporaryFile(suffix=".pickle") as out:
+        code = (f"import pickle, sys; sys.path.insert(0, {here!r}); import {module} as s; "
+                f"pickle.dump(s.run({quick!r}), open({out.name!r}, 'wb'))")
+        subprocess.run([sys.executable, "-c", code], check=True)
+        figures = pickle.load(open(out.name, "rb"))
     print(script.report(figures))
     print()
     return figures
