@@ -53,23 +53,16 @@ def cgrad_command() -> list:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cgrad_cli"]
 
 
-def process(cmd: list) -> tuple:
-    """(wall seconds, exit status, peak resident MB, CPU seconds) of one process: its own, from wait4."""
-    t = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    return (time.perf_counter() - t, os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024,
-            usage.ru_utime + usage.ru_stime)
-
-
-def limited(cmd: list, limit: int = 2_000_000 * 1024) -> tuple:
-    """process(cmd) with its address space limited (ulimit -v), as issue 15 tries it."""
+def process(cmd: list, limit: int | None = None) -> tuple:
+    """(wall seconds, exit status, peak resident MB, CPU seconds) of one process: its own, from wait4;
+    with `limit` (bytes), its address space limited (ulimit -v), as issue 15 tries it."""
     import resource
 
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     t = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=cap)
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             preexec_fn=cap if limit else None)
     _, status, usage = os.wait4(child.pid, 0)
     return (time.perf_counter() - t, os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024,
             usage.ru_utime + usage.ru_stime)
@@ -94,7 +87,7 @@ def large(cgrad: list, quick: bool) -> dict:
                 "jacobian": cgrad + ["jacobian", "y = x*2", "--inputs", str(x)],
                 "page": cgrad + ["graph", "-f", str(chain), "--x0", "1", "-o", str(Path(folder, "page.html"))]}
         for name, cmd in runs.items():
-            t, code, peak, cpu = limited(cmd)
+            t, code, peak, cpu = process(cmd, limit=2_000_000 * 1024)
             figures[name] = {"exit": code, "seconds": t, "cpu_s": cpu, "peak_mb": peak}
         figures["matrix"].update(n=n, json_mb=path.stat().st_size / 2 ** 20)
     return figures
