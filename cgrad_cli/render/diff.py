@@ -41,8 +41,8 @@ def lines(d: Derivatives, reserved, as_latex: bool = False) -> list:
             if getattr(value, "shape", ()):  # an array's value on a line of its own, below its formula
                 out += [_fold(f"{head} = {body}", as_latex), _fold(f"  = {value_text(value)}", as_latex)]
             else:
-                out.append(_fold(f"{head} = {body}" + (f" = {value_text(value)}" if name in d.values else ""),
-                                 as_latex))
+                said = value_text(value) if name in d.values else body  # a constant is not said twice (= 0 = 0)
+                out.append(_fold(f"{head} = {body}" + (f" = {said}" if said != body else ""), as_latex))
         else:  # expression swell: the derivative as a program, its shared parts named once
             out.append(f"{head} = d_{name}, written with its shared parts named:")
             out.append("  " + to_program({f"d_{name}": e}, reserved=reserved).replace("\n", "\n  "))

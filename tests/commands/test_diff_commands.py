@@ -93,4 +93,4 @@ def test_a_derivative_that_vanishes_identically_is_zero_everywhere():
         assert d.values == {name: 0.0}, program
     assert differentiate(parse("e = c^5"), ["c"], 5, point={"c": 1.5}).values == {"c": 120.0}
     out = run("diff", "e = c^5", "--order", "6", "--at", "c=1.5")
-    assert out.exit_code == 0 and out.stdout == "∂⁶e/∂c⁶ = 0 = 0\n"
+    assert out.exit_code == 0 and out.stdout == "∂⁶e/∂c⁶ = 0\n"  # a constant is not said twice
