@@ -114,6 +114,8 @@ def tensor_tangents(ev: Evaluation, wrt_node: int) -> list:
                         lift = (slice(None),) * len(shape) + (None,) * len(xshape)
                         ta = t[a].reshape((1,) * (len(shape) - np.ndim(v[a])) + t[a].shape)
                         total = total + np.broadcast_to(d, shape)[lift] * ta
+                if not np.isfinite(total).all():  # pow(x, 0.5) at 0: a rule's where() gave inf, raising nothing
+                    raise FloatingPointError("a tangent is not finite")
                 t[i] = total
     except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
         raise _domain_error(graph, v, i, e, derivative=f"with respect to {graph.label(wrt_node)}") from None

@@ -70,3 +70,13 @@ def test_show_elements_cuts_arrays():
     assert full.splitlines()[w + 1:w + 4] == ["value  [:,0]  [:,1]", "[0,:]      1      2", "[1,:]      0      1"]
     assert "value  2×2 array (min 0, max 2)" in cut.splitlines()  # 4 numbers, past 3
     assert "∂z/∂W  2×2×2 array (min -1, max 0.5)" in cut.splitlines()  # 8 numbers, by shape and range
+
+
+def test_an_undefined_tangent_is_a_math_error_as_for_scalars():
+    """Regression (found by the fuzz test): in a tensor program, pow(x, 0.5) at x = 0 gave an inf tangent that
+    `--json` could not write (exit 70); it is the scalar trace's math error, exit 3, naming the node."""
+    for program in ("s1 = [1, 2]; s2 = pow(x, 0.5); y = x", "s2 = pow(x, 0.5); y = x"):
+        for extra in ([], ["--json"]):
+            result = CliRunner().invoke(cli, ["trace", program, "--x", "0", *extra])
+            assert result.exit_code == 3, (program, extra, result.output)
+            assert "the derivative of pow (with respect to x) is undefined at x = 0" in result.stderr
