@@ -222,6 +222,11 @@ class TensorExprs(Exprs):
         rest = tuple(fp for fp in factors if self.shapes[fp[0]] != ())
         return coef, self._mul_node(1.0, scalars), self._mul_node(1.0, rest)
 
+    def pow(self, a, b):
+        a, b = self.lift(a), self.lift(b)
+        e = super().pow(a, b)  # v^0 = 1: the number keeps the shape the tensor had, as in mul
+        return self._shaped(e, _broadcast(a.shape, b.shape)) if e.kind == NUM else e
+
     def mul(self, a, b):
         a, b = self.lift(a), self.lift(b)
         for s, other in ((a, b), (b, a)):  # v*(1 - onehot(r, n)/v[r]) = v - onehot(r, n): distributed
@@ -374,6 +379,8 @@ class TensorExprs(Exprs):
             return self.mul(self.mul(coef, scalars), self._sum(rest))
         if _onehots(rest) == [rest]:
             return self.num(1.0)  # sum(onehot(r, n)) = 1
+        if _is(rest, "zeros") or _is(rest, "ones"):  # sum(zeros(n)) = 0, sum(ones(n)) = n
+            return self.num(0.0 if _is(rest, "zeros") else float(math.prod(rest.shape)))
         if rest.kind == MUL and len(rest.data[1]) == 2 and all(p == 1.0 for _, p in rest.data[1]):
             (f, _), (h, _) = rest.data[1]
             for hot, v in ((f, h), (h, f)):

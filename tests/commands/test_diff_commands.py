@@ -94,3 +94,13 @@ def test_a_derivative_that_vanishes_identically_is_zero_everywhere():
     assert differentiate(parse("e = c^5"), ["c"], 5, point={"c": 1.5}).values == {"c": 120.0}
     out = run("diff", "e = c^5", "--order", "6", "--at", "c=1.5")
     assert out.exit_code == 0 and out.stdout == "∂⁶e/∂c⁶ = 0\n"  # a constant is not said twice
+
+
+def test_a_tensor_to_the_power_zero_keeps_its_shape():
+    """Regression (found by the fuzz test): u^0 of a vector simplified to the number 1, and softmax(1)
+    then failed its shape rule inside diff (exit 70); it is ones(2), so softmax's Jacobian is zero."""
+    for order in ("1", "2"):
+        out = run("diff", "s0 = softmax((x + [1, 2])^0); y = s0", "--x", "1", "--order", order)
+        assert out.exit_code == 0 and "zeros(2)" in out.stdout, out.output
+    out = run("diff", "y = sum((x + [1, 2])^0 * x)", "--x", "1")
+    assert out.exit_code == 0 and out.stdout == "∂y/∂x = 2\n", out.output
