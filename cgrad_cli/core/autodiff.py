@@ -15,8 +15,9 @@ from functools import partial
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from . import budget
 from .graph import Graph, gc_paused
-from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_CONSTANTS, SWEEP_NARY, SWEEP_PRODUCT, SWEEP_SUM, BadIndex, Scatter, ShapeMismatch,
-                  SingularMatrix, array_namespace, load_numpy, shape_text)
+from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_NARY, SWEEP_NONE, SWEEP_PRODUCT, SWEEP_PRODUCT_A, SWEEP_PRODUCT_B,
+                  SWEEP_SCALE, SWEEP_SCALE_A, SWEEP_SCALE_B, SWEEP_SUM, SWEEP_SUM_A, SWEEP_SUM_B, SWEEP_UNARY, BadIndex,
+                  Scatter, ShapeMismatch, SingularMatrix, array_namespace, load_numpy, shape_text)
 from .show import show
 
 _NO_PARAMS: dict = {}
@@ -194,6 +195,7 @@ def bind_constants(graph: Graph, constants: dict) -> None:
     for i, (op, args) in enumerate(zip(graph.ops, graph.args)):
         needs[i] = op.name == "input" if not args else not op.cuts and any(needs[a] for a in args)
     graph.cache.clear()
+    graph.replan()  # the sweep's plans say which arguments want a gradient: fewer now
 
 
 def lookup(graph: Graph, name: str, what: str) -> int:
@@ -458,13 +460,14 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
     tensor = graph.tensor or hasattr(values[out], "shape")  # arrays in the program, or given as inputs
     shapes = [getattr(x, "shape", ()) for x in values] if tensor else None
-    reached = [False] * n
+    reached = [False] * (n + 2)  # two spare slots for the scalar sweep (_scalar_sweep), cut off below
     reached[out] = True
     if seed is None and tensor and shapes[out]:  # no gradient of a vector: eval says to use jacobian
         for i in range(out, -1, -1):
             if reached[i]:
                 for a in argss[i]:
                     reached[a] = True
+        del reached[n:]
         return Evaluation(graph, out, v, None, [None] * n, reached, [], shapes)
     i = out
     silenced = False  # did a rule that branches run (over arrays, m.where silences numpy's errors)?
@@ -485,6 +488,7 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
         raise _derivative_error(graph, v, i, e.error) from None
     except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
         raise _derivative_error(graph, v, i, e) from None
+    del reached[n:]
     # Over arrays numpy raises on overflow, divide and invalid, so a gradient can only be inf or nan if a
     # rule silenced those; inf anywhere on the way reaches the inputs' gradients.
     if (silenced or not tensor) and not _all_finite([g[i] for i in graph.inputs.values()] if tensor else g,
@@ -559,10 +563,12 @@ class _SweepError(Exception):
 def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -> list:
     """The backward sweep over floats: the gradient of every node (0 off the output's subgraph).
 
-    It walks the forward program down, each node's op already planned (ops.sweep_plan: a constant local
-    derivative is a number, x*y reads the other argument, other rules are called), so no list is made per
-    node and none is kept.  An argument that depends on no input gets nothing added (a constant's gradient
-    stays 0) and no rule called.
+    It walks the forward program down, each row's step planned once per op and per pattern of arguments
+    that depend on an input (ops.sweep_plan): a constant local derivative is a number, x*y reads the other
+    argument, other rules are called, and an argument that depends on no input gets nothing added (a
+    constant's gradient stays 0) and no rule called, without a test per row.  No list is made per node
+    and none is kept.  `reached` has two more slots than the tape, so that a row's second argument can be
+    marked whatever it is: -1 (none) and -2 (more, in rows.rest) land there, not on a node.
     """
     g = [0.0] * len(graph)
     g[out] = seed
@@ -574,43 +580,44 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
             if not reached[i]:
                 continue
             gi = g[i]
-            reached[a] = True
-            if kind == SWEEP_SUM:  # a + b, copy: each argument's local derivative is 1
-                if needs[a]:
-                    g[a] += gi
-                if b >= 0:
-                    reached[b] = True
-                    if needs[b]:
-                        g[b] += gi
-            elif kind == SWEEP_PRODUCT:
-                reached[b] = True
-                if needs[a]:
-                    g[a] += gi * v[b]
-                if needs[b]:
-                    g[b] += gi * v[a]
-            elif kind == SWEEP_CONSTANTS:
-                if needs[a]:
-                    g[a] += gi * ra
-                if b >= 0:
-                    reached[b] = True
-                    if needs[b]:
-                        g[b] += gi * rb
-            elif kind == SWEEP_BINARY:
-                reached[b] = True
+            reached[a] = reached[b] = True
+            if kind is SWEEP_PRODUCT:
+                g[a] += gi * v[b]
+                g[b] += gi * v[a]
+            elif kind is SWEEP_SUM:
+                g[a] += gi
+                g[b] += gi
+            elif kind is SWEEP_PRODUCT_B:
+                g[b] += gi * v[a]
+            elif kind is SWEEP_SUM_A:
+                g[a] += gi
+            elif kind is SWEEP_PRODUCT_A:
+                g[a] += gi * v[b]
+            elif kind is SWEEP_SUM_B:
+                g[b] += gi
+            elif kind is SWEEP_UNARY:
+                g[a] += gi * ra(m, v[i], v[a])
+            elif kind is SWEEP_BINARY:
                 o, x, y = v[i], v[a], v[b]
-                if needs[a]:
+                if ra is not None:
                     g[a] += gi * ra(m, o, x, y)
-                if needs[b]:
+                if rb is not None:
                     g[b] += gi * rb(m, o, x, y)
-            elif kind == SWEEP_NARY:  # ra: the rules, one per argument
+            elif kind is SWEEP_SCALE_A:
+                g[a] += gi * ra
+            elif kind is SWEEP_SCALE_B:
+                g[b] += gi * rb
+            elif kind is SWEEP_SCALE:
+                g[a] += gi * ra
+                g[b] += gi * rb
+            elif kind is SWEEP_NARY:  # ra: the rules, one per argument
                 args = argss[i]
                 xs = [v[k] for k in args]
                 for k, rule in zip(args, ra):
                     reached[k] = True
                     if needs[k]:
                         g[k] += gi * rule(m, v[i], *xs)
-            elif needs[a]:  # SWEEP_UNARY
-                g[a] += gi * ra(m, v[i], v[a])
+            # SWEEP_NONE: no argument depends on an input
     except (ValueError, ZeroDivisionError, OverflowError) as e:
         raise _SweepError(i, e) from None
     return g

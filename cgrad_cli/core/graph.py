@@ -61,20 +61,22 @@ class Graph:
         self.spans.ends.append(end)
         rows = self.args
         if args:
-            self._program.steps.append(_STEPS.get(id(op)) or _step(op))
             rows.pos.append(len(rows.nodes))
             rows.nodes.append(i)
             rows.firsts.append(args[0])
             if len(args) == 2:
                 a, b = args
                 rows.seconds.append(b)
-                needs.append(not op.cuts and (needs[a] or needs[b]))
+                wanted = needs[a] | needs[b] << 1
+                needs.append(not op.cuts and wanted > 0)
             else:
                 rows.odd += 1
                 if len(args) > 2:  # where(c, a, b), stack(...): -2 says the arguments are in args.rest
                     rows.rest[i] = args
                 rows.seconds.append(-1 if len(args) == 1 else -2)
+                wanted = needs[args[0]]
                 needs.append(not op.cuts and any(needs[a] for a in args))
+            self._program.steps.append((_STEPS.get(id(op)) or _steps(op))[wanted])
         else:
             rows.pos.append(-1)
             needs.append(op is INPUT)
@@ -96,12 +98,18 @@ class Graph:
     def program(self) -> "Program":
         """The forward program over floats, as planned from the ops now in place (see Program)."""
         if self._program.ops is not self.ops:  # a copy given other ops: grading tries a wrong rule
-            self._program = Program(self.ops, [self.ops[i] for i in self.args.nodes])
+            self.replan()
         return self._program
 
     def replan(self) -> None:
-        """Plan the program anew after ops were replaced in place (tests break a rule this way)."""
-        self._program = Program(self.ops, [self.ops[i] for i in self.args.nodes])
+        """Plan the program anew after ops were replaced in place (tests break a rule this way), or inputs
+        made constants (bind_constants: fewer arguments want a gradient)."""
+        self._program = Program(self.ops, self._plan())
+
+    def _plan(self) -> list:
+        ops, needs, rows = self.ops, self.needs_grad, self.args
+        return [(_STEPS.get(id(ops[i])) or _steps(ops[i]))[needs[a] | (needs[b] << 1 if b >= 0 else 0)]
+                for i, a, b in zip(rows.nodes, rows.firsts, rows.seconds)]
 
     def held(self, values: list) -> "Graph":
         """The program with each node that cuts the graph (x > 0, detach(x)) replaced by its value in `values`.
@@ -269,9 +277,10 @@ class Consts(MutableMapping):
 
 
 class Program:
-    """The forward program over floats: per row of the tape (Args) its op's step, (forward function, what
-    the backward sweep does, rule or constant, rule or constant) (ops.sweep_plan), one tuple per op shared
-    by its rows, so neither sweep looks an op up per node.
+    """The forward program over floats: per row of the tape (Args) its step, (forward function, what the
+    backward sweep does, rule or constant, rule or constant) (ops.sweep_plan), planned for the op and for
+    which of the row's (first two) arguments depend on an input; one tuple per op and pattern, shared by
+    its rows, so neither sweep looks an op up or tests an argument per node.
 
     Planned from `ops`, the graph's op list: a graph given other ops (a copy with a wrong rule, in
     grading) is planned anew, from its own.
@@ -279,18 +288,20 @@ class Program:
 
     __slots__ = ("ops", "steps")
 
-    def __init__(self, ops: list, row_ops=()):
-        self.ops, self.steps = ops, [_STEPS.get(id(op)) or _step(op) for op in row_ops]
+    def __init__(self, ops: list, steps=None):
+        self.ops, self.steps = ops, [] if steps is None else steps
 
 
-_STEPS: dict = {}  # id(op) -> its step, worked out once per op
+_STEPS: dict = {}  # id(op) -> its steps, one per pattern of wanted arguments, worked out once per op
 _KEPT: list = []  # the ops planned, kept alive: an id in _STEPS is never reused by another op
 
 
-def _step(op: Op) -> tuple:
-    _STEPS[id(op)] = step = (op.forward, *(sweep_plan(op.partials) or (None, None, None)))
+def _steps(op: Op) -> tuple:
+    """The op's step for each pattern of wanted arguments (bit k: argument k depends on an input)."""
+    _STEPS[id(op)] = steps = tuple((op.forward, *(sweep_plan(op.partials, wanted) or (None, None, None)))
+                                   for wanted in range(4))
     _KEPT.append(op)
-    return step
+    return steps
 
 
 class Spans:

@@ -136,7 +136,7 @@ def _op(name, arity, forward, *partials, syntax=None, **kw):
     OPS[name] = Op(name, arity, forward, partials, syntax, **kw)
 
 
-# Rules the scalar backward sweep applies without calling them (autodiff._sweep_code): a constant local
+# Rules the scalar backward sweep applies without calling them (autodiff._scalar_sweep): a constant local
 # derivative, and x*y's pair, whose derivative for one argument is the other.  Everywhere else they are
 # rules like any other.
 _ONE = lambda m, o, *a: 1.0  # noqa: E731
@@ -147,36 +147,44 @@ _ZERO = lambda m, o, *a: 0.0  # noqa: E731
 CONSTANT_RULES = {_ONE: 1.0, _MINUS_ONE: -1.0, _ZERO: 0.0}
 PRODUCT_RULES = (_Y, _X)
 _LN2 = math.log(2.0)
-# What the scalar sweep does at a node, from its op's rules: a local derivative of 1 for every argument
-# (add, copy) passes the gradient on as it is, another constant one (sub, neg) is its number, x*y's pair
-# reads the other argument, other rules are called.
-SWEEP_CONSTANTS, SWEEP_PRODUCT, SWEEP_BINARY, SWEEP_UNARY, SWEEP_NARY, SWEEP_SUM = range(6)
-SWEEP_PLANS: dict = {}  # id of an op's rules -> (what to do, rule or constant per argument), worked out once
+# What the scalar sweep does at a node, from its op's rules and which of its arguments depend on an input
+# (only those get a share): a local derivative of 1 passes the gradient on as it is (add, copy), another
+# constant one is its number (sub, neg), x*y reads the other factor, other rules are called.  Planned for
+# each pattern of wanted arguments, so the sweep tests no argument at a node of one or two arguments.
+(SWEEP_SUM, SWEEP_SUM_A, SWEEP_SUM_B, SWEEP_PRODUCT, SWEEP_PRODUCT_A, SWEEP_PRODUCT_B, SWEEP_SCALE, SWEEP_SCALE_A,
+ SWEEP_SCALE_B, SWEEP_UNARY, SWEEP_BINARY, SWEEP_NARY, SWEEP_NONE) = range(13)
+SWEEP_PLANS: dict = {}  # (id of an op's rules, wanted) -> (what to do, first, second), worked out once
 _PLANNED: list = []  # those rules, kept alive: an id in SWEEP_PLANS is never reused by another tuple
 
 
-def sweep_plan(rules: tuple) -> tuple:
-    """(what to do, first, second): the scalar backward sweep's way with these rules (autodiff); None for
-    ops that only run over arrays."""
-    plan = SWEEP_PLANS.get(id(rules))
+def sweep_plan(rules: tuple, wanted: int = 3) -> tuple:
+    """(what to do, first, second): the scalar backward sweep's way with these rules (autodiff) when the
+    arguments in `wanted` (bit k: argument k; ignored past two arguments) depend on an input; first and
+    second are a rule or a constant local derivative (None where nothing flows).  None for ops that only
+    run over arrays."""
+    plan = SWEEP_PLANS.get((id(rules), wanted))
     if plan is not None:
         return plan
-    if len(rules) == 2 and rules == PRODUCT_RULES:
-        plan = (SWEEP_PRODUCT, None, None)
-    elif 1 <= len(rules) <= 2 and all(rule is _ONE for rule in rules):
-        plan = (SWEEP_SUM, None, None)
-    elif 1 <= len(rules) <= 2 and all(rule in CONSTANT_RULES for rule in rules):
-        plan = (SWEEP_CONSTANTS, *(CONSTANT_RULES[rule] for rule in rules), 0.0)[:3]
-    elif len(rules) == 2:
-        plan = (SWEEP_BINARY, *rules)
-    elif len(rules) == 1:
-        plan = (SWEEP_UNARY, rules[0], None)
-    elif rules:  # where(c, a, b): every rule called, over the node's arguments
+    if len(rules) > 2:  # where(c, a, b): every rule called, over the node's arguments (the sweep tests each)
         plan = (SWEEP_NARY, rules, None)
-    else:
+    elif not rules:
         plan = None
+    else:
+        a, b = (rule if wanted >> k & 1 else None for k, rule in enumerate((rules + (None,))[:2]))
+        which = 0 if a and b else 1 if a else 2 if b else None  # both, the first only, the second only
+        if which is None:
+            plan = (SWEEP_NONE, None, None)
+        elif rules == PRODUCT_RULES:
+            plan = ((SWEEP_PRODUCT, SWEEP_PRODUCT_A, SWEEP_PRODUCT_B)[which], None, None)
+        elif all(rule is _ONE for rule in (a, b) if rule):
+            plan = ((SWEEP_SUM, SWEEP_SUM_A, SWEEP_SUM_B)[which], None, None)
+        elif all(rule in CONSTANT_RULES for rule in (a, b) if rule):
+            plan = ((SWEEP_SCALE, SWEEP_SCALE_A, SWEEP_SCALE_B)[which],
+                    *(CONSTANT_RULES.get(rule) for rule in (a, b)))
+        else:
+            plan = (SWEEP_BINARY if len(rules) == 2 else SWEEP_UNARY, a, b)
     _PLANNED.append(rules)
-    SWEEP_PLANS[id(rules)] = plan
+    SWEEP_PLANS[(id(rules), wanted)] = plan
     return plan
 
 

@@ -5,8 +5,11 @@ import math
 import time
 
 import pytest
+from samples import points
 
 from cgrad_cli import CgradError, evaluate, parse
+from cgrad_cli.core.autodiff import bind_constants
+from cgrad_cli.core.ops import NUMERIC, OPS
 from cgrad_cli.errors import InputError, MathDomainError, ProgramNameError
 
 LECTURE = "e = (a+b)*(b+1)"
@@ -473,3 +476,47 @@ def test_wrt_a_name_that_depends_on_no_input_is_refused():
     with pytest.raises(ProgramNameError) as info:
         evaluate(parse("k = 3; y = k*x"), {"x": 2}, wrt=["k"])
     assert info.value.exit_code == 2 and "depends on no input" in info.value.message
+
+
+# --------------------------------------------------------------------------- the sweep's plans
+
+SCALAR_OPS = [op for op in OPS.values() if op.forward is not None and op.name != "copy"]
+
+
+@pytest.mark.parametrize("op", SCALAR_OPS, ids=lambda op: op.name)
+def test_each_argument_gets_its_rule_whichever_depend_on_an_input(op):
+    """The sweep is planned per op and per pattern of arguments that depend on an input (ops.sweep_plan):
+    for every pattern, the inputs get exactly the op's own rules, and a literal argument gets nothing
+    (gradient 0) though it is reached."""
+    xs = next(points(op))
+    out = op.forward(*xs)
+    for pattern in range(1, 2 ** op.arity):
+        names = [f"x{k}" if pattern >> k & 1 else f"({x!r})" for k, x in enumerate(xs)]
+        ev = evaluate(parse("out = " + op.syntax.format(*names)), {n: x for n, x in zip(names, xs) if n[0] == "x"})
+        g, node = ev.graph, ev.output
+        for k, (a, rule) in enumerate(zip(g.args[node], op.partials)):
+            assert ev.reached[a], (op.name, pattern, k)
+            want = rule(NUMERIC, out, *xs) if pattern >> k & 1 and not op.cuts else 0.0
+            assert ev.grads[a] == want, (op.name, pattern, k)
+
+
+@pytest.mark.parametrize("op", [op for op in SCALAR_OPS if op.arity == 2], ids=lambda op: op.name)
+def test_one_input_as_both_arguments_gets_both_rules(op):
+    domain = op.domain or ((-3.0, 3.0),) * 2
+    lo, hi = max(lo for lo, _ in domain), min(hi for _, hi in domain)
+    if lo >= hi:  # x % y is sampled with x < y only
+        pytest.skip(f"{op.name}'s arguments have no common domain")
+    x = lo + 0.37 * (hi - lo)
+    ev = ev_of("out = " + op.syntax.format("x", "x"), x=x)
+    want = 0.0 if op.cuts else sum(rule(NUMERIC, op.forward(x, x), x, x) for rule in op.partials)
+    assert ev.gradients()["x"] == pytest.approx(want, rel=1e-15)
+
+
+def test_an_input_made_constant_is_planned_again():
+    """--const b=3: b no longer wants a gradient, so the plan for a*b changes (bind_constants replans)."""
+    g = parse("e = a*b + b")
+    assert evaluate(g, {"a": 2, "b": 3}).gradients() == {"a": 3.0, "b": 3.0}
+    bind_constants(g, {"b": 3})
+    ev = evaluate(g, {"a": 2})
+    assert ev.gradients() == {"a": 3.0}
+    assert ev.grads[g.constants["b"]] == 0.0 and ev.reached[g.constants["b"]]
