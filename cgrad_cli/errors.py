@@ -128,3 +128,26 @@ def suggest(name: str, candidates) -> str | None:
 
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
+    """`text` on stdout (or stderr), then flushed, as click.echo writes it: ANSI escapes removed when the
+    stream is not a terminal (a program's text may hold them); needs no click, for the one-shot path."""
+    import sys
+
+    stream = sys.stderr if err else sys.stdout
+    if nl:
+        text += "\n"
+    if "\x1b" in text and not _isatty(stream):
+        import re
+
+        text = re.sub(r"\033\[[;?0-9]*[a-zA-Z]", "", text)
+    stream.write(text)
+    stream.flush()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except Exception:  # click's own test: a stream that cannot say is no terminal
+        return False

@@ -3,35 +3,34 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from ..errors import InputError
+from . import spec
 from .common import console, load, program_command, refuse_overwriting, write_output, say, warn
 
 
 
 @program_command("check", failed="an expectation does not hold")
-@click.option("--expect", "expects", multiple=True, metavar="QUANTITY=ANSWER",
+@spec.option("--expect", "expects", multiple=True, metavar="QUANTITY=ANSWER",
               help="What to check: NAME, dOUT/dNAME or ∂OUT/∂NAME = a number, an array or a formula. Repeatable.")
-@click.option("--rtol", default=1e-5, show_default=True, type=click.FloatRange(0), metavar="R",
+@spec.option("--rtol", default=1e-5, show_default=True, type=spec.FloatRange(0), metavar="R",
               help="Relative tolerance.")
-@click.option("--atol", default=1e-8, show_default=True, type=click.FloatRange(0), metavar="A",
+@spec.option("--atol", default=1e-8, show_default=True, type=spec.FloatRange(0), metavar="A",
               help="Absolute tolerance.")
-@click.option("--points", default=20, show_default=True, type=click.IntRange(0), metavar="N",
+@spec.option("--points", default=20, show_default=True, type=spec.IntRange(0), metavar="N",
               help="Also check each formula at this many random points around the given one.")
-@click.option("--seed", default=0, show_default=True, type=int, metavar="N", help="Seed of the random points.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.option("--answers", metavar="FILE|DIR",
+@spec.option("--seed", default=0, show_default=True, type=int, metavar="N", help="Seed of the random points.")
+@spec.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@spec.option("--answers", metavar="FILE|DIR",
               help="With an assignment: grade a student's answers (TOML or JSON), or every file in DIR.")
-@click.option("--junit", metavar="FILE", help="With an assignment: also write JUnit XML to FILE.")
-@click.option("--gradescope", metavar="FILE", help="With an assignment: also write Gradescope's results.json.")
-@click.option("--markdown", metavar="FILE", help="With --answers DIR: also write a class report in Markdown.")
-@click.option("--hide-key/--show-key", "hide_key", default=None,
+@spec.option("--junit", metavar="FILE", help="With an assignment: also write JUnit XML to FILE.")
+@spec.option("--gradescope", metavar="FILE", help="With an assignment: also write Gradescope's results.json.")
+@spec.option("--markdown", metavar="FILE", help="With --answers DIR: also write a class report in Markdown.")
+@spec.option("--hide-key/--show-key", "hide_key", default=None,
               help="With an assignment: say right or wrong (and why), never the correct value; overrides the "
                    "assignment's hide_key.")
-@click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+@spec.option("--visibility", type=spec.Choice(["visible", "hidden", "after_due_date", "after_published"]),
               help="Gradescope's visibility of the tests; overrides the assignment's visibility.")
-def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, as_json, answers, junit, gradescope,
+def command(words, file, sets, inputs_file, const, expects, rtol, atol, points, seed, as_json, answers, junit, gradescope,
             markdown, hide_key, visibility):
     """Check expected values and derivatives of PROGRAM against cgrad's,
     at the point given by --NAME VALUE (a number, or a JSON array).
@@ -110,7 +109,7 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
         raise InputError("--answers, --junit, --gradescope, --markdown, --hide-key and --visibility work with an "
                          "assignment file", hint="cgrad check hw1.toml --answers alice.toml")
 
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, const)
     if not expects:
         raise InputError("nothing to check: give --expect QUANTITY=ANSWER",
                          hint='as in --expect e=6 --expect de/db=5 --expect "de/db = a + 2*b + 1"')
@@ -127,7 +126,7 @@ def command(words, file, sets, inputs_file, expects, rtol, atol, points, seed, a
 
         console().print(render(report))
     if not report.passed:
-        raise click.exceptions.Exit(1)
+        raise SystemExit(1)
 
 
 def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_key, visibility, as_json,
@@ -190,6 +189,6 @@ def _assignment(path, answers, junit_file, gradescope_file, markdown_file, hide_
         for g in grades:
             if g.error:
                 say(f"error: not graded: {g.error}")
-        raise click.exceptions.Exit(2)
+        raise SystemExit(2)
     if not class_run and not grades[0].passed:
-        raise click.exceptions.Exit(1)
+        raise SystemExit(1)

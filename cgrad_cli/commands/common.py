@@ -9,10 +9,9 @@ from __future__ import annotations
 import functools
 import sys
 
-import click
-
 from ..core import budget
-from ..errors import InputError
+from ..errors import InputError, echo
+from .spec import KEEP, UNPROCESSED, IntRange, argument, command, option, running
 
 def exit_codes(failed: str | None = None) -> str:
     """The exit codes for --help; `failed` describes exit 1 for the commands that check something."""
@@ -27,68 +26,34 @@ def exit_codes(failed: str | None = None) -> str:
 EXIT_CODES = exit_codes("a check failed (check, gradcheck), or a line of eval --batch failed")
 
 LECTURE = 'e=(a+b)*(b+1)'
-_KEEP = "\0"  # marks a word click must not read as options; argv can never contain NUL
-
-
-class ProgramCommand(click.Command):
-    """A command whose program or input values may start with '-': `cgrad eval "-x^2" --x -1`.
-
-    Click would read `-sinh(x)` as the options -s -i -n -h; words that start
-    with '-' and are not the command's own options are marked so that they
-    reach `split_words` unchanged.  An input's `--a` is marked too: click
-    would pass it on just the same, but only after failing to find it as an
-    option, which costs a suggestion search (difflib) on every run.
-    """
-
-    def parse_args(self, ctx, args):
-        own = set(ctx.help_option_names)
-        valued = set()  # the options that take a value: the word after them is that value, as it is
-        for param in self.params:
-            if isinstance(param, click.Option):
-                own.update(param.opts, param.secondary_opts)
-                if not param.is_flag and not param.count:
-                    valued.update(param.opts)
-        marked, options, value_next = [], True, False
-        for a in args:
-            if value_next:
-                value_next = False
-            elif a == "--":  # what follows is never an option: click passes it on as it is
-                options = False
-            elif options and a.startswith("-") and a != "-":
-                if a.partition("=")[0] not in own:
-                    a = _KEEP + a
-                elif a in valued:
-                    value_next = True
-            marked.append(a)
-        return super().parse_args(ctx, marked)
 
 
 def program_command(name: str, failed: str | None = None, **kwargs):
-    """@program_command("eval"): a click command taking PROGRAM, its inputs and --debug.
+    """@program_command("eval"): a command taking PROGRAM, its inputs, --const and --debug (a Spec whose
+    click.Command is a ProgramCommand: words starting with '-' reach split_words as they are).
 
     `failed` says what exit code 1 means, for a command that checks something."""
     def decorate(f):
-        for option in reversed([
-            click.argument("words", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [--NAME VALUE]..."),
-            click.option("-f", "--file", "file", metavar="FILE", help="Read the program from FILE (- for stdin)."),
-            click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-                         help="An input value, for names that clash with cgrad's options (--set json=1)."),
-            click.option("--inputs", "inputs_file", metavar="FILE",
-                         help='Input values from a JSON object, e.g. {"a": 2, "x": [1, 2]} (- for stdin).'),
-            click.option("--const", metavar="NAME=VALUE", multiple=True, expose_value=False, callback=_keep_constants,
-                         help="A constant such as a regularisation weight: --const lam=0.05. It takes the "
-                              "value but gets no gradient and is listed apart from the inputs. Repeatable."),
+        for add in reversed([
+            argument("words", nargs=-1, type=UNPROCESSED, metavar="PROGRAM [--NAME VALUE]..."),
+            option("-f", "--file", "file", metavar="FILE", help="Read the program from FILE (- for stdin)."),
+            option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+                   help="An input value, for names that clash with cgrad's options (--set json=1)."),
+            option("--inputs", "inputs_file", metavar="FILE",
+                   help='Input values from a JSON object, e.g. {"a": 2, "x": [1, 2]} (- for stdin).'),
+            option("--const", "const", metavar="NAME=VALUE", multiple=True,
+                   help="A constant such as a regularisation weight: --const lam=0.05. It takes the "
+                        "value but gets no gradient and is listed apart from the inputs. Repeatable."),
         ]):
-            f = option(f)
-        f = click.option("--debug", is_flag=True, expose_value=False,  # cli.py reads it from the raw arguments
-                         help="Show the Python traceback of an error.")(f)
+            f = add(f)
+        f = option("--debug", is_flag=True, expose_value=False,  # cli.py reads it from the raw arguments
+                   help="Show the Python traceback of an error.")(f)
         f = budget_options(f)
         settings = {"ignore_unknown_options": True, "allow_interspersed_args": True}
-        command = click.command(name, cls=ProgramCommand, context_settings=settings, epilog=exit_codes(failed),
-                                **kwargs)(f)
         # --help lists the program and the command's own options first, the budgets and --debug last
-        command.params.sort(key=lambda p: 2 if p.name == "debug" else 1 if p.name.startswith("max_") else 0)
-        return command
+        return command(name, program=True, context_settings=settings, epilog=exit_codes(failed),
+                       sort=lambda p: 2 if p.name == "debug" else 1 if p.name.startswith("max_") else 0,
+                       **kwargs)(f)
     return decorate
 
 
@@ -112,30 +77,24 @@ def budget_options(f, kinds=("nodes", "elements", "formula")):
             return f(*args, **kwargs)
 
     for kind in reversed(kinds):
-        run = click.option(budget.OPTION[kind], "max_" + kind, default=budget.DEFAULTS[kind], show_default=True,
-                           metavar="N", type=click.IntRange(1), help=BUDGET_HELP[kind])(run)
+        run = option(budget.OPTION[kind], "max_" + kind, default=budget.DEFAULTS[kind], show_default=True,
+                     metavar="N", type=IntRange(1), help=BUDGET_HELP[kind])(run)
     return run
 
 
 # `--output NAME`, the same for every command that differentiates.
-output_option = click.option("--output", "output", metavar="NAME",
-                             help="Differentiate this name instead of the last statement.")
+output_option = option("--output", "output", metavar="NAME",
+                       help="Differentiate this name instead of the last statement.")
 
 
 def sets_names(sets) -> set:
     return {item.partition("=")[0].strip() for item in sets}
 
 
-def _keep_constants(ctx, param, values):
-    ctx.meta["cgrad.constants"] = values
-    return values
-
-
-def constants() -> dict:
+def constants(const) -> dict:
     """{name: value} from the command's --const NAME=VALUE options."""
-    ctx = click.get_current_context(silent=True)
     out = {}
-    for item in ctx.meta.get("cgrad.constants", ()) if ctx is not None else ():
+    for item in const:
         name, eq, text = item.partition("=")
         if not eq or not name.strip():
             raise InputError(f"--const expects NAME=VALUE, not {item!r}", hint="--const lam=0.05")
@@ -143,7 +102,7 @@ def constants() -> dict:
     return out
 
 
-def load(words, file, sets, inputs_file, scalar_only: str | None = None):
+def load(words, file, sets, inputs_file, const=(), scalar_only: str | None = None):
     """The parsed program and its input values, from a program command's arguments.
 
     `scalar_only` names a command that works on scalar programs only (the symbolic ones):
@@ -164,7 +123,7 @@ def load(words, file, sets, inputs_file, scalar_only: str | None = None):
         from_file = read_inputs_file(inputs_file)
         inputs = {**from_file, **inputs}
     graph = parse(read_program(program, file))
-    fixed = constants()
+    fixed = constants(const)
     if fixed:
         from ..core.autodiff import bind_constants
 
@@ -210,7 +169,7 @@ def say(text: str):
     """A warning or note on stderr, wrapped to 80 columns under its first word (render.width.diagnostic)."""
     from ..render.width import diagnostic
 
-    click.echo(diagnostic(text), err=True)
+    echo(diagnostic(text), err=True)
 
 
 def warn(pairs) -> None:
@@ -311,10 +270,10 @@ def option_typo(name: str) -> str | None:
     """The running command's option that `--name` is a slip for (`--jsno`: `--json`), or None."""
     import difflib
 
-    ctx = click.get_current_context(silent=True)
-    if ctx is None:
+    spec = running()
+    if spec is None:
         return None
-    options = [o for p in ctx.command.params for o in getattr(p, "opts", ()) if o.startswith("--")]
+    options = [o for p in spec.params for o in p.opts if o.startswith("--")]
     close = difflib.get_close_matches("--" + name, options, n=1, cutoff=0.75)
     return close[0] if close else None
 
@@ -322,7 +281,7 @@ def option_typo(name: str) -> str | None:
 def split_words(words) -> tuple[str | None, dict]:
     """`PROGRAM --a 2 --b=1` -> (program, {'a': 2.0, 'b': 1.0}).  A value may be negative: --a -1."""
     program, inputs = None, {}
-    it = (w.removeprefix(_KEEP) for w in words)
+    it = (w.removeprefix(KEEP) for w in words)
     for word in it:
         if word.startswith("--") and len(word) > 2:
             name, eq, text = word[2:].partition("=")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import sys
 
-import click
-
-from ..errors import InputError
+from ..errors import InputError, echo
+from . import spec
 from .common import load, names, number, output_option, program_command
 
 
@@ -22,15 +21,15 @@ def parse_at(text: str | None) -> dict:
 
 
 @program_command("diff")
-@click.option("--wrt", metavar="X,Y", help="Differentiate with respect to these names (default: every input).")
-@click.option("--at", "at", metavar="A=2,B=1", help="Also evaluate the derivative at this point.")
-@click.option("--order", default=1, show_default=True, type=click.IntRange(1, 8), metavar="N",
+@spec.option("--wrt", metavar="X,Y", help="Differentiate with respect to these names (default: every input).")
+@spec.option("--at", "at", metavar="A=2,B=1", help="Also evaluate the derivative at this point.")
+@spec.option("--order", default=1, show_default=True, type=spec.IntRange(1, 8), metavar="N",
               help="Differentiate this many times.")
-@click.option("--keep", is_flag=True, help="Keep named intermediates (c = a+b) as names instead of writing them out.")
+@spec.option("--keep", is_flag=True, help="Keep named intermediates (c = a+b) as names instead of writing them out.")
 @output_option
-@click.option("--latex", is_flag=True, help="Print LaTeX.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: each derivative's text, LaTeX and value.")
-def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex, as_json):
+@spec.option("--latex", is_flag=True, help="Print LaTeX.")
+@spec.option("--json", "as_json", is_flag=True, help="Print one JSON object: each derivative's text, LaTeX and value.")
+def command(words, file, sets, inputs_file, const, wrt, at, order, keep, output, latex, as_json):
     """Print the derivative of PROGRAM's output as a formula in its inputs.
 
     The reverse-mode sweep runs over the program's graph and builds the
@@ -50,11 +49,11 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
     """
     from ..symbolic.derive import differentiate
 
-    graph, point = load(words, file, sets, inputs_file)
+    graph, point = load(words, file, sets, inputs_file, const)
     point.update(parse_at(at))
     d = differentiate(graph, names(wrt), order, keep, output, point)
     for name, why in d.left_out.items():
-        click.echo(f"note: left out {name}: {why}", err=True)
+        echo(f"note: left out {name}: {why}", err=True)
     if as_json:
         from ..render.diff import document
         from ..render.json import dumps
@@ -63,4 +62,4 @@ def command(words, file, sets, inputs_file, wrt, at, order, keep, output, latex,
     else:
         from ..render.diff import lines
 
-        click.echo("\n".join(lines(d, graph.named, latex)))
+        echo("\n".join(lines(d, graph.named, latex)))

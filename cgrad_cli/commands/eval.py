@@ -1,24 +1,23 @@
 """`cgrad eval`: values, local derivatives and gradients, as a tree or as JSON."""
 from __future__ import annotations
 
-import click
-
 from ..errors import InputError
+from . import spec
 from .common import console, load, names, output_option, program_command, say, warn
 
 
 @program_command("eval", failed="some --batch line failed (it got an error object on its line)")
-@click.option("--wrt", metavar="A,B", help="Report gradients with respect to these names only.")
+@spec.option("--wrt", metavar="A,B", help="Report gradients with respect to these names only.")
 @output_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
-@click.option("--depth", default=12, show_default=True, metavar="N", type=click.IntRange(1),
+@spec.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
+@spec.option("--depth", default=12, show_default=True, metavar="N", type=spec.IntRange(1),
               help="Draw the tree this many levels deep.")
-@click.option("--batch", "batch", metavar="FILE",
+@spec.option("--batch", "batch", metavar="FILE",
               help="Evaluate at every point in FILE: NDJSON objects, or CSV under a header row (- for stdin). "
                    "Prints one JSON line per point as it goes (schema: cgrad_cli/schemas/).")
-@click.option("--batch-format", type=click.Choice(["ndjson", "csv"]),
+@spec.option("--batch-format", type=spec.Choice(["ndjson", "csv"]),
               help="The --batch FILE's format [default: by extension (.csv), else by its first character].")
-def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, batch_format):
+def command(words, file, sets, inputs_file, const, wrt, output, as_json, depth, batch, batch_format):
     """Evaluate PROGRAM forward, differentiate it in reverse mode, and show
     every node's value, local derivatives and gradient.
 
@@ -54,12 +53,12 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, depth, batch, 
 
         if batch == "-" and (file == "-" or inputs_file == "-" or "-" in words):
             raise InputError("--batch -: the points and the program (or --inputs) cannot both come from stdin")
-        graph, inputs = load(words, file, sets, inputs_file)
+        graph, inputs = load(words, file, sets, inputs_file, const)
         code = run(graph, inputs, batch, batch_format, output=output, wrt=names(wrt))
         if code:
-            raise click.exceptions.Exit(code)
+            raise SystemExit(code)
         return
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, const)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     warn(ev.warnings)

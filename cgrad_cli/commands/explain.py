@@ -3,26 +3,26 @@ from __future__ import annotations
 
 import sys
 
-import click
-
+from ..errors import CgradError
+from . import spec
 from .common import console, load, names, output_option, program_command, warn
 
 
 @program_command("explain")
-@click.option("--wrt", metavar="A,B", help="Explain the derivatives with respect to these names only "
+@spec.option("--wrt", metavar="A,B", help="Explain the derivatives with respect to these names only "
                                           "(inputs or assigned names; default: every input).")
 @output_option
-@click.option("--max-terms", default=64, show_default=True, metavar="N", type=click.IntRange(0),
+@spec.option("--max-terms", default=64, show_default=True, metavar="N", type=spec.IntRange(0),
               help="Write out at most N paths per derivative; with more, show the factored (reverse-mode) form.")
-@click.option("--show-elements", "show_elements", default=36, show_default=True, metavar="N",
-              type=click.IntRange(0),
+@spec.option("--show-elements", "show_elements", default=36, show_default=True, metavar="N",
+              type=spec.IntRange(0),
               help="Tensor programs: print a Jacobian or a vector in full up to N elements; a bigger one by its "
                    "shape and structure alone (it is never built).  (--max-elements is the size budget.)")
-@click.option("--markdown", "as_markdown", is_flag=True,
+@spec.option("--markdown", "as_markdown", is_flag=True,
               help="Print Markdown (formulas in code spans, paths in a table).")
-@click.option("--latex", "as_latex", is_flag=True, help="Print a LaTeX align* environment (needs amsmath).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def command(words, file, sets, inputs_file, wrt, output, max_terms, show_elements, as_markdown, as_latex, as_json):
+@spec.option("--latex", "as_latex", is_flag=True, help="Print a LaTeX align* environment (needs amsmath).")
+@spec.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def command(words, file, sets, inputs_file, const, wrt, output, max_terms, show_elements, as_markdown, as_latex, as_json):
     """Write out the chain rule as the lecture does: for each input, every
     path from the output down to it, the product of the local derivatives
     along each path, and the sum over the paths -- in symbols and in numbers.
@@ -54,10 +54,10 @@ def command(words, file, sets, inputs_file, wrt, output, max_terms, show_element
       cgrad explain -f examples/rnn.cg --inputs examples/rnn.inputs.json --wrt Wh
     """
     if as_markdown + as_latex + as_json > 1:
-        raise click.UsageError("give at most one of --markdown, --latex and --json")
+        raise CgradError("give at most one of --markdown, --latex and --json")
     from ..core.autodiff import evaluate, uses_tensors
 
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, const)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     warn(ev.warnings)

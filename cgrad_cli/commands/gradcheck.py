@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import sys
 
-import click
-
+from ..errors import echo
+from . import spec
 from .common import load, names, output_option, program_command, say, warn
 
 EXIT_MISMATCH = 1
 
 
 @program_command("gradcheck", failed="an element of a gradient disagrees with its finite difference")
-@click.option("--wrt", metavar="A,B", help="Check the gradient with respect to these inputs only (default: all).")
+@spec.option("--wrt", metavar="A,B", help="Check the gradient with respect to these inputs only (default: all).")
 @output_option
-@click.option("--eps", default=None, type=click.FloatRange(0, 1, min_open=True), metavar="EPS",
+@spec.option("--eps", default=None, type=spec.FloatRange(0, 1, min_open=True), metavar="EPS",
               help="Relative step: h = EPS·max(1, |x|).  [default: cube root of float64 epsilon, ≈ 6.06e-6]")
-@click.option("--rtol", default=1e-5, show_default=True, type=click.FloatRange(0), metavar="R",
+@spec.option("--rtol", default=1e-5, show_default=True, type=spec.FloatRange(0), metavar="R",
               help="Relative tolerance.")
-@click.option("--atol", default=1e-8, show_default=True, type=click.FloatRange(0), metavar="A",
+@spec.option("--atol", default=1e-8, show_default=True, type=spec.FloatRange(0), metavar="A",
               help="Absolute tolerance.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_json):
+@spec.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def command(words, file, sets, inputs_file, const, wrt, output, eps, rtol, atol, as_json):
     """Check PROGRAM's reverse-mode gradient against central finite
     differences, for every element of every input.
 
@@ -53,7 +53,7 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
     from ..core.gradcheck import EPS, check_gradients
     from ..render.gradcheck import document, input_warnings, render
 
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, const)
     check = check_gradients(graph, inputs, wrt=names(wrt), output=output, eps=EPS if eps is None else eps,
                             rtol=rtol, atol=atol)
     warn(check.evaluation.warnings)
@@ -64,6 +64,6 @@ def command(words, file, sets, inputs_file, wrt, output, eps, rtol, atol, as_jso
 
         sys.stdout.write(dumps(document(check)) + "\n")
     else:
-        click.echo(render(check))
+        echo(render(check))
     if not check.ok:
-        raise click.exceptions.Exit(EXIT_MISMATCH)
+        raise SystemExit(EXIT_MISMATCH)

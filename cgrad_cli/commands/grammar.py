@@ -1,8 +1,9 @@
 """`cgrad grammar`: print the language reference."""
-import click
+from ..errors import echo
+from . import spec
 
 
-@click.command("grammar")
+@spec.command("grammar")
 def command():
     """Print the language's grammar (grammars/cgrad.lark, the reference).
 
@@ -12,4 +13,4 @@ def command():
     """
     from importlib.resources import files
 
-    click.echo(files("cgrad_cli.grammars").joinpath("cgrad.lark").read_text(encoding="utf-8"), nl=False)
+    echo(files("cgrad_cli.grammars").joinpath("cgrad.lark").read_text(encoding="utf-8"), nl=False)

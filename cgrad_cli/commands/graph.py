@@ -6,10 +6,9 @@ import os
 import shutil
 import sys
 
-import click
-
 from ..core import budget
 from ..errors import CgradError, InputError
+from . import spec
 from .common import budget_options, load, names, output_option, program_command, refuse_overwriting, warn, \
     write_output
 
@@ -20,14 +19,14 @@ BY_EXTENSION = {".html": "html", ".htm": "html", ".mmd": "mermaid", ".mermaid": 
 
 @program_command("graph")
 @functools.partial(budget_options, kinds=("drawn",))
-@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid", "html"]), default=None,
+@spec.option("--format", "fmt", type=spec.Choice(["dot", "mermaid", "html"]), default=None,
               help="What to print: Graphviz DOT (the default), a Mermaid flowchart, or the HTML page.")
-@click.option("-o", "--out", "out", metavar="FILE",
+@spec.option("-o", "--out", "out", metavar="FILE",
               help="Write to FILE instead of stdout.  FILE.svg and FILE.png are drawn by Graphviz's dot; "
                    "FILE.html is one self-contained page to explore; .mmd is Mermaid; anything else DOT.")
-@click.option("--wrt", metavar="A,B", help="Mark these names in the figure and list their gradients.")
+@spec.option("--wrt", metavar="A,B", help="Mark these names in the figure and list their gradients.")
 @output_option
-def command(words, file, sets, inputs_file, fmt, out, wrt, output):
+def command(words, file, sets, inputs_file, const, fmt, out, wrt, output):
     """Draw PROGRAM's computational graph like a lecture figure: every node
     with its op, value and gradient ∂output/∂node, every edge (argument ->
     the node using it) with its local derivative ∂node/∂argument.  A node
@@ -66,7 +65,7 @@ def command(words, file, sets, inputs_file, fmt, out, wrt, output):
                               "(the default) prints it, -o FILE.dot writes it")
 
     refuse_overwriting({"-o": out}, [file, inputs_file])
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, const)
     wrt_names = names(wrt)
     ev = evaluate(graph, inputs, output=output, wrt=wrt_names)
     warn(ev.warnings)

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import sys
 
-import click
-
+from . import spec
 from .common import console, load, names, output_option, program_command
 
 
 @program_command("hessian")
-@click.option("--wrt", metavar="X,Y", help="Only these inputs (default: every input).")
+@spec.option("--wrt", metavar="X,Y", help="Only these inputs (default: every input).")
 @output_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
-def command(words, file, sets, inputs_file, wrt, output, as_json):
+@spec.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
+def command(words, file, sets, inputs_file, const, wrt, output, as_json):
     """Print the Hessian of PROGRAM's output (the matrix of second
     derivatives) at the point given by its inputs.
 
@@ -23,7 +22,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json):
     """
     from ..symbolic.derive import hessian
 
-    graph, point = load(words, file, sets, inputs_file)
+    graph, point = load(words, file, sets, inputs_file, const)
     h = hessian(graph, point, names(wrt), output)
     if as_json:
         from ..render.hessian import document

@@ -1,19 +1,18 @@
 """`cgrad jacobian`: the full Jacobian of a tensor output, one reverse sweep per output element."""
 from __future__ import annotations
 
-import click
-
+from . import spec
 from .common import console, load, names, output_option, program_command, warn
 
 
 @program_command("jacobian")
-@click.option("--wrt", metavar="A,B", help="Jacobians with respect to these names only (default: every input).")
+@spec.option("--wrt", metavar="A,B", help="Jacobians with respect to these names only (default: every input).")
 @output_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
-@click.option("--show-elements", "show_elements", default=400, show_default=True, metavar="N",
-              type=click.IntRange(0), help="Print a Jacobian (and the output's value) in full up to N elements, a "
+@spec.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema: cgrad_cli/schemas/).")
+@spec.option("--show-elements", "show_elements", default=400, show_default=True, metavar="N",
+              type=spec.IntRange(0), help="Print a Jacobian (and the output's value) in full up to N elements, a "
                                            "bigger one by shape and range; --json gives every element.")
-def command(words, file, sets, inputs_file, wrt, output, as_json, show_elements):
+def command(words, file, sets, inputs_file, const, wrt, output, as_json, show_elements):
     """Print the Jacobian of PROGRAM's output with respect to each input:
     ∂y[i]/∂z[j] for every element, by reverse mode (one backward sweep per
     element of the output, each giving one row).
@@ -32,7 +31,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, show_elements)
     """
     from ..core.jacobian import jacobian
 
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, const)
     result = jacobian(graph, inputs, output=output, wrt=names(wrt))
     warn(result.warnings)
     if as_json:

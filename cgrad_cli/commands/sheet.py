@@ -1,20 +1,19 @@
 """`cgrad sheet`: the problem sheet a student receives (their own variant), with or without the key."""
-import click
-
-from ..errors import InputError
+from ..errors import InputError, echo
+from . import spec
 
 SUFFIX = {"markdown": "md", "latex": "tex", "json": "json"}
 
 
-@click.command("sheet")
-@click.argument("assignment", metavar="ASSIGNMENT.toml")
-@click.option("--student", metavar="ID", help="The student: the id their answers file gives (id = \"...\"), "
+@spec.command("sheet")
+@spec.argument("assignment", metavar="ASSIGNMENT.toml")
+@spec.option("--student", metavar="ID", help="The student: the id their answers file gives (id = \"...\"), "
                                               "else the file's name without its extension.")
-@click.option("--students", "roster", metavar="FILE", help="A roster: one student id a line (# comments).")
-@click.option("--out", "out_dir", metavar="DIR", help="With --students: write one sheet per student into DIR.")
-@click.option("--format", "fmt", type=click.Choice(list(SUFFIX)), default="markdown", show_default=True,
+@spec.option("--students", "roster", metavar="FILE", help="A roster: one student id a line (# comments).")
+@spec.option("--out", "out_dir", metavar="DIR", help="With --students: write one sheet per student into DIR.")
+@spec.option("--format", "fmt", type=spec.Choice(list(SUFFIX)), default="markdown", show_default=True,
               help="Markdown, LaTeX (a document) or JSON.")
-@click.option("--key", is_flag=True, help="Add the correct values at the student's inputs, the key's answers "
+@spec.option("--key", is_flag=True, help="Add the correct values at the student's inputs, the key's answers "
                                           "and cgrad explain's derivation of each derivative.")
 def command(assignment, student, roster, out_dir, fmt, key):
     """Print the problem sheet STUDENT receives for ASSIGNMENT.toml: each
@@ -43,7 +42,7 @@ def command(assignment, student, roster, out_dir, fmt, key):
         raise InputError("--out works with --students ROSTER")
     hw = load_assignment(assignment)
     if student is not None:
-        click.echo(_render(hw, student, fmt, key), nl=False)
+        echo(_render(hw, student, fmt, key), nl=False)
         return
     ids = _roster(roster)
     try:
@@ -53,7 +52,7 @@ def command(assignment, student, roster, out_dir, fmt, key):
                 f.write(_render(hw, sid, fmt, key))
     except OSError as e:
         raise InputError(f"cannot write into {out_dir}: {e.strerror}") from None
-    click.echo(f"{len(ids)} sheet{'s' if len(ids) != 1 else ''} written to {out_dir}", err=True)
+    echo(f"{len(ids)} sheet{'s' if len(ids) != 1 else ''} written to {out_dir}", err=True)
 
 
 def _render(hw, student, fmt, key) -> str:

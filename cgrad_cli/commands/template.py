@@ -1,9 +1,10 @@
 """`cgrad template`: the answer file a student fills in for an assignment."""
-import click
+from ..errors import echo
+from . import spec
 
 
-@click.command("template")
-@click.argument("assignment", metavar="ASSIGNMENT.toml")
+@spec.command("template")
+@spec.argument("assignment", metavar="ASSIGNMENT.toml")
 def command(assignment):
     """Print the answer file (TOML) a student fills in for ASSIGNMENT.toml:
     one table per problem, each quantity asked with an empty answer, and as
@@ -17,4 +18,4 @@ def command(assignment):
     from ..grading.assignment import load_assignment
     from ..render.grades import template
 
-    click.echo(template(load_assignment(assignment)), nl=False)
+    echo(template(load_assignment(assignment)), nl=False)

@@ -3,21 +3,20 @@ from __future__ import annotations
 
 import sys
 
-import click
-
+from . import spec
 from .common import console, load, names, output_option, program_command, warn
 
 
 @program_command("trace")
-@click.option("--wrt", metavar="A,B", help="Forward-mode sweeps with respect to these names (default: every input).")
+@spec.option("--wrt", metavar="A,B", help="Forward-mode sweeps with respect to these names (default: every input).")
 @output_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every node.")
-@click.option("--limit", default=200, show_default=True, metavar="N", type=click.IntRange(1),
+@spec.option("--json", "as_json", is_flag=True, help="Print one JSON document with every node.")
+@spec.option("--limit", default=200, show_default=True, metavar="N", type=spec.IntRange(1),
               help="Show at most N rows of the table (the first and last nodes of the tape).")
-@click.option("--show-elements", "show_elements", default=12, show_default=True, metavar="N", type=click.IntRange(0),
+@spec.option("--show-elements", "show_elements", default=12, show_default=True, metavar="N", type=spec.IntRange(0),
               help="Tensor programs: print a value, tangent or adjoint in full up to N elements, a bigger one by "
                    "shape and range.")
-def command(words, file, sets, inputs_file, wrt, output, as_json, limit, show_elements):
+def command(words, file, sets, inputs_file, const, wrt, output, as_json, limit, show_elements):
     """Show the two modes of automatic differentiation side by side over
     PROGRAM's tape (its nodes in evaluation order, the Wengert list).
 
@@ -38,7 +37,7 @@ def command(words, file, sets, inputs_file, wrt, output, as_json, limit, show_el
     """
     from ..core.forward_mode import trace
 
-    graph, inputs = load(words, file, sets, inputs_file)
+    graph, inputs = load(words, file, sets, inputs_file, const)
     tr = trace(graph, inputs, output=output, wrt=names(wrt))
     warn(tr.evaluation.warnings)
     if as_json:

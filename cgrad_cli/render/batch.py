@@ -522,19 +522,18 @@ class Batch:
 
     def report(self) -> int:
         """Summaries on stderr (kinks, failures); the exit code: 1 if any line failed."""
-        import click
-
+        from ..errors import echo
         from .width import diagnostic
 
         if self.kinks:
             line, message = self.first_kink
             s = "s" if self.kinks > 1 else ""
-            click.echo(diagnostic(f"warning: {self.kinks} of {self.points} point{'s' if self.points > 1 else ''} "
+            echo(diagnostic(f"warning: {self.kinks} of {self.points} point{'s' if self.points > 1 else ''} "
                                   f"landed on a kink, where a convention gives the derivative{s}; the first, at "
                                   f"input line {line}: {message}"), err=True)
         if self.failed:
             line, message = self.first_error
-            click.echo(diagnostic(f"error: {self.failed} of {self.points} point{'s' if self.points > 1 else ''} "
+            echo(diagnostic(f"error: {self.failed} of {self.points} point{'s' if self.points > 1 else ''} "
                                   f"failed (each has an error object on its line); the first, at input line "
                                   f"{line}: {message}"), err=True)
             return 1
