@@ -83,7 +83,7 @@ def run(graph, constants: dict, path: str, fmt: str | None = None, output: str |
     batch = Batch(graph, constants, output, wrt)
     stream, size = _open(path)
     try:
-        fmt, blocks = _format(path, fmt, _blocks(stream))
+        fmt, blocks = _format(path, fmt, _blocks(stream, size is not None))
         out = sys.stdout.buffer
         with _Progress(size) as progress:
             _evaluate_all(batch, fmt, blocks, out, progress, stream, size)
@@ -100,7 +100,7 @@ def _evaluate_all(batch: "Batch", fmt: str, blocks, out, progress: "_Progress", 
     size, workers = chunk_size(), None
     pool, start, serial = None, 1, SERIAL
     try:
-        for head, done in blocks:
+        for head, done, where in blocks:
             if pool is None:
                 pieces = list(pieces_of(head, size))
                 left = sum(count for _, count, _ in pieces)  # lines of the block not evaluated yet
@@ -114,7 +114,8 @@ def _evaluate_all(batch: "Batch", fmt: str, blocks, out, progress: "_Progress", 
                         if workers > 1:
                             pool = start_pool(batch, fmt, size, out, progress, stream, workers)
                             if pool is not None:
-                                start = pool.feed_block(memoryview(head)[offset:], start, done)  # the rest
+                                start = pool.feed_block(memoryview(head)[offset:], start, done,
+                                                        None if where is None else where + offset)  # the rest
                                 break
                             workers = 0  # no process to be had (a limit on processes, on memory): go on here
                     with gc_paused(freeze=False):
@@ -128,7 +129,7 @@ def _evaluate_all(batch: "Batch", fmt: str, blocks, out, progress: "_Progress", 
                     offset += len(piece)
                     serial -= 1
             else:
-                start = pool.feed_block(head, start, done)
+                start = pool.feed_block(head, start, done, where)
             if pool is not None:
                 pool.before_read()
         if pool is not None:
@@ -559,11 +560,13 @@ def _open(path: str):
     return stream, size
 
 
-def _blocks(stream):
-    """(complete lines, bytes read so far) for each read: the lines as one bytes object, each line ending
-    in a newline (the last line of the input gets one if it lacks it)."""
+def _blocks(stream, regular: bool = False):
+    """(complete lines, bytes read so far, where they begin in the file) for each read: the lines as one bytes
+    object, each line ending in a newline (the last line of the input gets one if it lacks it: that block,
+    no longer the file's bytes, and any block of a stream that is not a regular file, begins at None)."""
     read = getattr(stream, "read1", stream.read)
     rest, done, first = [], 0, True
+    position = _tell(stream) if regular else None  # of the next block in the file
     while True:
         try:
             data = read(READ)
@@ -572,11 +575,12 @@ def _blocks(stream):
         if not data:
             tail = b"".join(rest)
             if tail:
-                yield tail.rstrip(b"\r") + b"\n", done
+                yield tail.rstrip(b"\r") + b"\n", done, None
             return
         done += len(data)
         if first and data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark
             data = data[3:]
+            position = None if position is None else position + 3
         first = False
         cut = data.rfind(b"\n") + 1
         if not cut:
@@ -588,7 +592,15 @@ def _blocks(stream):
         else:
             head = b"".join((*rest, memoryview(data)[:cut]))  # one copy
             rest = [data[cut:]]
-        yield head, done
+        yield head, done, position
+        position = None if position is None else position + len(head)
+
+
+def _tell(stream) -> int | None:
+    try:
+        return stream.tell()  # 0 for a file opened here; stdin redirected from a file may be past its start
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _split(head: bytes) -> list:

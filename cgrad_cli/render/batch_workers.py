@@ -16,15 +16,24 @@ known size the workers start only if 32 chunks' worth of lines or more are left 
 starting and ending them costs some 15 ms): a short input never starts one.  If not all of them can
 be forked (a limit on processes, on memory), the run goes on in the main process.
 
-What stays the same: the main process still reads the input, cuts it into the same chunks, and
-writes the result lines in input order, each chunk as soon as it and those before it are done, with
-at most 2 tasks (WINDOW) per worker in flight: streaming and flat memory as without workers.  The
-workers inherit the checked program and send back the lines and their counts of points, failures
-and kinks, so stdout, the summary on stderr and the exit code are byte for byte those of a run in
-one process (the tests run both).  A worker prints nothing; an exception in it is raised again in
-the main process (an internal error, exit 70, as it would be without workers), a worker that dies
-is one too (WorkerError: never a hang), and Ctrl-C or a closed stdout (`| head -1`) ends the
-workers with the run.
+Who moves the bytes: the main process reads the input and cuts it into the same chunks as without
+workers, and task k (TASK chunks) goes to worker k mod n.  From a regular file a task is only where
+its lines are (offset and length: the worker reads them itself with pread), else its lines are piped
+along.  When stdout is a file descriptor (a file, a pipe, a terminal), each worker writes its results
+there itself, when its turn comes: the turns go round the workers on a ring of pipes, one byte each,
+so the results come out in input order, each chunk as soon as it and those before it are done; else
+(a stream in memory, as click's test runner has it) the results are piped back to the main process,
+which writes them in order.  So on a file the main process moves no point's bytes but to find the
+lines, and the workers have the CPUs.  At most 2 tasks (WINDOW) per worker are in flight: streaming
+and flat memory as without workers.
+
+What stays the same: the workers inherit the checked program and send back their counts of points,
+failures and kinks, so stdout, the summary on stderr and the exit code are byte for byte those of a
+run in one process (the tests run both).  A worker prints nothing else; an exception in it is raised
+again in the main process (an internal error, exit 70, as it would be without workers), a worker that
+dies is one too (WorkerError: never a hang) -- the workers after it never get their turn, so nothing
+after its chunk is written --, a failed write of stdout is raised there as the same OSError (a reader
+that left, `| head -1`: exit 0; a full disk: exit 74), and Ctrl-C ends the workers with the run.
 
 This module imports nothing of batch (batch imports it): a worker is handed the Batch and runs its
 `task` method.
@@ -34,6 +43,7 @@ from __future__ import annotations
 import gc
 import os
 import stat
+import struct
 import sys
 
 TASK = 1  # chunks per task sent to a worker (more made no difference: the pipes carry 1 MiB at once)
@@ -82,21 +92,23 @@ def start_pool(batch, fmt: str, size: int, out, progress, stream, workers: int) 
 
 
 class Pool:
-    """Worker processes, forked from this one, evaluating tasks (TASK chunks' lines, as bytes) in input order.
+    """Worker processes, forked from this one, evaluating tasks (TASK chunks' lines) in input order.
 
     Task k goes to worker k mod n, which does them one after the other, so the results come back in
-    order by taking them from the workers in turn.  At most WINDOW tasks per worker are in flight
-    (memory stays flat); the results at the head of the window are written as soon as they are there,
-    and all of them before a read that would wait (a slow producer still sees its results).  Each
-    worker runs Batch.chunk on its own copy of the Batch -- the program, the CSV columns, inherited
-    through fork, nothing pickled -- and sends back the lines and the counts (points, failures, kinks),
-    merged here in input order: stdout, the summary on stderr and the exit code are those of a run
+    order by taking them from the workers in turn (and a worker writing stdout itself has its turn
+    after the worker before it).  At most WINDOW tasks per worker are in flight (memory stays flat);
+    the results at the head of the window are taken as soon as they are there, and all of them before
+    a read that would wait (a slow producer still sees its results).  Each
+    worker runs Batch.task on its own copy of the Batch -- the program, the CSV columns, inherited
+    through fork, nothing pickled -- writes the lines or sends them back, and sends the counts (points,
+    failures, kinks), merged here in input order: stdout, the summary on stderr and the exit code are those of a run
     in one process (the chunks are the same).
 
     A worker prints nothing (its sys.stdout and sys.stderr are os.devnull; Ctrl-C, which reaches the
     whole process group, it leaves to this process).  An exception in a worker is sent here and raised
     again (an internal error, exit 70; --debug shows the worker's traceback); a worker that dies
-    (killed) closes its pipe, and that is raised here too -- nothing waits forever.  Tasks are sent
+    (killed) closes its pipes, and that is raised here too -- nothing waits forever, not even the
+    worker waiting for its turn after it: the end of a pipe is the end of the turns.  Tasks are sent
     by one thread per worker, so that this thread never waits on a worker's full pipe while that
     worker waits for this one to take a result: the oldest task's worker can always finish it.
     Closing (at the end, or on an error, Ctrl-C or a closed stdout) ends the workers: no more tasks,
@@ -109,7 +121,10 @@ class Pool:
         self.batch, self.fmt, self.size, self.out, self.progress = batch, fmt, size, out, progress
         self.window, self.turn = collections.deque(), 0
         self.ready = _readiness(stream)
+        self.source = _descriptor(stream)  # read by the workers themselves, where a task is a range of the file
+        self.sink = _descriptor(out)  # written by the workers themselves, in turn (else their results come here)
         self.pipes, self.processes, self.results, self.queues, self.senders = [], [], [], [], []
+        self.batons = []  # the workers' ring of turns to write: worker k reads batons[k], writes batons[k + 1]
         self.stop = threading.Event()
 
     def start(self, workers: int) -> None:
@@ -127,13 +142,18 @@ class Pool:
             _widen(tasks)
             _widen(results)
         self.out.flush()
+        if self.sink is not None:
+            self.batons = [os.pipe() for _ in range(workers)]
+            os.write(self.batons[0][1], b".")  # the first task's worker writes first: all before it is out
         gc.freeze()  # what exists now is shared with the workers: their collector is not to touch (and copy) it
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # until the workers have turned it off
         try:
             for k, (tasks, _, _, results) in enumerate(self.pipes):
                 others = [c for pipes in self.pipes for c in pipes if c is not tasks and c is not results]
+                turns = (self.batons[k][0], self.batons[(k + 1) % workers][1]) if self.batons else None
                 process = context.Process(target=_worker_main, name=f"cgrad-batch-{k + 1}", daemon=True,
-                                          args=(self.batch, self.fmt, self.size, tasks, results, others))
+                                          args=(self.batch, self.fmt, self.size, tasks, results, others,
+                                                self.source, self.sink, turns, self.batons))
                 process.start()
                 self.processes.append(process)
         finally:
@@ -141,6 +161,9 @@ class Pool:
             for tasks, _, _, results in self.pipes:  # the workers' ends
                 tasks.close()
                 results.close()
+            for ends in self.batons:  # the workers' too
+                os.close(ends[0])
+                os.close(ends[1])
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C meanwhile is raised here: the caller closes
         for _, to_worker, from_worker, _ in self.pipes:
             self.results.append(from_worker)
@@ -149,18 +172,25 @@ class Pool:
                                                  name="cgrad-batch-send", daemon=True))
             self.senders[-1].start()
 
-    def feed_block(self, head: bytes, start: int, done: int) -> int:
+    def feed_block(self, head: bytes, start: int, done: int, where: int | None = None) -> int:
         """Submit a block's lines (as read: each ending in a newline), the first of them input line
-        `start`, in tasks of TASK chunks; return the number of the line after them."""
+        `start`, in tasks of TASK chunks; return the number of the line after them.  `where`: the block's
+        offset in the input file, if it is the file's bytes as they are there -- then a task says only where
+        its lines are, and its worker reads them itself."""
         for task, count, _ in pieces_of(head, self.size * TASK):
-            self.submit(task, start, done)
+            if where is not None and self.source is not None:
+                task, where = (where, len(task)), where + len(task)
+            self.submit(task, start, count, done)
             start += count
         return start
 
-    def submit(self, task: bytes, start: int, done: int) -> None:
+    def submit(self, task, start: int, count: int, done: int) -> None:
+        """Send a task -- its lines as bytes, or (offset, length) of them in the input file -- to the next
+        worker in turn; `count` lines, the first of them input line `start`."""
         while len(self.window) >= self.limit:
             self._write()
-        self.queues[self.turn].put((start.to_bytes(8, "little"), task))
+        where, length = task if isinstance(task, tuple) else (-1, 0)
+        self.queues[self.turn].put((_HEADER.pack(start, where, length), None if where >= 0 else task))
         self.window.append((self.turn, done))
         self.turn = (self.turn + 1) % len(self.queues)
         while self.window and self.results[self.window[0][0]].poll():
@@ -178,7 +208,7 @@ class Pool:
         k, done = self.window.popleft()
         try:
             message = self.results[k].recv()
-            text = self.results[k].recv_bytes() if message[0] == "ok" else b""
+            text = self.results[k].recv_bytes() if message[0] == "ok" and self.sink is None else b""
         except (EOFError, OSError) as e:
             process = self.processes[k]
             process.join(1)
@@ -188,6 +218,8 @@ class Pool:
             _, error, trace = message
             error.__cause__ = _WorkerTraceback(trace)
             raise error
+        if message[0] == "output":  # writing stdout failed: a reader that left, a full disk (cli.py says which)
+            raise OSError(*message[1:])
         self.batch.merge(message[1])
         if text:
             self.out.write(text)
@@ -256,16 +288,19 @@ def _sender(tasks, connection, stop) -> None:
             task = tasks.get()
             if task is None or stop.is_set():
                 break
-            connection.send_bytes(task[0])  # the number of its first line
-            connection.send_bytes(task[1])  # its lines: not pickled, not copied
+            connection.send_bytes(task[0])  # the number of its first line, and where its lines are in the file
+            if task[1] is not None:
+                connection.send_bytes(task[1])  # else its lines: not pickled, not copied
     except Exception:  # the worker is gone: the main process finds out from the other pipe
         pass
     finally:
         connection.close()
 
 
-def _worker_main(batch, fmt: str, size: int, tasks, results, others) -> None:
-    """A worker process: evaluates tasks until its task pipe is closed."""
+def _worker_main(batch, fmt: str, size: int, tasks, results, others, source, sink, turns, batons) -> None:
+    """A worker process: evaluates tasks until its task pipe is closed.  With `sink` (the output's file
+    descriptor) it writes its results there itself, when its turn comes (`turns`: the pipe it waits on,
+    the one it hands the turn on with); else it sends them to the main process."""
     import signal
     import traceback
 
@@ -273,18 +308,23 @@ def _worker_main(batch, fmt: str, size: int, tasks, results, others) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # ends the run (blocked since the fork)
     for connection in others:  # the other workers' pipes and the main process's ends: else no end-of-file would come
         connection.close()
+    for end in {end for ends in batons for end in ends} - set(turns or ()):  # so: a turn never comes when the
+        os.close(end)  # worker before this one has ended
+    if sink is not None:
+        sink = os.dup(sink)  # its own, kept through what follows
     null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)  # not a writer of stdout: a reader sees its end when the main process closes it
+    os.dup2(null, 1)  # no stray print reaches stdout; and the results go out through `sink`
     os.dup2(null, 2)
     os.close(null)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # fresh objects, holding no lock of the parent's
     while True:
         try:
-            start, task = int.from_bytes(tasks.recv_bytes(), "little"), tasks.recv_bytes()
+            start, where, length = _HEADER.unpack(tasks.recv_bytes())
+            task = None if where >= 0 else tasks.recv_bytes()
         except (EOFError, OSError):
             return
         try:
-            text, counts = batch.task(task, start, fmt, size)
+            text, counts = batch.task(_read_range(source, where, length) if task is None else task, start, fmt, size)
         except BaseException as e:  # a bug: the main process raises it
             trace = traceback.format_exc()
             try:
@@ -293,10 +333,57 @@ def _worker_main(batch, fmt: str, size: int, tasks, results, others) -> None:
                 results.send(("error", RuntimeError(f"{type(e).__name__}: {e}"), trace))
             return
         try:
-            results.send(("ok", counts))
-            results.send_bytes(text)
+            if sink is not None:
+                if not os.read(turns[0], 1):  # the worker before this one ended (an error): so does this one
+                    return
+                try:
+                    _write_all(sink, text)
+                except OSError as e:  # the main process raises it: cli.py says what it was
+                    results.send(("output", e.errno, e.strerror))
+                    return
+                os.write(turns[1], b".")  # the next task's turn
+                results.send(("ok", counts))
+            else:
+                results.send(("ok", counts))
+                results.send_bytes(text)
         except OSError:  # the main process stopped reading (an error, a closed stdout)
             return
+
+
+_HEADER = struct.Struct("<qqq")  # a task's first line, and where its lines are in the input file (-1: sent along)
+
+
+def _read_range(fd: int, where: int, length: int) -> bytes:
+    """The task's lines, read from the input file (as the main process read them: a task is a range of
+    whole lines it has seen)."""
+    from ..errors import InputError
+
+    parts, got = [], 0
+    while got < length:
+        try:
+            data = os.pread(fd, length - got, where + got)
+        except OSError as e:
+            raise InputError(f"--batch: cannot read the input: {e.strerror}") from None
+        if not data:
+            raise InputError(f"--batch: the input file ended at byte {where + got} while it was read "
+                             f"(it was cut short meanwhile)")
+        parts.append(data)
+        got += len(data)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _descriptor(stream) -> int | None:
+    """The file descriptor under `stream`, or None (a stream in memory, as tests capture output)."""
+    try:
+        return stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _readiness(stream):

@@ -488,9 +488,11 @@ def pools(monkeypatch):
         started.append([])
         init(self, *args, **kwargs)
 
-    def spy_submit(self, task, start, done):
-        started[-1].append((start, bytes(task).count(b"\n")))
-        submit(self, task, start, done)
+    def spy_submit(self, task, start, count, done):
+        lines = bytes(task).count(b"\n") if not isinstance(task, tuple) else os.pread(self.source, *task[::-1]).count(b"\n")
+        assert lines == count
+        started[-1].append((start, count))
+        submit(self, task, start, count, done)
 
     monkeypatch.setattr(batch_workers.Pool, "__init__", spy_init)
     monkeypatch.setattr(batch_workers.Pool, "submit", spy_submit)
@@ -726,3 +728,64 @@ def test_when_the_workers_cannot_all_be_forked_the_run_goes_on_in_one_process(po
     assert len(pools) == 1 and pools[0] == []  # a pool was made, and given nothing
     assert (result.exit_code, result.stdout_bytes, result.stderr) == (0, serial.stdout_bytes, "")
     assert multiprocessing.active_children() == []
+
+
+# --- workers reading the input file and writing stdout themselves ----------------------------------------
+# With a regular file in and a file descriptor out (not click's stream in memory, which the tests above use), a
+# task is only where its lines are in the file, and each worker writes its results to stdout itself, in turn.
+
+def run_into_file(tmp_path, monkeypatch, program, path, workers, chunk=1) -> tuple:
+    """batch.run in this process with stdout a real file, as a shell's redirect makes it: (the tasks the pool
+    was given -- their lines as bytes, or (offset, length) in the file --, the exit code or the exception
+    raised, the output)."""
+    from cgrad_cli.core.parsing import parse
+
+    tasks, submit = [], batch_workers.Pool.submit
+    out = tmp_path / f"out-{workers}"
+    with monkeypatch.context() as m, open(out, "w") as stdout:
+        m.setenv("CGRAD_BATCH_CHUNK", str(chunk))
+        m.setenv("CGRAD_BATCH_WORKERS", str(workers))
+        m.setattr(batch_workers.Pool, "submit", lambda self, task, *rest: (tasks.append(task), submit(self, task, *rest)))
+        m.setattr(sys, "stdout", stdout)
+        try:
+            code = batch_module.run(parse(program), {}, str(path))
+        except Exception as e:  # noqa: BLE001 -- what the test expects raised, or a failure it shows
+            code = e
+    assert multiprocessing.active_children() == []  # every worker ended and was waited for
+    return tasks, code, out.read_bytes()
+
+
+@needs_fork
+@pytest.mark.parametrize("chunk", [1, 3])
+@pytest.mark.parametrize("bom, end", [("", "\n"), ("\ufeff", "")])
+def test_workers_read_their_lines_and_write_their_results_themselves(tmp_path, monkeypatch, capsys, chunk, bom, end):
+    """The same bytes, summary and exit code as one process; the last line of a file without a final newline
+    is sent along (it is not the file's bytes as they are), every other task is a range of the file."""
+    path = tmp_path / "points.jsonl"
+    lines = MIXED + MIXED[-40:] * 3  # a CR line, blank lines, bad lines
+    path.write_text(bom + "\n".join(lines) + end, encoding="utf-8")
+    program = "y = log(a)*(b+1) + relu(b) - abs(a - 3)"
+    tasks, code, serial = run_into_file(tmp_path, monkeypatch, program, path, 0, chunk)
+    said = capsys.readouterr().err
+    assert tasks == [] and code == 1 and serial.count(b"\n") == len(lines) - 2
+    tasks, code, parallel = run_into_file(tmp_path, monkeypatch, program, path, 2, chunk)
+    assert (code, parallel, capsys.readouterr().err) == (1, serial, said)
+    ranges = [task for task in tasks if isinstance(task, tuple)]
+    assert len(ranges) == len(tasks) - (end == "") > 1
+    assert "of 175 points landed on a kink" in said and "error: 7 of 175 points failed" in said
+
+
+@needs_fork
+def test_a_worker_writing_its_results_itself_raising_or_dying_stops_the_output_in_order(tmp_path, monkeypatch):
+    """An exception in a worker is raised again in the main process, a worker that dies is a WorkerError;
+    either way the lines before the chunk are out, and none after it (their workers never get the turn)."""
+    path = tmp_path / "points.jsonl"
+    path.write_text(ndjson([(k, k + 1) for k in range(200)]))
+    for when, raised in ((lambda main: True, ZeroDivisionError),
+                         (lambda main: os.getpid() != main and os._exit(9), batch_workers.WorkerError)):
+        with monkeypatch.context() as m:
+            _raise_in_chunk(m, when)
+            for workers in (0, 2) if raised is ZeroDivisionError else (2,):
+                tasks, error, out = run_into_file(tmp_path, monkeypatch, LECTURE, path, workers, chunk=2)
+                assert isinstance(error, raised) and (len(tasks) > 1) == (workers == 2)
+                assert [json.loads(line)["line"] for line in out.splitlines()] == list(range(1, 9))
