@@ -2,9 +2,14 @@
 everything `Spec.read` declines), from the one declaration in the command's module."""
 from __future__ import annotations
 
+import functools
+
 import click
 
-from . import spec as specs
+from ..errors import EXIT_USAGE, CgradError
+from . import COMMANDS, LEARNING_ORDER, SUMMARIES, spec_of, spec as specs
+from .common import EXIT_CODES
+from .report import report, run
 
 
 class ProgramCommand(click.Command):
@@ -55,3 +60,65 @@ def build(spec: specs.Spec) -> click.Command:
                             params=[click_param(p) for p in spec.params], **spec.attrs)(callback)
     command.spec = spec
     return command
+
+
+@functools.cache
+def _built(name: str) -> click.Command:
+    return build(spec_of(name))
+
+
+class _Cgrad(click.Group):
+    """Loads commands lazily and turns every error into one message and an exit code."""
+
+    def list_commands(self, ctx):
+        return LEARNING_ORDER
+
+    def format_commands(self, ctx, formatter):
+        """The commands in the order a course meets them, each with its whole first sentence (click cuts
+        summaries at 45 characters), wrapped under its name; from the table, importing no command."""
+        with formatter.section("Commands, in the order a course meets them"):
+            formatter.write_dl(list(SUMMARIES.items()), col_max=12)
+
+    def resolve_command(self, ctx, args):
+        """An unknown command is said in cgrad's words, with the command it was probably meant to be."""
+        if args and not args[0].startswith("-") and args[0] not in COMMANDS:
+            from ..errors import suggest
+
+            close = suggest(args[0], COMMANDS)
+            raise CgradError(f"unknown command '{args[0]}'",
+                             hint=(close.replace("'", "") + " " if close else "") +
+                                  "cgrad --help lists the commands")
+        return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx, name):
+        return _built(name) if name in COMMANDS else None
+
+    def parse_args(self, ctx, args):
+        ctx.meta["cgrad.args"] = list(args)  # --json and --debug change how errors are reported
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        args = ctx.meta.get("cgrad.args", [])
+        try:
+            return run(functools.partial(super().invoke, ctx), args,
+                       own=(click.exceptions.Exit, click.exceptions.Abort, click.ClickException))
+        except click.UsageError as e:
+            if "--json" not in args:
+                raise
+            message = e.format_message()
+            report(args, message, {"error": {"kind": "usage", "message": message, "exit_code": EXIT_USAGE}},
+                   EXIT_USAGE, e)
+
+@click.group(cls=_Cgrad, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cgrad", prog_name="cgrad")
+@click.pass_context
+def cli(ctx):
+    """Differentiate a small program of expressions: values, local derivatives
+    and gradients along every path of its computational graph.
+
+    \b
+    Example (the lecture's graph):
+      cgrad eval "e=(a+b)*(b+1)" --a 2 --b 1
+      cgrad eval "e=(a+b)*(b+1)" --a 2 --b 1 --json | jq .gradients
+    """
+

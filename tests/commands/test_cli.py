@@ -519,33 +519,48 @@ def test_the_command_list_says_what_each_command_says_of_itself():
     assert {name: cli.get_command(ctx, name).get_short_help_str(limit=300) for name in COMMANDS} == SUMMARIES
 
 
-def imported_by(*args) -> set:
+def imported_by(*args, code=0) -> set:
     """The modules a real `cgrad ARGS` process has imported when it exits (sys.modules: `-X importtime` misses
     what importlib.import_module loads)."""
     probe = ("import atexit, sys; atexit.register(lambda: print(*sys.modules, file=sys.stderr)); "
              "from cgrad_cli.cli import main; main()")
     result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, encoding="utf-8",
                             env=_env(), timeout=60)
-    assert result.returncode == 0, result.stderr
-    return set(result.stderr.split())
+    assert result.returncode == code, result.stderr
+    return set(result.stderr.split("\n")[-2].split())
 
 
 def packages(modules: set) -> set:
     return {name.partition(".")[0] for name in modules}
 
 
-def test_a_scalar_json_answer_imports_neither_rich_nor_numpy_nor_orjson():
+def test_a_scalar_json_answer_imports_neither_click_nor_rich_nor_numpy_nor_orjson():
     modules = imported_by("eval", LECTURE, "--a", "2", "--b", "1", "--json")
     assert "cgrad_cli.core.parsing" in modules  # the listing works: the program was parsed
-    assert not packages(modules) & {"rich", "numpy", "orjson"}
+    assert not packages(modules) & {"click", "rich", "numpy", "orjson"}
     assert "difflib" not in modules  # no option lookup failed on --a (click's suggestions import difflib)
+
+
+def test_the_tree_imports_no_click_and_a_mistake_goes_to_click():
+    assert "click" not in packages(imported_by("eval", LECTURE, "--a", "2", "--b", "1"))
+    assert "click" in packages(imported_by("eval", LECTURE, "--a", "2", "--b", "1", "--depth", "deep", code=2))
+
+
+def test_the_same_errors_without_click():
+    """A run read without click reports its errors through the same funnel: message, JSON, exit code."""
+    for args, code in [(["y = log(x)", "--x", "-1"], 3), (["y = x", "--x", "abc"], 2), (["y = 2x", "--x", "1"], 2),
+                       (["y = x", "--jsno", "1"], 2)]:
+        direct, through_click = run("eval", *args, "--json"), invoke("eval", *args, "--json")
+        assert (direct.returncode, direct.stdout, direct.stderr) == \
+            (through_click.exit_code, through_click.stdout, through_click.stderr) == (code, "", direct.stderr)
+        assert "click" not in packages(imported_by("eval", *args, code=code))
 
 
 @pytest.mark.parametrize("args", [["--help"], ["eval", "--help"]])
 def test_help_imports_neither_the_other_commands_nor_the_parser(args):
     modules = imported_by(*args)
     commands = {name for name in modules if name.startswith("cgrad_cli.commands.")} - \
-        {f"cgrad_cli.commands.{shared}" for shared in ("common", "spec", "click_commands")}
+        {f"cgrad_cli.commands.{shared}" for shared in ("common", "spec", "click_commands", "report")}
     assert commands == {f"cgrad_cli.commands.{name}" for name in args[:-1]}
     assert not {name for name in modules if name.startswith(("cgrad_cli.core.", "cgrad_cli.render."))} \
         - {"cgrad_cli.core.budget"}

@@ -11,7 +11,8 @@ import click
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cgrad_cli.cli import COMMANDS, cli, command_spec, read
+from cgrad_cli.cli import COMMANDS, cli, read
+from cgrad_cli.commands import spec_of as command_spec
 from cgrad_cli.commands import spec as specs
 
 VALUES = ["1", "0", "-1", "2", "12", "3.5", "1e-3", "abc", "", "nan", "-inf", "9" * 30, " 7", "+4", "1_000",
