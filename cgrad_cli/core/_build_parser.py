@@ -106,6 +106,49 @@ def _check_lexer(terminals, conf) -> None:
             if re.fullmatch(r.pattern.to_regexp(), s.pattern.value):
                 raise SystemExit(f"{s.name} ({s.pattern.value!r}) is also a {r.name}: a keyword; lalr.py's lexer "
                                  "has no keywords (Lark's 'unless' callback)")
+    for t in terminals:
+        *body, last = _parsed(t.pattern.to_regexp())
+        if _reads_newline(body) or _reads_newline([last]) and str(last[0]) not in ("LITERAL", "NOT_LITERAL", "IN"):
+            raise SystemExit(f"{t.name} may match a newline before its last character: lalr.py lexes a stretch of "
+                             "lines at a time, cut after a newline")
+
+
+def _parsed(pattern: str) -> list:
+    try:
+        from re import _parser as sre_parse  # Python >= 3.11
+    except ImportError:
+        import sre_parse
+    return list(sre_parse.parse(pattern).data)
+
+
+_NEWLINE_CATEGORIES = {"CATEGORY_SPACE", "CATEGORY_NOT_DIGIT", "CATEGORY_NOT_WORD", "CATEGORY_LINEBREAK"}
+
+
+def _reads_newline(items) -> bool:
+    """May an element of this parsed pattern match (or, in a lookaround, read) a newline?"""
+    for op, arg in items:
+        op = str(op)
+        if op in ("LITERAL", "NOT_LITERAL"):
+            hit = (arg == 10) == (op == "LITERAL")
+        elif op == "IN":
+            negate = bool(arg) and str(arg[0][0]) == "NEGATE"
+            hit = negate != any(value == 10 if str(kind) == "LITERAL" else value[0] <= 10 <= value[1]
+                                if str(kind) == "RANGE" else str(kind) == "CATEGORY"
+                                and str(value).replace("UNI_", "").replace("LOC_", "") in _NEWLINE_CATEGORIES
+                                for kind, value in arg)
+        elif op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            hit = _reads_newline(arg[2])
+        elif op in ("SUBPATTERN", "ATOMIC_GROUP"):
+            hit = _reads_newline(arg[-1])
+        elif op == "BRANCH":
+            hit = any(_reads_newline(branch) for branch in arg[1])
+        elif op in ("ASSERT", "ASSERT_NOT"):
+            hit = _reads_newline(arg[1])
+        else:  # ANY (no DOTALL: flags are refused), AT; anything else may
+            hit = op not in ("ANY", "AT")
+        if hit:
+            return True
+    return False
 
 
 def generate(grammar: str) -> str:

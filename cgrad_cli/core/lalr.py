@@ -4,17 +4,25 @@ It behaves as Lark's LALR parser with its contextual lexer and an inline
 transformer, without Lark at run time: importing it costs a constant, not the
 ~35 ms Lark's standalone module spends rebuilding its tables into objects.
 
-- The lexer is one compiled regular expression: the ignored terminals skipped
-  first, then every terminal as a named group in Lark's order (priority, then
-  longest pattern), so the first group that matches is the one Lark's lexer
-  would pick.  Where that terminal is not one the parser's state can take,
-  Lark's contextual lexer would have tried only the state's terminals: the slow
-  path does exactly that (`f(x)=` is a FUNCHEAD only where a statement starts).
+- The lexer is one compiled regular expression, run by findall over a stretch
+  of lines at a time (no match object per token): each token comes as the
+  ignored text before it and its own text.  Its alternatives are the terminals
+  in Lark's order (priority, then longest pattern), so the first that matches
+  is the one Lark's lexer would pick; a token's terminal follows from its text
+  alone, worked out once per distinct text.  Where that terminal is not one the
+  parser's state can take, Lark's contextual lexer would have tried only the
+  state's terminals: the slow path does exactly that (`f(x)=` is a FUNCHEAD
+  only where a statement starts), and lexing resumes after its token.
 - A token is ``(text, start, end)``, like the builder's node references, and
   only for terminals some rule reads; the others are None.
 - Each reduction shapes its children as Lark's tree builder does (anonymous
   tokens dropped, _rules spliced, None for a missing [optional] part, a ?rule
-  with one child passed through) and calls the builder's method of that name.
+  with one child passed through) and calls the builder's method of that name;
+  a method marked `positional` takes the rule's children as arguments instead
+  (tokens the rule drops as None), with no list made.
+- A ?rule passing its one child through costs nothing: after a reduction the
+  state the chain of such rules ends in is looked up once per (lookahead, state
+  below, rule), worked out on first use.
 
 Errors are raised as `ParseError`, carrying what Lark's UnexpectedCharacters
 and UnexpectedToken would: parsing.py words them.
@@ -28,6 +36,8 @@ from operator import itemgetter
 from ._tables import END_STATE, IGNORE, KEPT, RULES, STATES, TERMINALS
 
 END = "$END"
+_JUNK = "$JUNK"  # the kind of a character no terminal matches
+_CHUNK = 1 << 15  # characters lexed at a time, up to the end of a line: few tokens held at once
 
 
 class ParseError(Exception):
@@ -42,20 +52,81 @@ class ParseError(Exception):
         self.pos, self.token, self.expected, self.previous = pos, token, expected, previous
 
 
-def _lexer(names) -> re.Pattern:
-    """Ignored terminals skipped, then one of `names`.  The skip never gives back what it took (a possessive
-    repeat; before Python 3.11 a lookahead and a back-reference): else `a # note` would read `e` as a name."""
+def positional(method):
+    """Mark a builder method as taking the rule's children as arguments (a rule with no optional or _rule
+    part): `def add(self, a, plus, b)`."""
+    method.positional = True
+    return method
+
+
+def _skip(capture: bool) -> str:
+    """Ignored terminals, any number.  The skip never gives back what it took (a possessive repeat; before
+    Python 3.11 a lookahead and a back-reference, which captures it): else `a # note` would read `e` as a
+    name."""
     skip = "|".join(pattern for name, pattern in TERMINALS if name in IGNORE)
+    if sys.version_info >= (3, 11):
+        return f"((?:{skip})*+)" if capture else f"(?:{skip})*+"
+    return f"(?=((?:{skip})*))\\1"
+
+
+def _lexer(names) -> re.Pattern:
+    """Ignored terminals skipped, then one of `names`, each a named group."""
     groups = "|".join(f"(?P<{name}>{pattern})" for name, pattern in TERMINALS if name in names)
-    atomic = f"(?:{skip})*+" if sys.version_info >= (3, 11) else f"(?=((?:{skip})*))\\1"
-    return re.compile(f"{atomic}(?:{groups})")
+    return re.compile(f"{_skip(False)}(?:{groups})")
 
 
-_SKIP = re.compile("(?:%s)*" % "|".join(pattern for name, pattern in TERMINALS if name in IGNORE))
+def _uncaptured(pattern: str) -> str:
+    """The pattern with its groups made non-capturing: findall then gives the two groups of _TOKENS only."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":  # an escaped character, kept as it is
+            c = pattern[i:i + 2]
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            member = re.match(r"\[\^?\]", pattern[i:])  # a ] first in a class is a member
+            if member:
+                c = member.group()
+        elif c == "(" and pattern[i + 1:i + 2] != "?":
+            c = "(?:"
+        out.append(c)
+        i += len(c) if c != "(?:" else 1
+    return "".join(out)
+
+
 _NAMES = {name for name, _ in TERMINALS}
 _LEX = _lexer(_NAMES - set(IGNORE))
+# (ignored text, token): a token is any terminal, else one character no terminal matches (_JUNK), else
+# nothing at all where the text ends (END).
+_TOKENS = re.compile(_skip(True) + "(%s|[\\s\\S]|)" % "|".join(
+    _uncaptured(pattern) for name, pattern in TERMINALS if name not in IGNORE))
+assert _TOKENS.groups == 2, _TOKENS.pattern
 _KEPT = frozenset(KEPT)
 _STATE_LEXERS: dict = {}  # frozenset of terminals -> the lexer of the states that take exactly those
+# ~rule -> origin for each ?rule passing its one child through
+_UNITS = {~k: origin for k, (origin, size, _, expand1, select) in enumerate(RULES)
+          if expand1 and size == 1 and select is None}
+_FOLDS: dict = {}  # lookahead -> per state below, {nonterminal: the state after it and the unit rules it ends}
+
+
+def _kind(text: str) -> str:
+    """The terminal of a token's text: the first alternative that matches it, as in the text itself (no
+    terminal's choice depends on what follows its text, but FUNCHEAD's `(?!=)`, and nothing else reads
+    `f(x)=`)."""
+    m = _LEX.match(text)
+    return m.lastgroup if m is not None and m.end() == len(text) else _JUNK
+
+
+def _fold(goto: list, kind: str, below: int, origin: str) -> int:
+    """The state after going to `origin` over state `below` and reducing the ?rules that pass it through
+    on lookahead `kind`; remembered in goto[below]."""
+    state = STATES[below][origin]
+    while (unit := _UNITS.get(STATES[state].get(kind))) is not None:
+        state = STATES[below][unit]
+    goto[below][origin] = state
+    return state
 
 
 def _state_lexer(state: int) -> re.Pattern:
@@ -63,7 +134,6 @@ def _state_lexer(state: int) -> re.Pattern:
     if accepts not in _STATE_LEXERS:
         _STATE_LEXERS[accepts] = _lexer(accepts)
     return _STATE_LEXERS[accepts]
-
 
 def _select(select):
     """Lark's child filter for one rule, as one function of the popped children (None: keep them all)."""
@@ -95,96 +165,121 @@ def _select(select):
     return pick
 
 
+_POSITIONAL, _UNIT, _LIST = range(3)  # how a rule is reduced: see _plans
 _PLANS: dict = {}
 
 
-def _plans(builder) -> tuple:
-    """The rules as the loop reduces them, the builder's methods bound: {~rule: origin} for a ?rule's one
-    child passing through (no call, the value stays), [(origin, length, callback or None, expand1, child
-    filter)] for the others."""
+def _plans(builder) -> list:
+    """The rules as the loop reduces them, the builder's methods bound: (how, length, origin, callback,
+    child filter, expand1), how being _UNIT for a ?rule's one child passing through (no call, the value
+    stays), _POSITIONAL for a `positional` method, _LIST for a method given the filtered children."""
     key = id(builder)
     if key not in _PLANS:
-        units, plans = {}, []
+        plans = []
         for k, (origin, size, name, expand1, select) in enumerate(RULES):
-            if expand1 and size == 1 and select is None:
-                units[~k] = origin
             callback = getattr(builder, name, None)
-            if callback is None and not origin.startswith("_") and ~k not in units:
+            if ~k in _UNITS:
+                plans.append((_UNIT, size, origin, None, None, False))
+                continue
+            if callback is None and not origin.startswith("_"):
                 raise TypeError(f"the parser's builder has no method {name!r} for the grammar rule {origin}")
-            plans.append((origin, size, callback, expand1, _select(select)))
-        _PLANS[key] = units, plans
+            if getattr(callback, "positional", False):
+                if expand1 or select is not None and (select[1] or any(s or n for _, s, n in select[0])):
+                    raise TypeError(f"the builder's {name} cannot take its children as arguments: the rule "
+                                    f"{origin} has optional or inlined parts, or passes one child through")
+                plans.append((_POSITIONAL, size, origin, callback, None, False))
+            else:
+                plans.append((_LIST, size, origin, callback, _select(select), expand1))
+        _PLANS[key] = plans
     return _PLANS[key]
 
 
 def parse(text: str, builder):
     """Parse `text`, calling the builder's method for each rule reduced; returns what `start` returns."""
-    units, plans = _plans(builder)
-    states, stack, values = STATES, [0], []
-    state, pos, end, kept = 0, 0, len(text), _KEPT
-    match, previous = _LEX.match, None
+    plans = _plans(builder)
+    states, stack, values, kinds, kept, folds = STATES, [0], [], {"": END}, _KEPT, _FOLDS
+    state, pos, length, previous = 0, 0, len(text), None
     while True:
-        m = match(text, pos)
-        if m is not None:
-            kind = m.lastgroup
-            start, pos = m.span(kind)
-            action = states[state].get(kind)
-            if action is None:
-                m = _contextual(text, state, m, previous)
+        stop = length if length - pos <= _CHUNK else text.find("\n", pos + _CHUNK) + 1 or length
+        tokens = _TOKENS.findall(text, pos, stop)
+        if stop < length:
+            tokens.pop()  # the empty match where the stretch ends: not the end of the program
+        relex = False
+        for skip, tok in tokens:
+            start = pos + len(skip)
+            pos = start + len(tok)
+            kind = kinds.get(tok)
+            if kind is None:
+                kind = kinds[tok] = _kind(tok)
+            try:
+                action = states[state][kind]
+            except KeyError:
+                if kind is END:
+                    raise _unexpected(text, kind, start, pos, state) from None
+                if kind is _JUNK:  # no terminal matches here
+                    raise ParseError(start, expected=_terminals(state)) from None
+                before = None if previous is None else (kinds.get(previous) or _kind(previous), previous)
+                m = _contextual(text, state, pos - len(tok) - len(skip), kind, tok, start, before)
                 kind = m.lastgroup
                 start, pos = m.span(kind)
+                tok = text[start:pos]
                 action = states[state][kind]
-            token = (text[start:pos], start, pos) if kind in kept else None
-            previous = m
-        else:
-            start = _SKIP.match(text, pos).end()
-            if start < end:  # no terminal matches here
-                raise ParseError(start, expected=_terminals(state))
-            kind = END
-            action = states[state].get(END)
-            if action is None:
-                raise _unexpected(text, kind, start, pos, state)
-        while action < 0:  # reduce until the token can be shifted
-            origin = units.get(action)
-            if origin is not None:  # a ?rule's one child passes through
-                state = stack[-1] = states[stack[-2]][origin]
-            else:
-                origin, size, callback, expand1, select = plans[~action]
-                if size:
-                    children = values[-size:]
-                    del values[-size:]
-                    del stack[-size:]
-                else:
-                    children = []
-                if select is not None:
-                    children = select(children)
-                if expand1 and len(children) == 1:
-                    value = children[0]
-                elif callback is not None:
-                    value = callback(children)
-                else:  # an inlined _rule: its parent splices its children
-                    value = children
-                values.append(value)
-                state = states[stack[-1]][origin]
-                stack.append(state)
-                if state == END_STATE and kind is END:
-                    return value
-            action = states[state].get(kind)
-            if action is None:
-                raise _unexpected(text, kind, start, pos, state)
-        stack.append(action)
-        values.append(token)
-        state = action
+                relex = True  # the tokens lexed after the one Lark's lexer would not have read
+            if action < 0:  # reduce until the token can be shifted
+                goto = folds.get(kind) or folds.setdefault(kind, [{} for _ in states])
+                while True:
+                    how, size, origin, callback, select, expand1 = plans[~action]
+                    if how is _POSITIONAL:
+                        if size == 1:
+                            values[-1] = callback(values[-1])
+                        else:
+                            value = callback(*values[-size:])
+                            del values[1 - size:], stack[1 - size:]
+                            values[-1] = value
+                    elif how is _LIST:
+                        if size:
+                            children = values[-size:]
+                            del values[-size:], stack[-size:]
+                        else:
+                            children = []
+                        if select is not None:
+                            children = select(children)
+                        if expand1 and len(children) == 1:
+                            value = children[0]
+                        elif callback is not None:
+                            value = callback(children)
+                        else:  # an inlined _rule: its parent splices its children
+                            value = children
+                        values.append(value)
+                        stack.append(0)
+                    below = stack[-2]
+                    try:
+                        state = stack[-1] = goto[below][origin]
+                    except KeyError:
+                        state = stack[-1] = _fold(goto, kind, below, origin)
+                    try:
+                        action = states[state][kind]
+                    except KeyError:
+                        if state == END_STATE and kind is END:
+                            return values[-1]
+                        raise _unexpected(text, kind, start, pos, state) from None
+                    if action >= 0:
+                        break
+            stack.append(action)
+            values.append((tok, start, pos) if kind in kept else None)
+            state = action
+            previous = tok
+            if relex:
+                break
 
 
-def _contextual(text: str, state: int, m: re.Match, previous: re.Match | None) -> re.Match:
-    """The token Lark's contextual lexer reads where the state cannot take the first terminal that matches."""
-    own = _state_lexer(state).match(text, m.start())
+def _contextual(text: str, state: int, at: int, kind: str, tok: str, start: int, before) -> re.Match:
+    """The token Lark's contextual lexer reads at `at` where the state cannot take `kind`, the terminal
+    of the first that matches there (`tok` at `start`)."""
+    own = _state_lexer(state).match(text, at)
     if own is None:  # Lark's UnexpectedToken, with the token any state would have read
-        pos = m.start(m.lastgroup)
-        before = previous and (previous.lastgroup, previous.group(previous.lastgroup))
-        raise ParseError(pos, (m.lastgroup, m.group(m.lastgroup), pos), _terminals(state), before)
+        raise ParseError(start, (kind, tok, start), _terminals(state), before)
     return own
-
 
 def _terminals(state: int) -> set:
     return {name for name in STATES[state] if name in _NAMES}

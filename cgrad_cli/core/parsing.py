@@ -32,9 +32,10 @@ _PLAIN = {ord(c): "^" + d for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "012345
 
 
 def _binary(op):
-    def build(self, children):
-        (a, start, _), (b, _, end) = children
-        return self.g.add(op, (a, b), start, end), start, end
+    @lalr.positional
+    def build(self, left, _, right):
+        start, end = left[1], right[2]
+        return self.g.add(op, (left[0], right[0]), start, end), start, end
     return build
 
 
@@ -58,12 +59,14 @@ class _Builder:
     add, sub, mul, div, matmul, mod, lt, le, gt, ge, eq = (
         _binary(OPS[name]) for name in ("add", "sub", "mul", "div", "matmul", "mod", "lt", "le", "gt", "ge", "eq"))
 
-    def pow(self, children):
-        (a, start, _), _tok, (b, _, end) = children
+    @lalr.positional
+    def pow(self, left, _, right):
+        (a, start, _), (b, _, end) = left, right
         return self.g.add(OPS["pow"], (a, b), start, end), start, end
 
-    def neg(self, children):
-        (_, start, _), (a, _, end) = children
+    @lalr.positional
+    def neg(self, minus, operand):
+        (_, start, _), (a, _, end) = minus, operand
         g = self.g
         if g.ops[a] is _CONST and g.names[a] is None:  # -2 is the literal -2, not neg(2)
             g.consts[a] = -g.consts[a]
@@ -71,16 +74,17 @@ class _Builder:
             return a, start, end
         return g.add(OPS["neg"], (a,), start, end), start, end
 
-    def pos(self, children):
-        (_, start, _), (a, _, end) = children
-        return a, start, end
+    @lalr.positional
+    def pos(self, plus, operand):
+        return operand[0], plus[1], operand[2]
 
-    def paren(self, children):
-        (_, start, _), (a, _, _), (_, _, end) = children
-        return a, start, end
+    @lalr.positional
+    def paren(self, lpar, inner, rpar):
+        return inner[0], lpar[1], rpar[2]
 
-    def number(self, children):
-        ((tok, start, end),) = children
+    @lalr.positional
+    def number(self, token):
+        tok, start, end = token
         value = float(tok)
         if math.isinf(value):
             raise MathDomainError(f"the number {tok} is too large for a 64-bit float",
@@ -89,8 +93,9 @@ class _Builder:
         self.g.consts[i] = value
         return i, start, end
 
-    def name(self, children):
-        ((tok, start, end),) = children
+    @lalr.positional
+    def name(self, token):
+        tok, start, end = token
         g = self.g
         i = g.named.get(tok)
         if i is not None:
@@ -410,8 +415,9 @@ class _Builder:
     def args(self, children):
         return children
 
-    def assign(self, children):
-        (name, name_start, name_end), (i, start, end) = children
+    @lalr.positional
+    def assign(self, target, _, value):
+        (name, name_start, name_end), (i, start, end) = target, value
         g = self.g
         span = (name_start, name_end)
         if name in g.inputs:
@@ -437,9 +443,9 @@ class _Builder:
         g.output = i
         return None
 
-    def bare(self, children):
-        ((i, _, _),) = children
-        self.g.output = i
+    @lalr.positional
+    def bare(self, value):
+        self.g.output = value[0]
         return None
 
     def start(self, children):

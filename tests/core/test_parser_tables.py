@@ -109,3 +109,36 @@ def test_driver_parses_as_lark_does(pieces):
 ])
 def test_driver_parses_these_as_lark_does(text):
     assert driver_run(text) == lark_run(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_driver_lexing_line_by_line_parses_as_lark_does(pieces):
+    """The driver lexes a stretch of lines at a time (32K characters, to the end of a line): cut after every
+    newline, it still reads what Lark reads, errors and all."""
+    text = "".join(pieces)
+    chunk, lalr._CHUNK = lalr._CHUNK, 1
+    try:
+        assert driver_run(text) == lark_run(text)
+    finally:
+        lalr._CHUNK = chunk
+
+
+def test_a_terminal_that_reads_past_a_newline_is_refused():
+    """The cut after a newline is safe because no terminal goes on past one: the build checks it."""
+    grammar = _build_parser.grammar_text().replace(r"COMMENT: /#[^\n]*/", r"COMMENT: /#[^\n]*\n\s/")
+    with pytest.raises(SystemExit, match="COMMENT may match a newline"):
+        _build_parser.tables(grammar)
+
+
+class Positional(Recorder):
+    """A builder whose `call` wrongly takes its children as arguments: the rule has an [optional] part."""
+
+    @lalr.positional
+    def call(self, *children):
+        return children
+
+
+def test_a_positional_method_on_a_rule_with_optional_parts_is_refused():
+    with pytest.raises(TypeError, match="the builder's call cannot take its children as arguments"):
+        lalr.parse("f(x)", Positional(lark_tokens=False))
