@@ -59,20 +59,14 @@ def positional(method):
     return method
 
 
-def _skip(capture: bool) -> str:
-    """Ignored terminals, any number.  The skip never gives back what it took (a possessive repeat; before
-    Python 3.11 a lookahead and a back-reference, which captures it): else `a # note` would read `e` as a
-    name."""
-    skip = "|".join(pattern for name, pattern in TERMINALS if name in IGNORE)
-    if sys.version_info >= (3, 11):
-        return f"((?:{skip})*+)" if capture else f"(?:{skip})*+"
-    return f"(?=((?:{skip})*))\\1"
-
-
 def _lexer(names) -> re.Pattern:
-    """Ignored terminals skipped, then one of `names`, each a named group."""
+    """Ignored terminals skipped, then one of `names`, each a named group.  The skip never gives back what it
+    took (a possessive repeat; before Python 3.11 a lookahead and a back-reference): else `a # note` would
+    read `e` as a name."""
+    skip = "|".join(pattern for name, pattern in TERMINALS if name in IGNORE)
     groups = "|".join(f"(?P<{name}>{pattern})" for name, pattern in TERMINALS if name in names)
-    return re.compile(f"{_skip(False)}(?:{groups})")
+    atomic = f"(?:{skip})*+" if sys.version_info >= (3, 11) else f"(?=((?:{skip})*))\\1"
+    return re.compile(f"{atomic}(?:{groups})")
 
 
 def _uncaptured(pattern: str) -> str:
@@ -98,11 +92,15 @@ def _uncaptured(pattern: str) -> str:
 
 _NAMES = {name for name, _ in TERMINALS}
 _LEX = _lexer(_NAMES - set(IGNORE))
-# (ignored text, token): a token is any terminal, else one character no terminal matches (_JUNK), else
-# nothing at all where the text ends (END).
-_TOKENS = re.compile(_skip(True) + "(%s|[\\s\\S]|)" % "|".join(
-    _uncaptured(pattern) for name, pattern in TERMINALS if name not in IGNORE))
-assert _TOKENS.groups == 2, _TOKENS.pattern
+# A token with the ignored text before it: any terminal, else one character no terminal matches (_JUNK),
+# else nothing at all where the text ends (END).  The skip is greedy and what follows always matches, so it
+# never gives back what it took, as the possessive skip of _lexer.
+_IGNORED = "(?:%s)*" % "|".join(_uncaptured(pattern) for name, pattern in TERMINALS if name in IGNORE)
+_TOKENS = re.compile("(%s(?:%s|[\\s\\S]|))" % (_IGNORED, "|".join(
+    _uncaptured(pattern) for name, pattern in TERMINALS if name not in IGNORE)))
+_SKIP = re.compile(_IGNORED)
+assert _TOKENS.groups == 1, _TOKENS.pattern
+_MEMO = 1 << 12  # token texts whose terminal a parse remembers at once: enough for a stretch of lines
 _KEPT = frozenset(KEPT)
 _STATE_LEXERS: dict = {}  # frozenset of terminals -> the lexer of the states that take exactly those
 # ~rule -> origin for each ?rule passing its one child through
@@ -111,12 +109,18 @@ _UNITS = {~k: origin for k, (origin, size, _, expand1, select) in enumerate(RULE
 _FOLDS: dict = {}  # lookahead -> per state below, {nonterminal: the state after it and the unit rules it ends}
 
 
-def _kind(text: str) -> str:
-    """The terminal of a token's text: the first alternative that matches it, as in the text itself (no
-    terminal's choice depends on what follows its text, but FUNCHEAD's `(?!=)`, and nothing else reads
-    `f(x)=`)."""
-    m = _LEX.match(text)
-    return m.lastgroup if m is not None and m.end() == len(text) else _JUNK
+def _token(text: str, kept=_KEPT) -> tuple:
+    """A token's text as the lexer read it, ignored text first: (terminal, length of the ignored text, the
+    token's own text if a rule reads it, else None).  The terminal is the first alternative that matches
+    the token's text, as it was in the program: no terminal's choice depends on what follows its text but
+    FUNCHEAD's `(?!=)`, and no other terminal reads `f(x)=`."""
+    lead = _SKIP.match(text).end()
+    tok = text[lead:]
+    if not tok:
+        return END, lead, None
+    m = _LEX.match(tok)
+    kind = m.lastgroup if m is not None and m.end() == len(tok) else _JUNK
+    return kind, lead, tok if kind in kept else None
 
 
 def _fold(goto: list, kind: str, below: int, origin: str) -> int:
@@ -197,7 +201,7 @@ def _plans(builder) -> list:
 def parse(text: str, builder):
     """Parse `text`, calling the builder's method for each rule reduced; returns what `start` returns."""
     plans = _plans(builder)
-    states, stack, values, kinds, kept, folds = STATES, [0], [], {"": END}, _KEPT, _FOLDS
+    states, stack, values, kinds, kept, folds = STATES, [0], [], {}, _KEPT, _FOLDS
     state, pos, length, previous = 0, 0, len(text), None
     while True:
         stop = length if length - pos <= _CHUNK else text.find("\n", pos + _CHUNK) + 1 or length
@@ -205,12 +209,15 @@ def parse(text: str, builder):
         if stop < length:
             tokens.pop()  # the empty match where the stretch ends: not the end of the program
         relex = False
-        for skip, tok in tokens:
-            start = pos + len(skip)
-            pos = start + len(tok)
-            kind = kinds.get(tok)
-            if kind is None:
-                kind = kinds[tok] = _kind(tok)
+        for read in tokens:
+            token = kinds.get(read)
+            if token is None:
+                if len(kinds) > _MEMO:
+                    kinds.clear()
+                token = kinds[read] = _token(read)
+            kind, lead, word = token
+            start = pos + lead
+            pos += len(read)
             try:
                 action = states[state][kind]
             except KeyError:
@@ -218,11 +225,13 @@ def parse(text: str, builder):
                     raise _unexpected(text, kind, start, pos, state) from None
                 if kind is _JUNK:  # no terminal matches here
                     raise ParseError(start, expected=_terminals(state)) from None
-                before = None if previous is None else (kinds.get(previous) or _kind(previous), previous)
-                m = _contextual(text, state, pos - len(tok) - len(skip), kind, tok, start, before)
+                before = None if previous is None else _token(previous, _NAMES)
+                m = _contextual(text, state, start - lead, kind, read[lead:], start,
+                                before and (before[0], before[2]))
                 kind = m.lastgroup
                 start, pos = m.span(kind)
-                tok = text[start:pos]
+                read = text[start:pos]
+                word = read if kind in kept else None
                 action = states[state][kind]
                 relex = True  # the tokens lexed after the one Lark's lexer would not have read
             if action < 0:  # reduce until the token can be shifted
@@ -266,9 +275,9 @@ def parse(text: str, builder):
                     if action >= 0:
                         break
             stack.append(action)
-            values.append((tok, start, pos) if kind in kept else None)
+            values.append(None if word is None else (word, start, pos))
             state = action
-            previous = tok
+            previous = read
             if relex:
                 break
 
