@@ -51,16 +51,21 @@ class Graph:
     def __len__(self) -> int:
         return len(self.ops)
 
-    def add(self, op: Op, args: tuple[int, ...], start: int, end: int, params: dict | None = None) -> int:
-        i, needs = len(self.ops), self.needs_grad
+    def add(self, op: Op, args: tuple[int, ...], start: int, end: int, params: dict | None = None,
+            value=None) -> int:
+        """Append a node (`value`: a literal's, for a CONST); its id."""
+        ops = self.ops
+        i = len(ops)
         if i >= self.room:
             raise budget.too_large("nodes", None, "the program", source=self.source, span=(start, end))
-        self.ops.append(op)
-        self.consts.dense.append(None)
-        self.spans.starts.append(start)
-        self.spans.ends.append(end)
-        rows = self.args
+        ops.append(op)
+        self.consts.dense.append(value)
+        spans = self.spans
+        spans.starts.append(start)
+        spans.ends.append(end)
+        rows, needs = self.args, self.needs_grad
         if args:
+            steps, cuts, kink, tensor = _TRAITS.get(id(op)) or _traits(op)
             rows.pos.append(len(rows.nodes))
             rows.nodes.append(i)
             rows.firsts.append(args[0])
@@ -68,24 +73,25 @@ class Graph:
                 a, b = args
                 rows.seconds.append(b)
                 wanted = needs[a] | needs[b] << 1
-                needs.append(not op.cuts and wanted > 0)
+                needs.append(not cuts and wanted > 0)
             else:
                 rows.odd += 1
                 if len(args) > 2:  # where(c, a, b), stack(...): -2 says the arguments are in args.rest
                     rows.rest[i] = args
                 rows.seconds.append(-1 if len(args) == 1 else -2)
                 wanted = needs[args[0]]
-                needs.append(not op.cuts and any(needs[a] for a in args))
-            self._program.steps.append((_STEPS.get(id(op)) or _steps(op))[wanted])
+                needs.append(not cuts and any(needs[a] for a in args))
+            self._program.steps.append(steps[wanted])
+            if tensor:
+                self.tensor = True
         else:
             rows.pos.append(-1)
             needs.append(op is INPUT)
-        if op.kink is not None:
+            kink = op.kink is not None
+        if kink:
             self.kinks.append(i)
         if params:
             self.params[i] = params
-        if op.forward is None and args:
-            self.tensor = True
         return i
 
     def pop(self) -> None:
@@ -302,6 +308,14 @@ def _steps(op: Op) -> tuple:
                                    for wanted in range(4))
     _KEPT.append(op)
     return steps
+
+
+_TRAITS: dict = {}  # id(op) -> what adding a row of it needs: (its steps, cuts?, kink?, tensor?), once per op
+
+
+def _traits(op: Op) -> tuple:
+    _TRAITS[id(op)] = traits = (_STEPS.get(id(op)) or _steps(op), op.cuts, op.kink is not None, op.forward is None)
+    return traits
 
 
 class Spans:

@@ -86,12 +86,10 @@ class _Builder:
     def number(self, token):
         tok, start, end = token
         value = float(tok)
-        if math.isinf(value):
+        if value == math.inf:
             raise MathDomainError(f"the number {tok} is too large for a 64-bit float",
                                   source=self.g.source, span=(start, end), value=tok)
-        i = self.g.add(_CONST, (), start, end)
-        self.g.consts[i] = value
-        return i, start, end
+        return self.g.add(_CONST, (), start, end, None, value), start, end
 
     @lalr.positional
     def name(self, token):
@@ -108,9 +106,7 @@ class _Builder:
             if outer is not None:
                 return self._outer(outer, start, end), start, end
         if tok in CONSTANTS:
-            i = g.add(_CONST, (), start, end)
-            g.consts[i] = CONSTANTS[tok]
-            return i, start, end
+            return g.add(_CONST, (), start, end, None, CONSTANTS[tok]), start, end
         if not tok.isascii() and _SUPERSCRIPTS.intersection(tok):
             plain = tok.translate(_PLAIN).lstrip("^")
             raise ProgramNameError(f"'{tok}' looks like a power: write {plain}", source=g.source, span=(start, end))
@@ -227,8 +223,7 @@ class _Builder:
         except ShapeMismatch as e:
             raise ProgramSyntaxError(f"{op.name}: {e}", source=g.source, span=(start, end)) from None
         array_namespace()
-        i = g.add(_CONST, (), start, end)
-        g.consts[i] = op.array(**params)
+        i = g.add(_CONST, (), start, end, None, op.array(**params))
         g.tensor = True
         return i
 
@@ -305,9 +300,7 @@ class _Builder:
                                               **callee.outer}])
                     break
                 i = node[k] = g.add(body.ops[k], tuple(node[a] for a in body.args[k]), *body.spans[k],
-                                    body.params.get(k))
-                if body.ops[k] is _CONST:
-                    g.consts[i] = body.consts[k]
+                                    body.params.get(k), body.consts.dense[k])
                 g.calls[i] = call
             else:
                 out = node[fn.output]
@@ -407,9 +400,7 @@ class _Builder:
                                          span=(start, end))
             for _ in ids:
                 g.pop()
-            i = g.add(_CONST, (), start, end)
-            g.consts[i] = np.array(values, dtype=float)
-            return i, start, end
+            return g.add(_CONST, (), start, end, None, np.array(values, dtype=float)), start, end
         return g.add(OPS["stack"], tuple(ids), start, end), start, end
 
     def args(self, children):
