@@ -30,6 +30,36 @@ def read(args: list):
     return None if kwargs is None else (spec, kwargs)
 
 
+def stored_help(args: list) -> str | None:
+    """The text of `cgrad --help` or `cgrad COMMAND --help` (or -h) as click renders it at 80 columns or more
+    (commands/_help.py, generated), on such a terminal or in a pipe; None for anything else (a narrower
+    terminal or COLUMNS, help asked another way), which click renders."""
+    from .commands.spec import HELP
+
+    if not (len(args) == 1 or len(args) == 2 and args[0] in COMMANDS) or args[-1] not in HELP \
+            or "_CGRAD_COMPLETE" in os.environ:
+        return None
+    from .commands._help import COLUMNS, TEXT
+
+    return TEXT[args[0] if len(args) == 2 else ""] if terminal_columns() >= COLUMNS else None
+
+
+def terminal_columns() -> int:
+    """The columns click wraps help to fit, as shutil.get_terminal_size() says them (COLUMNS, else stdout's
+    terminal, else 80), without importing shutil (which imports bz2 and lzma)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        columns = columns or 80
+    return columns
+
+
 class _ClosedStdout(io.RawIOBase):
     """What stdout is when the shell closed it (`cgrad ... >&-`): a write fails as a closed descriptor does."""
 
@@ -53,16 +83,22 @@ def main():
         sys.stdout = io.TextIOWrapper(io.BufferedWriter(_ClosedStdout()), encoding="utf-8")
     try:
         args = sys.argv[1:]
-        found = read(args)
-        if found is None:
-            from .commands.click_commands import cli
+        text = stored_help(args)
+        found = read(args) if text is None else None
+        if text is not None:
+            from .commands.report import run
+            from .errors import echo
 
-            cli(prog_name="cgrad")
-        else:
+            run(functools.partial(echo, text, nl=False), args)
+        elif found is not None:
             from .commands.report import run
 
             spec, kwargs = found
             run(functools.partial(spec.invoke, **kwargs), args)
+        else:
+            from .commands.click_commands import cli
+
+            cli(prog_name="cgrad")
     except MemoryError:  # out of memory even to say so: the one line that needs no memory, exit 4
         os.write(2, b"error: too large: out of memory\n")
         os._exit(EXIT_TOO_LARGE)
