@@ -15,12 +15,13 @@ from functools import partial
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from . import budget
 from .graph import Graph, gc_paused
-from .ops import (NUMERIC, SWEEP_BINARY, SWEEP_NARY, SWEEP_NONE, SWEEP_PRODUCT, SWEEP_PRODUCT_A, SWEEP_PRODUCT_B,
+from .ops import (NUMERIC, OPS, SWEEP_BINARY, SWEEP_NARY, SWEEP_NONE, SWEEP_PRODUCT, SWEEP_PRODUCT_A, SWEEP_PRODUCT_B,
                   SWEEP_SCALE, SWEEP_SCALE_A, SWEEP_SCALE_B, SWEEP_SUM, SWEEP_SUM_A, SWEEP_SUM_B, SWEEP_UNARY, BadIndex,
                   Scatter, ShapeMismatch, SingularMatrix, array_namespace, load_numpy, shape_text)
 from .show import show
 
 _NO_PARAMS: dict = {}
+_MUL, _ADD = OPS["mul"].forward, OPS["add"].forward  # forward runs these as the operators * and +
 
 # What cgrad does where a derivative does not exist; printed with results that land on a kink.
 CONVENTIONS = {
@@ -175,8 +176,6 @@ def wrt_nodes(graph: Graph, names, inputs_only: str | None = None) -> dict:
 def bind_constants(graph: Graph, constants: dict) -> None:
     """Make inputs constants (`--const lam=0.05`): each keeps its name and takes the value, but is no longer
     an input, so it gets no gradient and nothing flows back to it (graph.constants lists them)."""
-    from .ops import OPS
-
     for name, value in constants.items():
         if name not in graph.inputs:
             why = "is assigned in the program" if name in graph.named else "is not a name of the program"
@@ -283,24 +282,30 @@ def forward(graph: Graph, inputs: dict) -> list:
         for name, i in graph.inputs.items():
             v[i] = np.asarray(inputs[name], dtype=float)
         infer_shapes(graph, v)
-        steps, numerics = array_code(graph), np.errstate(all="raise", under="ignore")
+        forwards, numerics = array_code(graph), np.errstate(all="raise", under="ignore")
     else:
         v = graph.consts.dense.copy()  # the literals' values; None for every other node, each set below
         for name, i in graph.inputs.items():
             v[i] = float(inputs[name])
-        steps, numerics = graph.program().steps, nullcontext()
+        forwards, numerics = graph.program().forwards, nullcontext()
     rows = graph.args
     rest, nodes, firsts, seconds = rows.rest, rows.nodes, rows.firsts, rows.seconds
     i = -1
     try:
-        with gc_paused(), numerics:  # step[0]: the row's forward function
-            if not rows.odd:  # every row has two arguments (a chain of + and *): no test per row
-                for i, step, a, b in zip(nodes, steps, firsts, seconds):
-                    v[i] = step[0](v[a], v[b])
+        with gc_paused(), numerics:
+            if not rows.odd:  # every row has two arguments (a chain of + and *): no test of b per row
+                mul, add = _MUL, _ADD  # the op table's own functions, as locals
+                for i, f, a, b in zip(nodes, forwards, firsts, seconds):
+                    if f is mul:  # the operator itself: Python's float bytecode, no call
+                        v[i] = v[a] * v[b]
+                    elif f is add:
+                        v[i] = v[a] + v[b]
+                    else:
+                        v[i] = f(v[a], v[b])
             else:  # b: the second argument, -1 for none, -2 for more (rows.rest[i])
-                for i, step, a, b in zip(nodes, steps, firsts, seconds):
-                    v[i] = step[0](v[a], v[b]) if b >= 0 else step[0](v[a]) if b == -1 else \
-                        step[0](*[v[k] for k in rest[i]])
+                for i, f, a, b in zip(nodes, forwards, firsts, seconds):
+                    v[i] = f(v[a], v[b]) if b >= 0 else f(v[a]) if b == -1 else \
+                        f(*map(v.__getitem__, rest[i]))  # no comprehension: v would be a cell, slow to read
     except BadIndex as e:
         raise InputError(f"{e}, in {graph.text(i, 48)}{_call(graph, i)}", source=graph.source,
                          span=graph.spans[i]) from None
@@ -317,8 +322,7 @@ def forward(graph: Graph, inputs: dict) -> list:
 
 
 def array_code(graph: Graph) -> list:
-    """The forward program over numpy arrays: each row's step, (numpy function, its parameters bound),
-    made once."""
+    """The forward program over numpy arrays: each row's numpy function, its parameters bound, made once."""
     if "array_code" not in graph.cache:
         graph.cache["array_code"] = _array_code(graph)
     return graph.cache["array_code"]
@@ -326,7 +330,7 @@ def array_code(graph: Graph) -> list:
 
 def _array_code(graph: Graph) -> list:
     m, params, ops = array_namespace(), graph.params, graph.ops
-    return [(partial(getattr(m, ops[i].name), **params[i]) if i in params else getattr(m, ops[i].name),)
+    return [partial(getattr(m, ops[i].name), **params[i]) if i in params else getattr(m, ops[i].name)
             for i in graph.args.nodes]
 
 
@@ -612,7 +616,7 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
                 g[b] += gi * rb
             elif kind is SWEEP_NARY:  # ra: the rules, one per argument
                 args = argss[i]
-                xs = [v[k] for k in args]
+                xs = [*map(v.__getitem__, args)]  # no comprehension: it would make v a cell, slow to read
                 for k, rule in zip(args, ra):
                     reached[k] = True
                     if needs[k]:

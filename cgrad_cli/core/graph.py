@@ -81,6 +81,7 @@ class Graph:
                 rows.seconds.append(-1 if len(args) == 1 else -2)
                 wanted = needs[args[0]]
                 needs.append(not cuts and any(needs[a] for a in args))
+            self._program.forwards.append(op.forward)
             self._program.steps.append(steps[wanted])
             if tensor:
                 self.tensor = True
@@ -97,6 +98,7 @@ class Graph:
     def pop(self) -> None:
         """Take back the last node (a literal folded into the one that used it: [1, 2], sum(x, 0))."""
         if self.args.pop() and self._program.ops is self.ops:
+            self._program.forwards.pop()
             self._program.steps.pop()
         for column in (self.names, self.ops, self.spans, self.needs_grad, self.consts.dense):
             column.pop()
@@ -110,12 +112,10 @@ class Graph:
     def replan(self) -> None:
         """Plan the program anew after ops were replaced in place (tests break a rule this way), or inputs
         made constants (bind_constants: fewer arguments want a gradient)."""
-        self._program = Program(self.ops, self._plan())
-
-    def _plan(self) -> list:
         ops, needs, rows = self.ops, self.needs_grad, self.args
-        return [(_STEPS.get(id(ops[i])) or _steps(ops[i]))[needs[a] | (needs[b] << 1 if b >= 0 else 0)]
-                for i, a, b in zip(rows.nodes, rows.firsts, rows.seconds)]
+        self._program = Program(self.ops, [ops[i].forward for i in rows.nodes],
+                                [(_STEPS.get(id(ops[i])) or _steps(ops[i]))[needs[a] | (needs[b] << 1 if b >= 0 else 0)]
+                                 for i, a, b in zip(rows.nodes, rows.firsts, rows.seconds)])
 
     def held(self, values: list) -> "Graph":
         """The program with each node that cuts the graph (x > 0, detach(x)) replaced by its value in `values`.
@@ -283,19 +283,20 @@ class Consts(MutableMapping):
 
 
 class Program:
-    """The forward program over floats: per row of the tape (Args) its step, (forward function, what the
-    backward sweep does, rule or constant, rule or constant) (ops.sweep_plan), planned for the op and for
-    which of the row's (first two) arguments depend on an input; one tuple per op and pattern, shared by
-    its rows, so neither sweep looks an op up or tests an argument per node.
+    """The program over floats, per row of the tape (Args): its op's forward function (`forwards`), and
+    its step for the backward sweep (`steps`): (forward function, what the sweep does, rule or constant,
+    rule or constant) (ops.sweep_plan), planned for the op and for which of the row's (first two)
+    arguments depend on an input; one tuple per op and pattern, shared by its rows, so neither sweep looks
+    an op up or tests an argument per node.
 
     Planned from `ops`, the graph's op list: a graph given other ops (a copy with a wrong rule, in
     grading) is planned anew, from its own.
     """
 
-    __slots__ = ("ops", "steps")
+    __slots__ = ("ops", "forwards", "steps")
 
-    def __init__(self, ops: list, steps=None):
-        self.ops, self.steps = ops, [] if steps is None else steps
+    def __init__(self, ops: list, forwards=None, steps=None):
+        self.ops, self.forwards, self.steps = ops, forwards or [], steps or []
 
 
 _STEPS: dict = {}  # id(op) -> its steps, one per pattern of wanted arguments, worked out once per op
