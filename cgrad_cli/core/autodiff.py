@@ -464,35 +464,27 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     n, ops, argss, needs, v = len(graph), graph.ops, graph.args, graph.needs_grad, values
     tensor = graph.tensor or hasattr(values[out], "shape")  # arrays in the program, or given as inputs
     shapes = [getattr(x, "shape", ()) for x in values] if tensor else None
-    reached = [False] * (n + 2)  # two spare slots for the scalar sweep (_scalar_sweep), cut off below
-    reached[out] = True
     if seed is None and tensor and shapes[out]:  # no gradient of a vector: eval says to use jacobian
-        for i in range(out, -1, -1):
-            if reached[i]:
-                for a in argss[i]:
-                    reached[a] = True
-        del reached[n:]
-        return Evaluation(graph, out, v, None, [None] * n, reached, [], shapes)
+        return Evaluation(graph, out, v, None, [None] * n, reached_from(graph, out)[0], [], shapes)
     i = out
     silenced = False  # did a rule that branches run (over arrays, m.where silences numpy's errors)?
     try:
         with gc_paused():
             if tensor:
-                g, local = [0.0] * n, [None] * n
-                g[out] = 1.0 if seed is None else seed
+                g, local, reached = [0.0] * n, [None] * n, [False] * n
+                g[out], reached[out] = 1.0 if seed is None else seed, True
                 with load_numpy().errstate(all="raise", under="ignore"):
                     for i in range(out, -1, -1):
                         if argss[i] and reached[i]:
                             silenced = _array_step(graph, v, g, local, reached, i) or silenced
             else:
-                g = _scalar_sweep(graph, v, out, reached, 1.0 if seed is None else seed)
+                g, reached = _scalar_sweep(graph, v, out, 1.0 if seed is None else seed)
                 local = LocalDerivatives(graph, v, reached)
     except _SweepError as e:
         i = e.node
         raise _derivative_error(graph, v, i, e.error) from None
     except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
         raise _derivative_error(graph, v, i, e) from None
-    del reached[n:]
     # Over arrays numpy raises on overflow, divide and invalid, so a gradient can only be inf or nan if a
     # rule silenced those; inf anywhere on the way reaches the inputs' gradients.
     if (silenced or not tensor) and not _all_finite([g[i] for i in graph.inputs.values()] if tensor else g,
@@ -564,27 +556,53 @@ class _SweepError(Exception):
         self.node, self.error = node, error
 
 
-def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -> list:
-    """The backward sweep over floats: the gradient of every node (0 off the output's subgraph).
+def reached_from(graph: Graph, out: int) -> tuple[list, list]:
+    """Which nodes lie on node out's subgraph (a flag per node), and the rows that do (their positions in
+    graph.args, in tape order): one walk down the rows from out's."""
+    rows, n = graph.args, len(graph)
+    nodes, firsts, seconds, rest = rows.nodes, rows.firsts, rows.seconds, rows.rest
+    reached = [False] * (n + 2)  # a second argument of -1 (none) or -2 (more, in rows.rest) lands in a spare
+    reached[out] = True
+    kept = []
+    for p in range(rows.pos[out], -1, -1):
+        i = nodes[p]
+        if reached[i]:
+            kept.append(p)
+            reached[firsts[p]] = reached[seconds[p]] = True
+            if seconds[p] == -2:
+                for a in rest[i]:
+                    reached[a] = True
+    del reached[n:]
+    kept.reverse()
+    return reached, kept
+
+
+def _scalar_sweep(graph: Graph, v: list, out: int, seed: float) -> tuple[list, list]:
+    """The backward sweep over floats: the gradient of every node (0 off the output's subgraph), and
+    which nodes it reached.
 
     It walks the forward program down, each row's step planned once per op and per pattern of arguments
     that depend on an input (ops.sweep_plan): a constant local derivative is a number, x*y reads the other
     argument, other rules are called, and an argument that depends on no input gets nothing added (a
-    constant's gradient stays 0) and no rule called, without a test per row.  No list is made per node
-    and none is kept.  `reached` has two more slots than the tape, so that a row's second argument can be
-    marked whatever it is: -1 (none) and -2 (more, in rows.rest) land there, not on a node.
+    constant's gradient stays 0) and no rule called, without a test per row.  From the last node of a tape
+    whose every other node is some row's argument (Args.every_node_used: a chain, one expression) every
+    row is on the way and the walk tests nothing; from elsewhere it walks only the rows on out's subgraph
+    (reached_from).  No list is made per node and none is kept.
     """
-    g = [0.0] * len(graph)
+    n, rows = len(graph), graph.args
+    nodes, firsts, seconds, steps = rows.nodes, rows.firsts, rows.seconds, graph.program().steps
+    if out == n - 1 and rows.every_node_used():
+        reached = [True] * n
+    else:
+        reached, kept = reached_from(graph, out)
+        nodes, firsts, seconds, steps = ([*map(column.__getitem__, kept)] for column in (nodes, firsts, seconds,
+                                                                                          steps))
+    g = [0.0] * n
     g[out] = seed
-    m, i, needs, rows = NUMERIC, out, graph.needs_grad, graph.args
-    argss, steps = rows.rest, graph.program().steps
+    m, i, needs, argss = NUMERIC, out, graph.needs_grad, rows.rest
     try:
-        for i, a, b, (_, kind, ra, rb) in zip(reversed(rows.nodes), reversed(rows.firsts), reversed(rows.seconds),
-                                              reversed(steps)):
-            if not reached[i]:
-                continue
+        for i, a, b, (_, kind, ra, rb) in zip(reversed(nodes), reversed(firsts), reversed(seconds), reversed(steps)):
             gi = g[i]
-            reached[a] = reached[b] = True
             if kind is SWEEP_PRODUCT:
                 g[a] += gi * v[b]
                 g[b] += gi * v[a]
@@ -618,13 +636,12 @@ def _scalar_sweep(graph: Graph, v: list, out: int, reached: list, seed: float) -
                 args = argss[i]
                 xs = [*map(v.__getitem__, args)]  # no comprehension: it would make v a cell, slow to read
                 for k, rule in zip(args, ra):
-                    reached[k] = True
                     if needs[k]:
                         g[k] += gi * rule(m, v[i], *xs)
             # SWEEP_NONE: no argument depends on an input
     except (ValueError, ZeroDivisionError, OverflowError) as e:
         raise _SweepError(i, e) from None
-    return g
+    return g, reached
 
 
 class LocalDerivatives:

@@ -64,6 +64,8 @@ class Graph:
         spans.starts.append(start)
         spans.ends.append(end)
         rows, needs = self.args, self.needs_grad
+        used = rows.used
+        used.append(0)
         if args:
             steps, cuts, kink, tensor = _TRAITS.get(id(op)) or _traits(op)
             rows.pos.append(len(rows.nodes))
@@ -72,6 +74,7 @@ class Graph:
             if len(args) == 2:
                 a, b = args
                 rows.seconds.append(b)
+                used[a] = used[b] = 1
                 wanted = needs[a] | needs[b] << 1
                 needs.append(not cuts and wanted > 0)
             else:
@@ -79,6 +82,8 @@ class Graph:
                 if len(args) > 2:  # where(c, a, b), stack(...): -2 says the arguments are in args.rest
                     rows.rest[i] = args
                 rows.seconds.append(-1 if len(args) == 1 else -2)
+                for a in args:
+                    used[a] = 1
                 wanted = needs[args[0]]
                 needs.append(not cuts and any(needs[a] for a in args))
             self._program.forwards.append(op.forward)
@@ -166,10 +171,12 @@ class Args:
     A node with arguments is a row of `nodes`, `firsts` and `seconds` (its id, its first argument, its
     second or -1 for none, -2 for more than two, listed in `rest`); `pos` maps a node to its row (-1: a
     leaf).  The rows are the forward program's own columns: a 10^5-statement program holds no tuple per
-    node, and every int in them is the node id the tape made once, shared.
+    node, and every int in them is the node id the tape made once, shared.  `used` says which nodes are
+    an argument of some row: when every node but the last is, the last one's subgraph is the whole tape
+    (every_node_used), and the backward sweep from it needs no test of which nodes it reached.
     """
 
-    __slots__ = ("pos", "nodes", "firsts", "seconds", "rest", "odd")
+    __slots__ = ("pos", "nodes", "firsts", "seconds", "rest", "odd", "used", "unsure")
 
     def __init__(self):
         self.pos = array("i")
@@ -178,6 +185,12 @@ class Args:
         self.seconds: list[int] = []
         self.rest: dict[int, tuple[int, ...]] = {}
         self.odd = 0  # rows with one argument or more than two: none, and forward tests nothing per row
+        self.used = bytearray()  # 1: the node is an argument of some row
+        self.unsure = False  # a row was taken back (pop) or cut (without): `used` may say 1 of a node no row uses
+
+    def every_node_used(self) -> bool:
+        """Is every node but the last an argument of some row (so all of them lie under the last)?"""
+        return not self.unsure and self.used.count(0) == 1
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -194,16 +207,19 @@ class Args:
 
     def pop(self) -> tuple[int, ...]:
         args = self[-1]
+        self.used.pop()
         if self.pos.pop() >= 0:
             self.rest.pop(self.nodes.pop(), None)
             self.firsts.pop()
             self.odd -= self.seconds.pop() < 0
+            self.unsure = True
         return args
 
     def without(self, leaves) -> "Args":
         """A copy in which the nodes `leaves` have no arguments (held(): each made a constant)."""
         out, gone = Args(), set(leaves)
         out.pos, out.rest = array("i", self.pos), {i: a for i, a in self.rest.items() if i not in gone}
+        out.used, out.unsure = bytearray(self.used), True
         for i, a, b in zip(self.nodes, self.firsts, self.seconds):
             if i in gone:
                 out.pos[i] = -1

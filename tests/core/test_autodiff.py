@@ -8,7 +8,7 @@ import pytest
 from samples import points
 
 from cgrad_cli import CgradError, evaluate, parse
-from cgrad_cli.core.autodiff import bind_constants
+from cgrad_cli.core.autodiff import backward, bind_constants, forward
 from cgrad_cli.core.ops import NUMERIC, OPS
 from cgrad_cli.errors import InputError, MathDomainError, ProgramNameError
 
@@ -520,3 +520,31 @@ def test_an_input_made_constant_is_planned_again():
     ev = evaluate(g, {"a": 2})
     assert ev.gradients() == {"a": 3.0}
     assert ev.grads[g.constants["b"]] == 0.0 and ev.reached[g.constants["b"]]
+
+
+@pytest.mark.parametrize("src, every", [("y = (x + 1)*x", True), ("a = x*2\ny = a + a", True),
+                                        ("a = sqrt(x)\nb = x + 1", False), ("y = x\nz = 2", False),
+                                        ("s = where(x > 0, x, 0.5*x)", True)])
+def test_the_sweep_reaches_what_the_output_uses(src, every):
+    """From the last node of a tape whose every other node is an argument (Args.every_node_used) the sweep
+    walks every row untested; otherwise only the rows on the output's subgraph (reached_from).  Either
+    way `reached` is exactly the output's subgraph."""
+    g = parse(src)
+    assert g.args.every_node_used() is every
+    for out in range(len(g)):
+        ev = evaluate(g, {"x": 0.5}, output=None) if out == g.output else backward(g, forward(g, {"x": 0.5}), out)
+        below = {out}
+        for i in range(out, -1, -1):
+            if i in below:
+                below.update(g.args[i])
+        assert ev.reached == [i in below for i in range(len(g))], (src, out)
+        assert all(ev.grads[i] == 0.0 for i in range(len(g)) if i not in below)
+
+
+def test_a_row_taken_back_makes_the_tape_unsure_of_its_uses():
+    g = parse("y = x*2")
+    assert g.args.every_node_used()
+    g.add(OPS["neg"], (g.output,), 0, 1)
+    g.pop()
+    assert not g.args.every_node_used()  # x*2's use by the row taken back cannot be told from another's
+    assert evaluate(g, {"x": 3}).gradients() == {"x": 2.0}
