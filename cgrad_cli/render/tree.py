@@ -21,11 +21,9 @@ from rich.tree import Tree
 from ..core.autodiff import Evaluation
 from ..core.autodiff import call_text, use_places
 from ..core.ops import shape_text
-from .grid import value_grids
 from .width import fold_text, prose
 from .json import extended, shared_uses
 from ..core.show import brief, d_label as _d, number, show
-from ..symbolic.jacobians import closed_forms, tensor_edge_text
 from ..symbolic.text import rule_text
 
 MAX_NODES = 400
@@ -71,7 +69,7 @@ def _label(ev: Evaluation, i: int, parent: int | None, k: int, seen: bool, share
             if rule is not None and rule != show(local):
                 text.append(f"{rule} = ", "yellow")
             text.append(show(local), "bold yellow")
-    elif parent is not None and (jacobian := tensor_edge_text(ev, parent, k)) is not None:
+    elif parent is not None and (jacobian := _tensor_edge_text(ev, parent, k)) is not None:
         p, c = _d(g.label(parent)), _d(g.label(i))
         text.append("   edge ", "yellow")
         text.append((f"∂{p}/∂{c}: " if p and c else "") + jacobian, "yellow")
@@ -125,9 +123,28 @@ def _shared(ev: Evaluation) -> frozenset:
     return frozenset(a for a, n in users.items() if n > 1)
 
 
+def _closed_forms(ev: Evaluation) -> dict:
+    """symbolic.jacobians.closed_forms; a scalar program (no shapes) has none, and a scalar tree does not
+    import the Jacobians' writer (nor explain's, which it uses): a one-shot tree starts sooner."""
+    if ev.shapes is None:
+        return {}
+    from ..symbolic.jacobians import closed_forms
+
+    return closed_forms(ev)
+
+
+def _tensor_edge_text(ev: Evaluation, parent: int, k: int) -> str | None:
+    """symbolic.jacobians.tensor_edge_text, imported for a tensor program only (as _closed_forms)."""
+    if ev.shapes is None:
+        return None
+    from ..symbolic.jacobians import tensor_edge_text
+
+    return tensor_edge_text(ev, parent, k)
+
+
 def tree(ev: Evaluation, depth: int = 12, max_nodes: int = MAX_NODES) -> Tree:
     g = ev.graph
-    shared, closed = _shared(ev), closed_forms(ev)
+    shared, closed = _shared(ev), _closed_forms(ev)
     root = Tree(_label(ev, ev.output, None, 0, False, shared, 0, closed), guide_style="dim")
     seen = {ev.output}
     shown, cut = 1, 0
@@ -161,6 +178,8 @@ GRID = 8  # a grid shows at most this many rows and columns; its heading gives t
 def grids(ev: Evaluation) -> list:
     """Every array the tree shows by its shape, as labelled grids: value and gradient, as `cgrad
     jacobian` prints its tables (indices on the rows and columns, cut past GRID, the shape said)."""
+    from .grid import value_grids
+
     g, out = ev.graph, _d(ev.graph.label(ev.output)) or "output"
     parts = []
     for i in range(ev.output + 1):
