@@ -12,17 +12,20 @@ Every time is the median of several runs, taken with time.perf_counter.
    `cgrad eval "e=(a+b)*(b+1)" --a 2 --b 1 --json`, the same drawing its tree
    (Rich), `cgrad --help` and `cgrad eval --help`, each as a ratio to the same
    interpreter running `-c pass` (the floor for any Python CLI); `-c "import
-   click"` shows what the one dependency every command needs costs.  Measured
-   twice in the same rounds: "here" (the console script beside sys.executable,
-   often an editable install) and "installed" (this tree's wheel installed by
-   pip into a scratch venv that sees the same dependencies).  An editable
-   install's .pth finder imports pathlib, re, ... into every start, the floor's
-   too: it slows `python -c pass` by ~10 ms and so flatters the ratios; the
-   installed figures are the ones a user sees.  All run in turn within each
-   round, so drift hits them alike.  The subprocesses get a private bytecode
-   cache (written by an untimed warm-up round), so a source tree edited since
-   its .pyc files were written, or PYTHONDONTWRITEBYTECODE=1, cannot make every
-   run recompile.  Targets: --json <= 3x, the tree <= 5x, --help <= 3x
+   click"` shows what a run would cost that needed click (these four do not:
+   cgrad reads a common command line without it and prints the stored help).
+   Measured twice in the same rounds: "here" (the console script beside
+   sys.executable, often an editable install) and "installed" (this tree's
+   wheel installed by pip into a scratch venv that sees the same dependencies).
+   An editable install's .pth finder imports pathlib, re, ... into every start,
+   the floor's too: it slows `python -c pass` by ~10 ms and so flatters the
+   ratios; the installed figures are the ones a user sees.  All run in turn
+   within each round, so drift hits them alike; beside the wall-time ratio, the
+   ratio of the children's CPU time (user + system), which other work on the
+   machine disturbs far less.  The subprocesses get a private bytecode cache
+   (written by an untimed warm-up round), so a source tree edited since its .pyc
+   files were written, or PYTHONDONTWRITEBYTECODE=1, cannot make every run
+   recompile.  Targets: --json <= 3x, the tree <= 5x, --help <= 3x
    `python -c pass`.
 
 2. Scaling, on two programs of N units, N = 1e3, 1e4, 1e5:
@@ -190,8 +193,17 @@ def installed_copy(where: str) -> Path | None:
     return Path(where, "bin")
 
 
+def children_cpu() -> float:
+    """Seconds of CPU (user + system) the waited-for children of this process have used so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def one_shot(repeats):
-    """{place: {command: median ms}}: this environment's cgrad ("here") and an installed copy of it."""
+    """{place: {command: median ms, "cpu": {command: median CPU ms}}}: this environment's cgrad ("here") and an
+    installed copy of it."""
     with tempfile.TemporaryDirectory() as scratch:
         places = {"here": Path(sys.executable).parent}
         installed = installed_copy(os.path.join(scratch, "venv"))
@@ -221,19 +233,25 @@ def one_shot(repeats):
                         print(f"  (skipped {place}: {name}: it fails here)")
                         del cmds[name]
             times = {(place, name): [] for place, cmds in commands.items() for name in cmds}
+            cpu = {key: [] for key in times}
             for _ in range(repeats):
                 for place, name in times:
+                    before = children_cpu()
                     times[place, name].append(timed(run, commands[place][name], stdout=subprocess.DEVNULL)[0])
+                    cpu[place, name].append(children_cpu() - before)
     ms = {place: {name: 1e3 * statistics.median(times[place, name]) for name in cmds}
           for place, cmds in commands.items()}
+    for place, cmds in commands.items():
+        ms[place]["cpu"] = {name: 1e3 * statistics.median(cpu[place, name]) for name in cmds}
     header, rows = ["command"], []
     for place in ms:
-        header += [f"{place} ms", "x python -c pass"]
+        header += [f"{place} ms", "x python -c pass", "CPU x"]
     for name, target in ONE_SHOT_TARGETS.items():
         row = [name]
         for figures in ms.values():
-            t = figures.get(name)
-            row += ["-", "-"] if t is None else [f"{t:.1f}", f"{t / figures['python -c pass']:.2f}x"]
+            t, c = figures.get(name), figures["cpu"].get(name)
+            row += ["-", "-", "-"] if t is None else [f"{t:.1f}", f"{t / figures['python -c pass']:.2f}x",
+                                                      f"{c / figures['cpu']['python -c pass']:.2f}x"]
         rows.append(row + ["-" if target is None else f"<= {target}x"])
     table(header + ["target"], rows)
     if "installed" in ms:
@@ -609,13 +627,15 @@ def tensors(quick):
 
 def summary(ms, figures, tensor_figures, batch_figures, page_figures=None, budget_figures=None):
     rows = []
-    for place, times in ms.items():
-        floor = times["python -c pass"]
-        rows += [(f"one-shot `cgrad eval --json` / python -c pass ({place})",
-                  times["cgrad eval ... --json"] / floor, 3, "x"),
-                 (f"one-shot tree (Rich) / python -c pass ({place})", times["cgrad eval ... (tree)"] / floor, 5, "x"),
-                 (f"--help (the slower) / python -c pass ({place})",
-                  max(times["cgrad --help"], times["cgrad eval --help"]) / floor, 3, "x")]
+    for place, wall in ms.items():
+        for how, times in (("", wall), (", CPU time", wall["cpu"])):
+            floor = times["python -c pass"]
+            rows += [(f"one-shot `cgrad eval --json` / python -c pass ({place}{how})",
+                      times["cgrad eval ... --json"] / floor, 3, "x"),
+                     (f"one-shot tree (Rich) / python -c pass ({place}{how})",
+                      times["cgrad eval ... (tree)"] / floor, 5, "x"),
+                     (f"--help (the slower) / python -c pass ({place}{how})",
+                      max(times["cgrad --help"], times["cgrad eval --help"]) / floor, 3, "x")]
     for shape, figs in figures.items():
         worst = lambda key: max(f["ratios"][key] for f in figs)  # noqa: E731
         if shape == "chain":
