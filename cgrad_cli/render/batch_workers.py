@@ -108,9 +108,10 @@ class Pool:
     whole process group, it leaves to this process).  An exception in a worker is sent here and raised
     again (an internal error, exit 70; --debug shows the worker's traceback); a worker that dies
     (killed) closes its pipes, and that is raised here too -- nothing waits forever, not even the
-    worker waiting for its turn after it: the end of a pipe is the end of the turns.  Tasks are sent
-    by one thread per worker, so that this thread never waits on a worker's full pipe while that
-    worker waits for this one to take a result: the oldest task's worker can always finish it.
+    worker waiting for its turn after it: the end of a pipe is the end of the turns.  Tasks of lines
+    are sent by one thread per worker, so that this thread never waits on a worker's full pipe while
+    that worker waits for this one to take a result: the oldest task's worker can always finish it
+    (a task that is a range of the file is a few bytes, sent from this thread).
     Closing (at the end, or on an error, Ctrl-C or a closed stdout) ends the workers: no more tasks,
     their pipes closed, and whichever has not exited within seconds is terminated."""
 
@@ -125,6 +126,7 @@ class Pool:
         self.sink = _descriptor(out)  # written by the workers themselves, in turn (else their results come here)
         self.pipes, self.processes, self.results, self.queues, self.senders = [], [], [], [], []
         self.batons = []  # the workers' ring of turns to write: worker k reads batons[k], writes batons[k + 1]
+        self.queued = []  # per worker: whether a task went to its sender thread (then all after it do)
         self.stop = threading.Event()
 
     def start(self, workers: int) -> None:
@@ -136,6 +138,7 @@ class Pool:
 
         context = multiprocessing.get_context("fork")
         self.limit = WINDOW * workers
+        self.queued = [False] * workers
         # per worker: (its task pipe's end, ours), (our result pipe's end, its)
         self.pipes = [context.Pipe(duplex=False) + context.Pipe(duplex=False) for _ in range(workers)]
         for tasks, _, _, results in self.pipes:
@@ -190,7 +193,15 @@ class Pool:
         while len(self.window) >= self.limit:
             self._write()
         where, length = task if isinstance(task, tuple) else (-1, 0)
-        self.queues[self.turn].put((_HEADER.pack(start, where, length), None if where >= 0 else task))
+        header = _HEADER.pack(start, where, length)
+        if where >= 0 and not self.queued[self.turn]:  # a few bytes: sent from here (a thread's wake-up costs more)
+            try:  # a pipe 1 MiB wide holds the WINDOW of them: this never waits
+                self.pipes[self.turn][1].send_bytes(header)
+            except OSError:  # the worker is gone: found out from its result pipe
+                pass
+        else:  # lines: by its sender thread, which also sends whatever comes after them to this worker
+            self.queued[self.turn] = True
+            self.queues[self.turn].put((header, None if where >= 0 else task))
         self.window.append((self.turn, done))
         self.turn = (self.turn + 1) % len(self.queues)
         while self.window and self.results[self.window[0][0]].poll():
