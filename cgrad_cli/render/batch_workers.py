@@ -21,10 +21,12 @@ workers, and task k (TASK chunks) goes to worker k mod n.  From a regular file a
 its lines are (offset and length: the worker reads them itself with pread), else its lines are piped
 along.  When stdout is a file descriptor (a file, a pipe, a terminal), each worker writes its results
 there itself, when its turn comes: the turns go round the workers on a ring of pipes, one byte each,
-so the results come out in input order, each chunk as soon as it and those before it are done; else
+so the results come out in input order, each chunk as soon as it and those before it are done (a
+worker waiting for its turn evaluates the tasks it has meanwhile: one worker held up by other work on
+the machine holds the other up less); else
 (a stream in memory, as click's test runner has it) the results are piped back to the main process,
 which writes them in order.  So on a file the main process moves no point's bytes but to find the
-lines, and the workers have the CPUs.  At most 2 tasks (WINDOW) per worker are in flight: streaming
+lines, and the workers have the CPUs.  At most 3 tasks (WINDOW) per worker are in flight: streaming
 and flat memory as without workers.
 
 What stays the same: the workers inherit the checked program and send back their counts of points,
@@ -32,7 +34,7 @@ failures and kinks, so stdout, the summary on stderr and the exit code are byte 
 run in one process (the tests run both).  A worker prints nothing else; an exception in it is raised
 again in the main process (an internal error, exit 70, as it would be without workers), a worker that
 dies is one too (WorkerError: never a hang) -- the workers after it never get their turn, so nothing
-after its chunk is written --, a failed write of stdout is raised there as the same OSError (a reader
+after its chunk is written (nor what it had evaluated and not yet written) --, a failed write of stdout is raised there as the same OSError (a reader
 that left, `| head -1`: exit 0; a full disk: exit 74), and Ctrl-C ends the workers with the run.
 
 This module imports nothing of batch (batch imports it): a worker is handed the Batch and runs its
@@ -47,7 +49,7 @@ import struct
 import sys
 
 TASK = 1  # chunks per task sent to a worker (more made no difference: the pipes carry 1 MiB at once)
-WINDOW = 2  # tasks in flight per worker (sent, or done and waiting to be written in order)
+WINDOW = 3  # tasks in flight per worker (sent, or done and waiting to be written in order)
 
 
 def worker_count() -> int:
@@ -311,9 +313,11 @@ def _sender(tasks, connection, stop) -> None:
 def _worker_main(batch, fmt: str, size: int, tasks, results, others, source, sink, turns, batons) -> None:
     """A worker process: evaluates tasks until its task pipe is closed.  With `sink` (the output's file
     descriptor) it writes its results there itself, when its turn comes (`turns`: the pipe it waits on,
-    the one it hands the turn on with); else it sends them to the main process."""
+    the one it hands the turn on with), evaluating the tasks it has meanwhile; else it sends them to the
+    main process."""
+    import collections
+    import select
     import signal
-    import traceback
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # ends the run (blocked since the fork)
@@ -328,37 +332,66 @@ def _worker_main(batch, fmt: str, size: int, tasks, results, others, source, sin
     os.dup2(null, 2)
     os.close(null)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # fresh objects, holding no lock of the parent's
+    done = collections.deque()  # results waiting for the turn: ("ok", counts, text) or ("error", ...), in order
     while True:
+        if done and turns[0] in select.select([turns[0], tasks], [], [])[0]:  # the turn (or else a next task)
+            if not os.read(turns[0], 1):  # the worker before this one ended (an error): so does this one
+                return
+            message = done.popleft()
+            if message[0] == "ok":
+                try:
+                    _write_all(sink, message[2])
+                except OSError as e:  # the main process raises it: cli.py says what it was
+                    message = ("output", e.errno, e.strerror)
+                else:
+                    os.write(turns[1], b".")  # the next task's turn
+            if not _send(results, message) or message[0] != "ok":
+                return
+            continue
         try:
             start, where, length = _HEADER.unpack(tasks.recv_bytes())
             task = None if where >= 0 else tasks.recv_bytes()
         except (EOFError, OSError):
             return
-        try:
-            text, counts = batch.task(_read_range(source, where, length) if task is None else task, start, fmt, size)
-        except BaseException as e:  # a bug: the main process raises it
-            trace = traceback.format_exc()
+        message = _evaluate(batch, task if task is not None else (source, where, length), start, fmt, size)
+        if sink is not None:
+            done.append(message)  # sent in its turn: the main process takes the results in task order
+        elif not _send(results, message, with_text=True) or message[0] != "ok":
+            return
+
+
+def _evaluate(batch, task, start: int, fmt: str, size: int) -> tuple:
+    """("ok", counts, the result lines) for a task (its lines, or where they are in the input file), or
+    ("error", the exception, its traceback) for a bug."""
+    import traceback
+
+    try:
+        lines = _read_range(*task) if isinstance(task, tuple) else task
+        text, counts = batch.task(lines, start, fmt, size)
+    except BaseException as e:  # a bug: the main process raises it
+        return "error", e, traceback.format_exc()
+    return "ok", counts, text
+
+
+def _send(results, message: tuple, with_text: bool = False) -> bool:
+    """Send a result to the main process (the counts, and the lines `with_text`), an error, or a failed
+    write; False if the main process stopped reading (an error, a closed stdout)."""
+    try:
+        if message[0] != "ok":
             try:
-                results.send(("error", e, trace))
-            except Exception:  # it does not pickle
+                results.send(message)
+            except OSError:
+                raise
+            except Exception:  # an exception that does not pickle
+                _, e, trace = message
                 results.send(("error", RuntimeError(f"{type(e).__name__}: {e}"), trace))
-            return
-        try:
-            if sink is not None:
-                if not os.read(turns[0], 1):  # the worker before this one ended (an error): so does this one
-                    return
-                try:
-                    _write_all(sink, text)
-                except OSError as e:  # the main process raises it: cli.py says what it was
-                    results.send(("output", e.errno, e.strerror))
-                    return
-                os.write(turns[1], b".")  # the next task's turn
-                results.send(("ok", counts))
-            else:
-                results.send(("ok", counts))
-                results.send_bytes(text)
-        except OSError:  # the main process stopped reading (an error, a closed stdout)
-            return
+            return True
+        results.send(message[:2])
+        if with_text:
+            results.send_bytes(message[2])
+    except OSError:
+        return False
+    return True
 
 
 _HEADER = struct.Struct("<qqq")  # a task's first line, and where its lines are in the input file (-1: sent along)

@@ -586,13 +586,13 @@ def test_the_number_of_workers(monkeypatch, text, count):
     assert batch_workers.worker_count() == 0
 
 
-def _raise_in_chunk(monkeypatch, when):
-    """Batch.block raises for the chunk that starts at line 9 -- inherited by the workers, which are forks."""
+def _raise_in_chunk(monkeypatch, when, line=9):
+    """Batch.block raises for the chunk that starts at `line` -- inherited by the workers, which are forks."""
     block = batch_module.Batch.block
     main = os.getpid()
 
     def failing(self, text, count, start, fmt, ends):
-        if start == 9 and when(main):
+        if start == line and when(main):
             raise ZeroDivisionError("a bug in a chunk")
         return block(self, text, count, start, fmt, ends)
 
@@ -778,14 +778,20 @@ def test_workers_read_their_lines_and_write_their_results_themselves(tmp_path, m
 @needs_fork
 def test_a_worker_writing_its_results_itself_raising_or_dying_stops_the_output_in_order(tmp_path, monkeypatch):
     """An exception in a worker is raised again in the main process, a worker that dies is a WorkerError;
-    either way the lines before the chunk are out, and none after it (their workers never get the turn)."""
+    either way no line after the chunk is out (their workers never get the turn), and after an exception
+    every line before it is."""
     path = tmp_path / "points.jsonl"
     path.write_text(ndjson([(k, k + 1) for k in range(200)]))
     for when, raised in ((lambda main: True, ZeroDivisionError),
                          (lambda main: os.getpid() != main and os._exit(9), batch_workers.WorkerError)):
-        with monkeypatch.context() as m:
-            _raise_in_chunk(m, when)
-            for workers in (0, 2) if raised is ZeroDivisionError else (2,):
-                tasks, error, out = run_into_file(tmp_path, monkeypatch, LECTURE, path, workers, chunk=2)
-                assert isinstance(error, raised) and (len(tasks) > 1) == (workers == 2)
-                assert [json.loads(line)["line"] for line in out.splitlines()] == list(range(1, 9))
+        for line in (9, 15, 23):  # a worker's first task, or one it may evaluate while an earlier one waits
+            with monkeypatch.context() as m:
+                _raise_in_chunk(m, when, line)
+                for workers in (0, 2) if raised is ZeroDivisionError else (2,):
+                    tasks, error, out = run_into_file(tmp_path, monkeypatch, LECTURE, path, workers, chunk=2)
+                    assert isinstance(error, raised) and (len(tasks) > 1) == (workers == 2)
+                    written = [json.loads(text)["line"] for text in out.splitlines()]
+                    if raised is ZeroDivisionError:
+                        assert written == list(range(1, line))
+                    else:  # what the dead worker had evaluated but not yet written is lost with it
+                        assert written == list(range(1, len(written) + 1)) and 9 <= len(written) + 1 <= line
