@@ -776,6 +776,20 @@ def test_workers_read_their_lines_and_write_their_results_themselves(tmp_path, m
 
 
 @needs_fork
+def test_workers_reading_a_csv_file_themselves(tmp_path, monkeypatch, capsys):
+    """A late header (read in the main process, inherited), CRLF line ends, bad rows past the serial chunks."""
+    rows = ["", " ", "b,a"] + [f"{k % 5 - 2},{k / 3}" for k in range(90)] + ["1", "x,2", "nan,1", "2,3"]
+    path = tmp_path / "points.csv"
+    path.write_text("\r\n".join(rows) + "\r\n")
+    tasks, code, serial = run_into_file(tmp_path, monkeypatch, LECTURE, path, 0, 2)
+    said = capsys.readouterr().err
+    assert tasks == [] and code == 1 and "error: 3 of 94 points failed" in said
+    tasks, code, parallel = run_into_file(tmp_path, monkeypatch, LECTURE, path, 2, 2)
+    assert (code, parallel, capsys.readouterr().err) == (1, serial, said)
+    assert len(tasks) > 1 and all(isinstance(task, tuple) for task in tasks)
+
+
+@needs_fork
 def test_a_worker_writing_its_results_itself_raising_or_dying_stops_the_output_in_order(tmp_path, monkeypatch):
     """An exception in a worker is raised again in the main process, a worker that dies is a WorkerError;
     either way no line after the chunk is out (their workers never get the turn), and after an exception
