@@ -114,13 +114,13 @@ def _token(text: str, kept=_KEPT) -> tuple:
     token's own text if a rule reads it, else None).  The terminal is the first alternative that matches
     the token's text, as it was in the program: no terminal's choice depends on what follows its text but
     FUNCHEAD's `(?!=)`, and no other terminal reads `f(x)=`."""
+    m = _LEX.match(text)
+    if m is not None and m.end() == len(text):
+        kind = m.lastgroup
+        lead = m.start(kind)
+        return kind, lead, text[lead:] if kind in kept else None
     lead = _SKIP.match(text).end()
-    tok = text[lead:]
-    if not tok:
-        return END, lead, None
-    m = _LEX.match(tok)
-    kind = m.lastgroup if m is not None and m.end() == len(tok) else _JUNK
-    return kind, lead, tok if kind in kept else None
+    return END if lead == len(text) else _JUNK, lead, None
 
 
 def _fold(goto: list, kind: str, below: int, origin: str) -> int:
@@ -155,7 +155,8 @@ def _select(select):
     def pick(children):
         out = []
         for i, splice, nones in include:
-            out += [None] * nones
+            if nones:
+                out += [None] * nones
             if splice:
                 if out:
                     out += children[i]
@@ -238,9 +239,18 @@ def parse(text: str, builder):
                 goto = folds.get(kind) or folds.setdefault(kind, [{} for _ in states])
                 while True:
                     how, size, origin, callback, select, expand1 = plans[~action]
-                    if how is _POSITIONAL:
+                    if how is _POSITIONAL:  # popped one by one: cheaper than a slice for a few
                         if size == 1:
                             values[-1] = callback(values[-1])
+                        elif size == 3:
+                            right = values.pop()
+                            middle = values.pop()
+                            values[-1] = callback(values[-1], middle, right)
+                            del stack[-2:]
+                        elif size == 2:
+                            right = values.pop()
+                            values[-1] = callback(values[-1], right)
+                            stack.pop()
                         else:
                             value = callback(*values[-size:])
                             del values[1 - size:], stack[1 - size:]

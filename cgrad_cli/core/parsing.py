@@ -410,8 +410,8 @@ class _Builder:
     def assign(self, target, _, value):
         (name, name_start, name_end), (i, start, end) = target, value
         g = self.g
-        span = (name_start, name_end)
         if name in g.inputs:
+            span = (name_start, name_end)
             first = g.line_col(g.spans[g.inputs[name]][0])
             raise ProgramNameError(f"'{name}' is assigned here but was already used as an input "
                                    f"(line {first[0]}, column {first[1]})", source=g.source, span=span,
@@ -419,16 +419,18 @@ class _Builder:
         if name in g.named:
             first = g.line_col(g.assigned_at[name])
             raise ProgramNameError(f"'{name}' is assigned twice (first at line {first[0]}, column {first[1]})",
-                                   source=g.source, span=span, hint="give the second one a new name")
+                                   source=g.source, span=(name_start, name_end),
+                                   hint="give the second one a new name")
         if name in CONSTANTS:  # a built-in function's name may be assigned (`dot = w*x`): it is a value from here on
             raise ProgramNameError(f"'{name}' is a built-in constant and cannot be assigned", source=g.source,
-                                   span=span)
+                                   span=(name_start, name_end))
         if name in g.functions:
             raise ProgramNameError(f"'{name}' is a function defined above and cannot be assigned",
-                                   source=g.source, span=span)
-        if g.names[i] is not None:  # `d = c`: a second name gets a node of its own
+                                   source=g.source, span=(name_start, name_end))
+        given = g.names.given  # node -> name: i is a node id, never negative
+        if i in given:  # `d = c`: a second name gets a node of its own
             i = g.add(_COPY, (i,), start, end)
-        g.names[i] = name
+        given[i] = name
         g.named[name] = i
         g.assigned_at[name] = name_start
         g.output = i
