@@ -69,25 +69,13 @@ def _lexer(names) -> re.Pattern:
     return re.compile(f"{atomic}(?:{groups})")
 
 
+# what _uncaptured reads: an escaped character, a character class (a ] first is a member) or a group's "("
+_GROUPS = re.compile(r"\\[\s\S]|\[\^?\]?(?:\\[\s\S]|[^\]\\])*\]|\((?!\?)")
+
+
 def _uncaptured(pattern: str) -> str:
-    """The pattern with its groups made non-capturing: findall then gives the two groups of _TOKENS only."""
-    out, i, in_class = [], 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":  # an escaped character, kept as it is
-            c = pattern[i:i + 2]
-        elif in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            member = re.match(r"\[\^?\]", pattern[i:])  # a ] first in a class is a member
-            if member:
-                c = member.group()
-        elif c == "(" and pattern[i + 1:i + 2] != "?":
-            c = "(?:"
-        out.append(c)
-        i += len(c) if c != "(?:" else 1
-    return "".join(out)
+    """The pattern with its groups made non-capturing: findall then gives the one group of _TOKENS."""
+    return _GROUPS.sub(lambda m: "(?:" if m.group() == "(" else m.group(), pattern)
 
 
 _NAMES = {name for name, _ in TERMINALS}

@@ -1,5 +1,7 @@
 """The shipped LALR tables (cgrad_cli/core/_tables.py) are the ones Lark computes from the grammar, and the
 driver that walks them (lalr.py) parses as Lark's own LALR parser does: same reductions, same errors."""
+import re
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -106,6 +108,7 @@ def test_driver_parses_as_lark_does(pieces):
     "e = (a+b)*(b+1)", "y = -x^2; z = 2^-1 ** 3", "f(x) = x*x\ny = f(3) + f(a)", "a = f(x)=2",
     "W[1, 2:3] + v[:, :1].T @ [1, 2]", "s = sum(x, 0); t = g()", "", ";;\n", "a b", "(a)(b)", "2x", "x[",
     "a = * 2", "a ** * b", "f(x)=", "a # c\n+ b", "p = [[1, 2], [3, 4]][0]", "a\r\nb", "m = x[1:]",
+    "a # note", "a #", "  ", "# c", "a $ b", "y = f(x)=2\nz", "a\n" * 3 + "b +",
 ])
 def test_driver_parses_these_as_lark_does(text):
     assert driver_run(text) == lark_run(text)
@@ -142,3 +145,10 @@ class Positional(Recorder):
 def test_a_positional_method_on_a_rule_with_optional_parts_is_refused():
     with pytest.raises(TypeError, match="the builder's call cannot take its children as arguments"):
         lalr.parse("f(x)", Positional(lark_tokens=False))
+
+
+def test_the_lexers_groups_are_made_non_capturing():
+    """Escapes and character classes keep their brackets: only a group's own "(" changes."""
+    pattern = r"[]()]\(a(b)\\(c)[^]x](?:d)[\](]"
+    assert lalr._uncaptured(pattern) == r"[]()]\(a(?:b)\\(?:c)[^]x](?:d)[\](]"
+    assert re.compile(lalr._uncaptured(pattern)).groups == 0
