@@ -94,31 +94,38 @@ _STATE_LEXERS: dict = {}  # frozenset of terminals -> the lexer of the states th
 # ~rule -> origin for each ?rule passing its one child through
 _UNITS = {~k: origin for k, (origin, size, _, expand1, select) in enumerate(RULES)
           if expand1 and size == 1 and select is None}
-_FOLDS: dict = {}  # lookahead -> per state below, {nonterminal: the state after it and the unit rules it ends}
+_FOLDS: dict = {}  # lookahead -> _gotos
 
 
 def _token(text: str, kept=_KEPT) -> tuple:
     """A token's text as the lexer read it, ignored text first: (terminal, length of the ignored text, the
-    token's own text if a rule reads it, else None).  The terminal is the first alternative that matches
-    the token's text, as it was in the program: no terminal's choice depends on what follows its text but
-    FUNCHEAD's `(?!=)`, and no other terminal reads `f(x)=`."""
+    token's own text if a rule reads it, else None, the gotos on that lookahead (_gotos)).  The terminal is
+    the first alternative that matches the token's text, as it was in the program: no terminal's choice
+    depends on what follows its text but FUNCHEAD's `(?!=)`, and no other terminal reads `f(x)=`."""
     m = _LEX.match(text)
     if m is not None and m.end() == len(text):
         kind = m.lastgroup
         lead = m.start(kind)
-        return kind, lead, text[lead:] if kind in kept else None
+        return kind, lead, text[lead:] if kind in kept else None, _gotos(kind)
     lead = _SKIP.match(text).end()
-    return END if lead == len(text) else _JUNK, lead, None
+    kind = END if lead == len(text) else _JUNK
+    return kind, lead, None, _gotos(kind)
 
 
-def _fold(goto: list, kind: str, below: int, origin: str) -> int:
+def _gotos(kind: str) -> list:
+    """Per state below, {nonterminal: (the state after it and the ?rules it ends, the action there)} on
+    lookahead `kind`, filled in as met (_fold)."""
+    return _FOLDS.get(kind) or _FOLDS.setdefault(kind, [{} for _ in STATES])
+
+
+def _fold(goto: list, kind: str, below: int, origin: str) -> tuple:
     """The state after going to `origin` over state `below` and reducing the ?rules that pass it through
-    on lookahead `kind`; remembered in goto[below]."""
+    on lookahead `kind`, and the action there (None: `kind` is an error); remembered in goto[below]."""
     state = STATES[below][origin]
-    while (unit := _UNITS.get(STATES[state].get(kind))) is not None:
+    while (unit := _UNITS.get(action := STATES[state].get(kind))) is not None:
         state = STATES[below][unit]
-    goto[below][origin] = state
-    return state
+    goto[below][origin] = state, action
+    return state, action
 
 
 def _state_lexer(state: int) -> re.Pattern:
@@ -190,7 +197,7 @@ def _plans(builder) -> list:
 def parse(text: str, builder):
     """Parse `text`, calling the builder's method for each rule reduced; returns what `start` returns."""
     plans = _plans(builder)
-    states, stack, values, kinds, kept, folds = STATES, [0], [], {}, _KEPT, _FOLDS
+    states, stack, values, kinds, kept = STATES, [0], [], {}, _KEPT
     state, pos, length, previous = 0, 0, len(text), None
     while True:
         stop = length if length - pos <= _CHUNK else text.find("\n", pos + _CHUNK) + 1 or length
@@ -204,7 +211,7 @@ def parse(text: str, builder):
                 if len(kinds) > _MEMO:
                     kinds.clear()
                 token = kinds[read] = _token(read)
-            kind, lead, word = token
+            kind, lead, word, goto = token
             start = pos + lead
             pos += len(read)
             try:
@@ -221,10 +228,10 @@ def parse(text: str, builder):
                 start, pos = m.span(kind)
                 read = text[start:pos]
                 word = read if kind in kept else None
+                goto = _gotos(kind)
                 action = states[state][kind]
                 relex = True  # the tokens lexed after the one Lark's lexer would not have read
             if action < 0:  # reduce until the token can be shifted
-                goto = folds.get(kind) or folds.setdefault(kind, [{} for _ in states])
                 while True:
                     how, size, origin, callback, select, expand1 = plans[~action]
                     if how is _POSITIONAL:  # popped one by one: cheaper than a slice for a few
@@ -261,15 +268,14 @@ def parse(text: str, builder):
                         stack.append(0)
                     below = stack[-2]
                     try:
-                        state = stack[-1] = goto[below][origin]
+                        state, action = goto[below][origin]
                     except KeyError:
-                        state = stack[-1] = _fold(goto, kind, below, origin)
-                    try:
-                        action = states[state][kind]
-                    except KeyError:
+                        state, action = _fold(goto, kind, below, origin)
+                    stack[-1] = state
+                    if action is None:
                         if state == END_STATE and kind is END:
                             return values[-1]
-                        raise _unexpected(text, kind, start, pos, state) from None
+                        raise _unexpected(text, kind, start, pos, state)
                     if action >= 0:
                         break
             stack.append(action)
