@@ -635,8 +635,9 @@ def _format(path: str, fmt: str | None, blocks):
 class _Progress:
     """A transient Rich progress bar on stderr, by bytes read: only on a terminal, only for a file, and only
     while the results go elsewhere (a file, a pipe): results on the same terminal show the progress
-    themselves, and a bar drawn between their lines garbles both.  Redrawn from update() at most 10 times a second, not by a thread of its own: worker processes
-    are forked in the middle of the run, and a fork copies no thread but every lock one holds."""
+    themselves, and a bar drawn between their lines garbles both.  Redrawn from update() at most 10 times
+    a second, not by a thread of its own: worker processes are forked in the middle of the run, and a fork
+    copies no thread but every lock one holds."""
 
     def __init__(self, size: int | None):
         self.bar, self.shown = None, 0.0

@@ -22,19 +22,19 @@ along.  When stdout is a file descriptor (a file, a pipe, a terminal), each work
 there itself, when its turn comes: the turns go round the workers on a ring of pipes, one byte each,
 so the results come out in input order, each chunk as soon as it and those before it are done (a
 worker waiting for its turn evaluates the tasks it has meanwhile: one worker held up by other work on
-the machine holds the other up less); else
-(a stream in memory, as click's test runner has it) the results are piped back to the main process,
-which writes them in order.  So on a file the main process moves no point's bytes but to find the
-lines, and the workers have the CPUs.  At most 3 tasks (WINDOW) per worker are in flight: streaming
-and flat memory as without workers.
+the machine holds the other up less); else (a stream in memory, as click's test runner has it) the
+results are piped back to the main process, which writes them in order.  So on a file the main
+process moves no point's bytes but to find the lines, and the workers have the CPUs.  At most 3 tasks
+(WINDOW) per worker are in flight: streaming and flat memory as without workers.
 
 What stays the same: the workers inherit the checked program and send back their counts of points,
 failures and kinks, so stdout, the summary on stderr and the exit code are byte for byte those of a
 run in one process (the tests run both).  A worker prints nothing else; an exception in it is raised
 again in the main process (an internal error, exit 70, as it would be without workers), a worker that
 dies is one too (WorkerError: never a hang) -- the workers after it never get their turn, so nothing
-after its chunk is written (nor what it had evaluated and not yet written) --, a failed write of stdout is raised there as the same OSError (a reader
-that left, `| head -1`: exit 0; a full disk: exit 74), and Ctrl-C ends the workers with the run.
+after its chunk is written (nor what it had evaluated and not yet written) --, a failed write of
+stdout is raised there as the same OSError (a reader that left, `| head -1`: exit 0; a full disk:
+exit 74), and Ctrl-C ends the workers with the run.
 
 This module imports nothing of batch (batch imports it): a worker is handed the Batch and runs its
 `task` method.
@@ -99,11 +99,11 @@ class Pool:
     order by taking them from the workers in turn (and a worker writing stdout itself has its turn
     after the worker before it).  At most WINDOW tasks per worker are in flight (memory stays flat);
     the results at the head of the window are taken as soon as they are there, and all of them before
-    a read that would wait (a slow producer still sees its results).  Each
-    worker runs Batch.task on its own copy of the Batch -- the program, the CSV columns, inherited
-    through fork, nothing pickled -- writes the lines or sends them back, and sends the counts (points,
-    failures, kinks), merged here in input order: stdout, the summary on stderr and the exit code are those of a run
-    in one process (the chunks are the same).
+    a read that would wait (a slow producer still sees its results).  Each worker runs Batch.task on
+    its own copy of the Batch -- the program, the CSV columns, inherited through fork, nothing pickled
+    -- writes the lines or sends them back, and sends the counts (points, failures, kinks), merged here
+    in input order: stdout, the summary on stderr and the exit code are those of a run in one process
+    (the chunks are the same).
 
     A worker prints nothing (its sys.stdout and sys.stderr are os.devnull; Ctrl-C, which reaches the
     whole process group, it leaves to this process).  An exception in a worker is sent here and raised

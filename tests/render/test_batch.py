@@ -489,8 +489,8 @@ def pools(monkeypatch):
         init(self, *args, **kwargs)
 
     def spy_submit(self, task, start, count, done):
-        lines = bytes(task).count(b"\n") if not isinstance(task, tuple) else os.pread(self.source, *task[::-1]).count(b"\n")
-        assert lines == count
+        lines = os.pread(self.source, task[1], task[0]) if isinstance(task, tuple) else bytes(task)
+        assert lines.count(b"\n") == count
         started[-1].append((start, count))
         submit(self, task, start, count, done)
 
@@ -745,7 +745,8 @@ def run_into_file(tmp_path, monkeypatch, program, path, workers, chunk=1) -> tup
     with monkeypatch.context() as m, open(out, "w") as stdout:
         m.setenv("CGRAD_BATCH_CHUNK", str(chunk))
         m.setenv("CGRAD_BATCH_WORKERS", str(workers))
-        m.setattr(batch_workers.Pool, "submit", lambda self, task, *rest: (tasks.append(task), submit(self, task, *rest)))
+        m.setattr(batch_workers.Pool, "submit",
+                  lambda self, task, *rest: (tasks.append(task), submit(self, task, *rest)))
         m.setattr(sys, "stdout", stdout)
         try:
             code = batch_module.run(parse(program), {}, str(path))
