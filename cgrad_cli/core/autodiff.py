@@ -486,9 +486,10 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError) as e:
         raise _derivative_error(graph, v, i, e) from None
     # Over arrays numpy raises on overflow, divide and invalid, so a gradient can only be inf or nan if a
-    # rule silenced those; inf anywhere on the way reaches the inputs' gradients.
-    if (silenced or not tensor) and not _all_finite([g[i] for i in graph.inputs.values()] if tensor else g,
-                                                    tensor):
+    # rule silenced those.  Inf or nan anywhere on the way reaches the inputs' gradients: a node with a
+    # gradient depends on an input, and its share to an argument that does is gradient × local derivative,
+    # inf or nan again, added into a sum that stays so; so the inputs' gradients are all there is to check.
+    if (silenced or not tensor) and not _all_finite([g[i] for i in graph.inputs.values()], tensor):
         i = next(i for i in range(n - 1, -1, -1) if not _all_finite([g[i]], tensor))
         raise MathDomainError(f"the gradient overflows float64 at {graph.text(i, 48)}", source=graph.source,
                               span=graph.spans[i], node=i)

@@ -548,3 +548,13 @@ def test_a_row_taken_back_makes_the_tape_unsure_of_its_uses():
     g.pop()
     assert not g.args.every_node_used()  # x*2's use by the row taken back cannot be told from another's
     assert evaluate(g, {"x": 3}).gradients() == {"x": 2.0}
+
+
+@pytest.mark.parametrize("src, x, culprit", [("y = 1e300 * sqrt(x)", 1e-300, "x"),
+                                             ("a = x*x\nb = sqrt(a)\ny = 1e300*b", 1e-160, "x*x"),
+                                             ("a = x*0 + 1e-320\nb = sqrt(a)\ny = 1e300*b", 1.0, "x*0 + 1e-320")])
+def test_a_gradient_that_overflows_on_the_way_is_caught_at_the_inputs(src, x, culprit):
+    """The check reads the inputs' gradients only: inf or nan met on the way reaches them (inf × 0 is nan).
+    The message names the node nearest the output whose gradient overflowed (inf, then inf × 0 = nan)."""
+    e = domain_error(src, x=x)
+    assert e.message.startswith(f"the gradient overflows float64 at {culprit}")
