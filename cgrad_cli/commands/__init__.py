@@ -50,7 +50,6 @@ LEARNING_ORDER = list(_TABLE)
 
 
 def spec_of(name: str):
-    """The Spec of command `name` (commands/spec.py), importing its module only."""
-    from importlib import import_module
-
-    return import_module(COMMANDS[name]).command
+    """The Spec of command `name` (commands/spec.py), importing its module only (by __import__: importlib's
+    package would import warnings into every one-shot run)."""
+    return __import__(COMMANDS[name], fromlist=["command"]).command
