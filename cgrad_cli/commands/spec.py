@@ -65,7 +65,15 @@ class Param:
     """One argument or option: click's declarations and attributes, kept to build the click parameter, and
     what the reader needs of them (name, option strings, flag, multiple, default, type)."""
 
+    # click's attributes that Spec.read understands (the others only shape --help); any other (callback,
+    # required, envvar, count, nargs > 1, ...) changes what click passes, and must be taught to the reader first
+    KNOWN = {"help", "metavar", "default", "show_default", "type", "multiple", "is_flag", "expose_value", "nargs"}
+
     def __init__(self, kind: str, decls: tuple, attrs: dict):
+        unknown = set(attrs) - self.KNOWN
+        if unknown or attrs.get("nargs", 1) not in (1, -1):
+            raise TypeError(f"{decls}: Spec.read does not know {sorted(unknown) or ['nargs']}: teach it to "
+                            "commands/spec.py before declaring it")
         self.kind, self.decls, self.attrs = kind, decls, attrs
         self.opts, self.secondary_opts, names = [], [], []
         for decl in decls:

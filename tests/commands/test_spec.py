@@ -108,3 +108,11 @@ def test_a_spec_mirrors_clicks_names_defaults_and_order():
     assert names[0] == "words" and names[-1] == "debug" and names[-4:-1] == ["max_nodes", "max_elements",
                                                                               "max_formula"]
     assert isinstance(spec, specs.Spec) and spec.program
+
+
+@pytest.mark.parametrize("attrs", [{"required": True}, {"callback": print}, {"envvar": "X"}, {"count": True},
+                                   {"nargs": 2}])
+def test_an_attribute_the_reader_does_not_know_is_refused_where_it_is_declared(attrs):
+    """An attribute that changes what click passes must be taught to Spec.read first, not silently ignored."""
+    with pytest.raises(TypeError, match="Spec.read does not know"):
+        specs.option("--x", **attrs)(lambda x: None)
