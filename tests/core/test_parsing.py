@@ -644,3 +644,12 @@ def test_input_error_is_not_a_parse_error():
     g = parse("x + y")
     with pytest.raises(InputError):
         evaluate(g, {"x": 1})
+
+
+def test_an_error_far_into_a_long_program_points_there():
+    """The lexer reads a stretch of lines at a time: an error many stretches in still has its line and column."""
+    src = "".join(f"x{i} = {i} + 1  # note\n" for i in range(20_000)) + "y = (x1 +\n"
+    assert len(src) > 10 * 2**15
+    assert_error(src, ProgramSyntaxError, 20_001, 10)  # the newline after the +
+    g = parse(src.replace("y = (x1 +\n", "y = x19999 * 2"))
+    assert g.names[g.output] == "y" and g.text(g.output) == "x19999 * 2"
