@@ -41,13 +41,13 @@ import math
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from typing import NamedTuple
 
+from ..errors import CgradError, InputError, MathDomainError
 from . import budget
 from .autodiff import Evaluation, evaluate, forward, wrt_nodes
-from ..errors import CgradError, InputError, MathDomainError
 from .graph import Graph
 from .ops import NUMERIC, array_namespace, load_numpy
+from .records import record
 
 EPS = sys.float_info.epsilon ** (1 / 3)  # ≈ 6.06e-6: the relative step h / max(1, |x|)
 RTOL = 1e-5
@@ -57,7 +57,8 @@ CHECKED = ("ok", "mismatch")  # the statuses of an element that was checked; the
 UNCHECKED = ("kink", "domain", "index")
 
 
-class Element(NamedTuple):
+@record
+class Element:
     """The check of one element of an input (a scalar input has one, with index ())."""
 
     index: tuple

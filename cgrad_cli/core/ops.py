@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+
+from .records import record
 
 
-class Op(NamedTuple):
+@record
+class Op:
     name: str
     arity: int
     forward: Callable  # floats -> float; raises ValueError/OverflowError/ZeroDivisionError off its domain
@@ -48,13 +51,15 @@ class Op(NamedTuple):
     cuts: bool = False  # no gradient flows through (comparisons, detach): to reverse mode the node is a constant
 
 
-class Arg(NamedTuple):
+@record
+class Arg:
     """A node as a Jacobian description sees it: its label (`y`, `(W @ x)`) and its shape."""
     text: str
     shape: tuple
 
 
-class Jac(NamedTuple):
+@record
+class Jac:
     """What the local Jacobian ∂out/∂arg looks like and what backprop does with it.
 
     kind: 'diagonal', 'identity', 'full', 'matrix' (the Jacobian is a matrix of the program, W),
@@ -416,7 +421,8 @@ def _getitem(x, *idx, key):
     return x[_key(x, idx, key)]
 
 
-class Scatter(NamedTuple):
+@record
+class Scatter:
     """A share that is zero except at x[key]: x[k]'s gradient, added in place instead of as a full array
     (an RNN reading x[0], ..., x[T-1] would otherwise add T arrays of x's size)."""
 

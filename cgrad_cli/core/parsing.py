@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import math
 import re
-from typing import NamedTuple
 
+from ..errors import (
+    CgradError,
+    MathDomainError,
+    ProgramNameError,
+    ProgramSyntaxError,
+    suggest,
+)
 from . import budget, lalr
-from ..errors import CgradError, ProgramNameError, ProgramSyntaxError, MathDomainError, suggest
 from .graph import Function, Graph, gc_paused
 from .ops import CONSTANTS, FUNCTIONS, ONE_ARGUMENT, OPS, ShapeMismatch, array_namespace
+from .records import record
 
 # How the expected-token list of a syntax error reads to a person.
 _TERMINALS = {
@@ -39,7 +45,8 @@ def _binary(op):
     return build
 
 
-class Keyword(NamedTuple):
+@record
+class Keyword:
     """`axis=0` in a call: the keyword, where it stands, and the value's reference."""
 
     name: str

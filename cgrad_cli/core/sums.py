@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import copy
 from array import array
-from typing import NamedTuple
 
 from .autodiff import Evaluation
 from .ops import CONSTANT_RULES, OPS, Op
+from .records import record
 
 RULE = {value: rule for rule, value in CONSTANT_RULES.items()}  # the op table's own rules for 1 and -1
 
 
-class Sum(NamedTuple):
+@record
+class Sum:
     """An n-ary sum of the view: its terms left to right (tape nodes) and each one's sign, +1 or -1."""
     node: int  # the tape node of the whole sum (the chain's last op): the view keeps its id
     terms: tuple

@@ -28,7 +28,7 @@ import copy
 from dataclasses import dataclass
 from itertools import combinations
 from types import SimpleNamespace
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from ..core.ops import NUMERIC
 from ..core.show import number

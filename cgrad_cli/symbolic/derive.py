@@ -9,18 +9,24 @@ run again on it.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from ..core.autodiff import check_inputs, evaluate, forward, lookup, output_node, uses_tensors, wrt_nodes
-from ..core.ops import apply
+from ..core.autodiff import (
+    check_inputs,
+    evaluate,
+    forward,
+    lookup,
+    output_node,
+    uses_tensors,
+    wrt_nodes,
+)
+from ..core.graph import Graph
+from ..core.ops import apply, load_numpy, shape_text
+from ..core.parsing import parse
+from ..core.records import record
 from ..errors import CgradError, InputError
 from .expr import ADD, FN, MUL, NUM, POW, VAR, Expr, Exprs, children, postorder
 from .jacobian_form import linear_map, transposed
-from .tensor_expr import FORMULA_OPS, NoFormula, TensorExprs
-from ..core.ops import load_numpy, shape_text
-from ..core.graph import Graph
-from ..core.parsing import parse
 from .notation import to_program
+from .tensor_expr import FORMULA_OPS, NoFormula, TensorExprs
 
 
 def derivatives(graph: Graph, wrt, output: str | None = None, keep: bool = False,
@@ -126,7 +132,8 @@ def kinks_at(graph: Graph, point: dict, output: str | None) -> list:
         return []
 
 
-class Hessian(NamedTuple):
+@record
+class Hessian:
     output: str  # the name (or source text) of the node differentiated
     output_node: int
     wrt: list
@@ -161,7 +168,8 @@ def hessian(graph: Graph, point: dict, wrt: list | None = None, output: str | No
                    kinks_at(graph, point, output))
 
 
-class Derivatives(NamedTuple):
+@record
+class Derivatives:
     output: str  # the name (or source text) of the node differentiated
     output_node: int
     order: int

@@ -24,11 +24,11 @@ over its arguments' labels (v3 = v1*v2).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from ..core.autodiff import Evaluation
 from ..core.graph import Graph
 from ..core.ops import apply
+from ..core.records import record
 from .notation import TEXT, Notation
 from .text import Sym, local_formula, namespace  # noqa: F401 (local_formula: also read from here)
 
@@ -134,7 +134,8 @@ def definition(graph: Graph, i: int, atom, nota: Notation = TEXT) -> Sym:
     return Sym(op.syntax.format(*(x._wrap(prec if k == 0 else prec + 1) for k, x in enumerate(xs))), prec, nota)
 
 
-class Factor(NamedTuple):
+@record
+class Factor:
     """One edge of a path: the local derivative ∂parent/∂child, child being the parent's k-th argument."""
     parent: int
     k: int
@@ -143,14 +144,16 @@ class Factor(NamedTuple):
     formula: Sym | float | None  # over Labels.sym; None if the rule cannot be shown
 
 
-class Term(NamedTuple):
+@record
+class Term:
     """One path from the output down to the node: its nodes, its local derivatives and their product."""
     nodes: tuple  # node ids, output first
     factors: tuple  # Factor per edge
     product: float
 
 
-class Use(NamedTuple):
+@record
+class Use:
     """One term of a factored step: ∂out/∂user · ∂user/∂node (the node is the user's k-th argument)."""
     user: int
     k: int
@@ -160,14 +163,16 @@ class Use(NamedTuple):
     product: float
 
 
-class Step(NamedTuple):
+@record
+class Step:
     """A node's adjoint ∂out/∂node as the sum over its users (empty for the output: ∂out/∂out = 1)."""
     node: int
     adjoint: float  # ev.grads[node]
     uses: tuple
 
 
-class Target(NamedTuple):
+@record
+class Target:
     """∂out/∂name explained: `terms` (one per path) when there are at most max_terms paths, else `steps`."""
     name: str
     node: int
@@ -183,7 +188,8 @@ class Target(NamedTuple):
         return self.steps is not None
 
 
-class Explanation(NamedTuple):
+@record
+class Explanation:
     ev: Evaluation
     labels: Labels
     max_terms: int

@@ -17,10 +17,10 @@ backward sweep's own step) and the full Jacobians of factors with at most `show_
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from ..core.autodiff import Evaluation, use_places
 from ..core.ops import Jac
+from ..core.records import record
 from .explain import Labels, count_paths, path_edges
 from .jacobians import cross_entropy, has_jacobian, local_jacobian
 
@@ -28,7 +28,8 @@ SHOW_ELEMENTS = 36  # a local Jacobian with at most this many elements is printe
 MAX_PATHS = 64  # paths written out per input; past this, the uses and their sum only
 
 
-class Factor(NamedTuple):
+@record
+class Factor:
     """One edge of a path: the local Jacobian ∂parent/∂child, child being the parent's k-th argument."""
     parent: int
     k: int
@@ -38,14 +39,16 @@ class Factor(NamedTuple):
     full: object  # the Jacobian as an array of `shape`, when it has at most show_elements elements; else None
 
 
-class Step(NamedTuple):
+@record
+class Step:
     """g = ∂out/∂node along the path, after the vector-Jacobian product into node."""
     node: int
     g: object  # a float or an array shaped like the node
     known: str | None  # the lecture's closed form where one applies (y − onehot(r))
 
 
-class Path(NamedTuple):
+@record
+class Path:
     nodes: tuple  # node ids, output first
     factors: tuple  # Factor per edge, in backprop order
     steps: tuple  # Step per node: g at the output (1), then after each factor's VJP
@@ -56,7 +59,8 @@ class Path(NamedTuple):
         return self.steps[-1].g
 
 
-class Use(NamedTuple):
+@record
+class Use:
     """One use of the target (the k-th argument of `user`) and its share of the gradient."""
     user: int
     k: int
@@ -64,7 +68,8 @@ class Use(NamedTuple):
     share: object
 
 
-class Target(NamedTuple):
+@record
+class Target:
     name: str
     node: int
     shape: tuple
@@ -74,7 +79,8 @@ class Target(NamedTuple):
     uses: list  # one entry per use when the node has several, else empty
 
 
-class TensorExplanation(NamedTuple):
+@record
+class TensorExplanation:
     ev: Evaluation
     labels: Labels
     show_elements: int
