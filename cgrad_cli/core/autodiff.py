@@ -602,7 +602,7 @@ def _scalar_sweep(graph: Graph, v: list, out: int, seed: float) -> tuple[list, l
     g[out] = seed
     m, i, needs, argss = NUMERIC, out, graph.needs_grad, rows.rest
     try:
-        for i, a, b, (_, kind, ra, rb) in zip(reversed(nodes), reversed(firsts), reversed(seconds), reversed(steps)):
+        for i, a, b, (kind, ra, rb) in zip(reversed(nodes), reversed(firsts), reversed(seconds), reversed(steps)):
             gi = g[i]
             if kind is SWEEP_PRODUCT:
                 g[a] += gi * v[b]

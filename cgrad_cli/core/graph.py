@@ -118,9 +118,11 @@ class Graph:
         """Plan the program anew after ops were replaced in place (tests break a rule this way), or inputs
         made constants (bind_constants: fewer arguments want a gradient)."""
         ops, needs, rows = self.ops, self.needs_grad, self.args
-        self._program = Program(self.ops, [ops[i].forward for i in rows.nodes],
-                                [(_STEPS.get(id(ops[i])) or _steps(ops[i]))[needs[a] | (needs[b] << 1 if b >= 0 else 0)]
-                                 for i, a, b in zip(rows.nodes, rows.firsts, rows.seconds)])
+        forwards, steps = [], []
+        for i, a, b in zip(rows.nodes, rows.firsts, rows.seconds):  # wanted: as add() works it out
+            forwards.append(ops[i].forward)
+            steps.append((_STEPS.get(id(ops[i])) or _steps(ops[i]))[needs[a] | (needs[b] << 1 if b >= 0 else 0)])
+        self._program = Program(ops, forwards, steps)
 
     def held(self, values: list) -> "Graph":
         """The program with each node that cuts the graph (x > 0, detach(x)) replaced by its value in `values`.
@@ -300,8 +302,8 @@ class Consts(MutableMapping):
 
 class Program:
     """The program over floats, per row of the tape (Args): its op's forward function (`forwards`), and
-    its step for the backward sweep (`steps`): (forward function, what the sweep does, rule or constant,
-    rule or constant) (ops.sweep_plan), planned for the op and for which of the row's (first two)
+    its step for the backward sweep (`steps`): (what the sweep does, rule or constant, rule or constant)
+    (ops.sweep_plan), planned for the op and for which of the row's (first two)
     arguments depend on an input; one tuple per op and pattern, shared by its rows, so neither sweep looks
     an op up or tests an argument per node.
 
@@ -321,8 +323,7 @@ _KEPT: list = []  # the ops planned, kept alive: an id in _STEPS is never reused
 
 def _steps(op: Op) -> tuple:
     """The op's step for each pattern of wanted arguments (bit k: argument k depends on an input)."""
-    _STEPS[id(op)] = steps = tuple((op.forward, *(sweep_plan(op.partials, wanted) or (None, None, None)))
-                                   for wanted in range(4))
+    _STEPS[id(op)] = steps = tuple(sweep_plan(op.partials, wanted) or (None, None, None) for wanted in range(4))
     _KEPT.append(op)
     return steps
 
