@@ -162,7 +162,7 @@ SWEEP_PLANS: dict = {}  # (id of an op's rules, wanted) -> (what to do, first, s
 _PLANNED: list = []  # those rules, kept alive: an id in SWEEP_PLANS is never reused by another tuple
 
 
-def sweep_plan(rules: tuple, wanted: int = 3) -> tuple:
+def sweep_plan(rules: tuple, wanted: int) -> tuple:
     """(what to do, first, second): the scalar backward sweep's way with these rules (autodiff) when the
     arguments in `wanted` (bit k: argument k; ignored past two arguments) depend on an input; first and
     second are a rule or a constant local derivative (None where nothing flows).  None for ops that only
