@@ -2,10 +2,11 @@
 
 Why: evaluating a chunk (decoding its JSON, one array sweep, formatting its lines) is CPU-bound
 Python, so one process keeps one CPU busy; workers spread the chunks over the others.  On 2
-(virtual) CPUs of an idle machine they gave 1.3-1.5x the points per second of one process at 1e6
+(virtual) CPUs of an idle machine they gave 1.3-1.8x the points per second of one process at 1e6
 points (benchmarks/batch_bench.py) -- never 2x: each CPU of this VM runs some 25% slower when both
 are busy, and start-up and the first chunks are one process's --; on a machine other work keeps
-busy (a load of 4-5 on 2 CPUs) they about break even, 0.7-1.1x (README, Performance).
+busy (a load of 4-5 on 2 CPUs) they about break even, 0.7-1.1x: the kernel's autogroups give the
+run's session its share of the CPUs however many processes it has (README, Performance).
 
 When: a long input is evaluated by CGRAD_BATCH_WORKERS processes forked from this one (0 or 1: none,
 all in this process; by default one per CPU, at most 2 -- worker_count), where fork is safe (Linux;
