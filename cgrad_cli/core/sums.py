@@ -15,7 +15,6 @@ per sum: linear in the program's size, no recursion, whatever the sum's length.
 """
 from __future__ import annotations
 
-import copy
 from array import array
 
 from .autodiff import Evaluation
@@ -116,6 +115,8 @@ def grouped(ev: Evaluation) -> Evaluation:
     found = groups(ev)
     if not found:
         return ev
+    import copy  # here: a --json answer, which only lists the sums, does not pay its ~1 ms import
+
     g = ev.graph
     view = copy.copy(g)
     view.ops, view.args, view.cache = list(g.ops), list(g.args), {}
