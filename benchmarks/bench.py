@@ -6,7 +6,9 @@
     python benchmarks/bench.py --only tensors   # one section (latency, scaling, symbolic, tensors, batch, grading,
                                                 #  explain, budgets, page)
 
-Every time is the median of several runs, taken with time.perf_counter.
+Every time is the median of several runs, taken with time.perf_counter; the scaling section's
+also with time.process_time (this process's CPU time: other work on the machine does not count), and
+its ratios and summary rows are given on both clocks.
 
 1. One-shot latency: wall time of the subprocesses
    `cgrad eval "e=(a+b)*(b+1)" --a 2 --b 1 --json`, the same drawing its tree
@@ -135,6 +137,19 @@ def timed(fn, *args, **kwargs):
     t = time.perf_counter()
     result = fn(*args, **kwargs)
     return time.perf_counter() - t, result
+
+
+def clocks():
+    """(wall, CPU) seconds now: the CPU clock counts only this process's own time, so a stage that other
+    work on the machine preempts does not look slower (each scaling stage is timed on both)."""
+    return time.perf_counter(), time.process_time()
+
+
+def both(fn, *args):
+    """((wall, CPU) seconds, result) of one call."""
+    t = clocks()
+    result = fn(*args)
+    return tuple(b - a for a, b in zip(t, clocks())), result
 
 
 def table(header, rows):
@@ -314,32 +329,33 @@ def measure(shape, n, repeats):
     source = chain_source(n) if chain else nested_source(n)
     inputs = {"x0": X0} if chain else {"x": X0}
     keys = ("parse", "fwd", "bwd", "total", "fwd again") + (("floor", "compile") if chain else ())
-    runs = {key: [] for key in keys}
+    runs = {key: [] for key in keys}  # (wall, CPU) seconds of each round
     for _ in range(repeats):
         gc.collect()  # each round starts from the same heap (outside the timed calls)
         # Back-to-back stamps: a collection that parse() defers (gc is off inside it) falls due at the
         # next allocation, and that must be the next library call, as in `cgrad eval`, not this script.
-        t0 = time.perf_counter()
+        t0 = clocks()
         g = parse(source)
-        t1 = time.perf_counter()
+        t1 = clocks()
         values = forward(g, inputs)
-        t2 = time.perf_counter()
+        t2 = clocks()
         ev = backward(g, values, g.output)
-        t3 = time.perf_counter()
-        for key, t in zip(("parse", "fwd", "bwd", "total"), (t1 - t0, t2 - t1, t3 - t2, t3 - t0)):
-            runs[key].append(t)
-        runs["fwd again"].append(timed(forward, g, inputs)[0])
+        t3 = clocks()
+        for key, (a, b) in zip(("parse", "fwd", "bwd", "total"), ((t0, t1), (t1, t2), (t2, t3), (t0, t3))):
+            runs[key].append((b[0] - a[0], b[1] - a[1]))
+        runs["fwd again"].append(both(forward, g, inputs)[0])
         floor = None
         if chain:
-            t, floor = timed(chain_floor, n, X0)
+            t, floor = both(chain_floor, n, X0)
             runs["floor"].append(t)
         check(shape, ev, floor)
         nodes = len(g)
         del g, values, ev, floor
         gc.collect()
         if chain:
-            runs["compile"].append(timed(python_compile, source)[0])
-    fig = {key: statistics.median(ts) for key, ts in runs.items()}
+            runs["compile"].append(both(python_compile, source)[0])
+    fig = {key: statistics.median(wall for wall, _ in ts) for key, ts in runs.items()}
+    fig["cpu"] = {key: statistics.median(cpu for _, cpu in ts) for key, ts in runs.items()}
     fig.update(n=n, nodes=nodes, repeats=repeats, source_chars=len(source), peak_mb=peak_mb(source, inputs))
     return fig
 
@@ -350,7 +366,7 @@ def ratios(f):
     if "floor" in f:
         r.update({"fwd/floor": f["fwd"] / f["floor"], "fwd again/floor": f["fwd again"] / f["floor"],
                   "parse/compile": f["parse"] / f["compile"]})
-    return r
+    return r if "cpu" not in f else {**r, "cpu": ratios(f["cpu"])}
 
 
 def scaling(sizes, repeats_for):
@@ -365,9 +381,10 @@ def scaling(sizes, repeats_for):
         print("   ms / 1k nodes (flat = linear)")
         columns = ("parse", "fwd", "bwd", "fwd again") + (("compile",) if "compile" in figs[0] else ())
         table(["N", *columns], [[size(f["n"])] + [1e6 * f[k] / f["nodes"] for k in columns] for f in figs])
-        print("   ratios")
-        table(["N", *figs[0]["ratios"]],
-              [[size(f["n"])] + [f"{r:.2f}x" for r in f["ratios"].values()] for f in figs])
+        for how, of in (("wall", lambda f: f["ratios"]), ("CPU time", lambda f: f["ratios"]["cpu"])):
+            print(f"   ratios ({how})")
+            names = [name for name in of(figs[0]) if name != "cpu"]
+            table(["N", *names], [[size(f["n"])] + [f"{of(f)[name]:.2f}x" for name in names] for f in figs])
     print("\n3. chain floor (plain Python floats), seconds:",
           ", ".join(f"N={size(f['n'])}: {f['floor']:.3g}" for f in figures["chain"]))
     return figures
@@ -637,16 +654,18 @@ def summary(ms, figures, tensor_figures, batch_figures, page_figures=None, budge
                      (f"--help (the slower) / python -c pass ({place}{how})",
                       max(times["cgrad --help"], times["cgrad eval --help"]) / floor, 3, "x")]
     for shape, figs in figures.items():
-        worst = lambda key: max(f["ratios"][key] for f in figs)  # noqa: E731
+        for how, of in (("", lambda f: f["ratios"]), (", CPU time", lambda f: f["ratios"]["cpu"])):
+            worst = lambda key: max(of(f)[key] for f in figs)  # noqa: E731
+            if shape == "chain":
+                rows += [(f"chain parse/compile(){how}", worst("parse/compile"), 1, "x"),
+                         (f"chain fwd/floor (after parse{how})", worst("fwd/floor"), 4, "x"),
+                         (f"chain fwd/floor (fwd again{how})", worst("fwd again/floor"), 4, "x")]
+            rows += [(f"{shape} bwd/fwd (after parse{how})", worst("bwd/fwd"), 2, "x"),
+                     (f"{shape} bwd/fwd (fwd again{how})", worst("bwd/fwd again"), 2, "x")]
         if shape == "chain":
             per_node = [f["parse"] / f["nodes"] for f in figs]
-            rows += [("chain parse/compile()", worst("parse/compile"), 1, "x"),
-                     ("chain parse per node, largest N / smallest", per_node[-1] / per_node[0], 1.3, "x"),
-                     ("chain fwd/floor (after parse)", worst("fwd/floor"), 4, "x"),
-                     ("chain fwd/floor (fwd again)", worst("fwd again/floor"), 4, "x"),
+            rows += [("chain parse per node, largest N / smallest", per_node[-1] / per_node[0], 1.3, "x"),
                      (f"chain peak MB at N={size(figs[-1]['n'])}", figs[-1]["peak_mb"], 150, "MB")]
-        rows += [(f"{shape} bwd/fwd (after parse)", worst("bwd/fwd"), 2, "x"),
-                 (f"{shape} bwd/fwd (fwd again)", worst("bwd/fwd again"), 2, "x")]
     if batch_figures:
         top = batch_figures["end_to_end"][-1]
         rows += [(f"--batch points/s at {top['n']:.0e} points", top["points_per_s"] / 1e6, 1.5, "M/s"),
