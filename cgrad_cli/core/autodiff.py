@@ -276,11 +276,7 @@ def forward(graph: Graph, inputs: dict) -> list:
     tensor = uses_tensors(graph, inputs)
     if tensor:
         np = load_numpy()
-        v = [0.0] * len(graph)
-        for i, value in graph.consts.items():  # every value an array (0-d for a number), so sum(2) works
-            v[i] = np.asarray(value, dtype=float)
-        for name, i in graph.inputs.items():
-            v[i] = np.asarray(inputs[name], dtype=float)
+        v = _array_leaves(graph, inputs)
         infer_shapes(graph, v)
         forwards, numerics = array_code(graph), np.errstate(all="raise", under="ignore")
     else:
@@ -319,6 +315,25 @@ def forward(graph: Graph, inputs: dict) -> list:
         if culprit is not None:
             raise _domain_error(graph, v, culprit, OverflowError("overflow"))
     return v
+
+
+def _array_leaves(graph: Graph, inputs: dict) -> list:
+    """The tape's values before a tensor program's forward pass: its literals and inputs as arrays (0-d for a
+    number, so sum(2) works), 0.0 for every other node."""
+    np = load_numpy()
+    v = [0.0] * len(graph)
+    for i, value in graph.consts.items():
+        v[i] = np.asarray(value, dtype=float)
+    for name, i in graph.inputs.items():
+        v[i] = np.asarray(inputs[name], dtype=float)
+    return v
+
+
+def planned_shapes(graph: Graph, inputs: dict) -> list | None:
+    """Every node's shape at these inputs, checked and inferred before any array is computed (None for a
+    scalar program): what a caller needs to refuse a result too large before the forward pass."""
+    check_inputs(graph, inputs)
+    return infer_shapes(graph, _array_leaves(graph, inputs)) if uses_tensors(graph, inputs) else None
 
 
 def array_code(graph: Graph) -> list:

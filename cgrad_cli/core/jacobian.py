@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from . import budget
-from .autodiff import backward, forward, output_node, wrt_nodes
+from .autodiff import backward, forward, output_node, planned_shapes, wrt_nodes
 from .graph import Graph
 from .ops import load_numpy, shape_text
 
@@ -49,13 +49,15 @@ def jacobian(graph: Graph, inputs: dict, output: str | None = None, wrt=None) ->
     out = output_node(graph, output)
     names = list(graph.inputs) if wrt is None else list(dict.fromkeys(wrt))
     nodes = wrt_nodes(graph, names)
+    planned = planned_shapes(graph, inputs) or [()] * len(graph)  # refused before the forward pass
+    size = math.prod(planned[out])
+    budget.check("elements", size * sum(math.prod(planned[i]) for i in nodes.values()),
+                 f"the Jacobian of {graph.label(out)} (a {shape_text(planned[out])} output) with respect to "
+                 + ", ".join(f"{name} ({'×'.join(map(str, planned[out] + planned[i])) or 'a number'})"
+                             for name, i in nodes.items()))
     values = forward(graph, inputs)
     shapes = {name: np.shape(values[i]) for name, i in nodes.items()}
     value = np.asarray(values[out], dtype=float)
-    budget.check("elements", value.size * sum(math.prod(s) for s in shapes.values()),
-                 f"the Jacobian of {graph.label(out)} (a {shape_text(value.shape)} output) with respect to "
-                 + ", ".join(f"{name} ({'×'.join(map(str, value.shape + s)) or 'a number'})"
-                             for name, s in shapes.items()))
     jac = {name: np.zeros(value.shape + shapes[name]) for name in nodes}
     warnings = None
     for k in np.ndindex(value.shape):  # () once for a scalar output

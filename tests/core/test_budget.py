@@ -97,6 +97,14 @@ def test_jacobian_too_large_is_refused_before_its_matrix():
     assert e.value.details["size"] == 20000 ** 2 and "the Jacobian of y" in e.value.message
 
 
+def test_jacobian_too_large_is_refused_before_the_forward_pass():
+    """Its size comes from the shapes the inputs give, so a forward pass that would fail is never run: the
+    answer is the refusal (exit 4), not log's domain error (exit 3), and no array of the program is made."""
+    with pytest.raises(TooLargeError) as e:
+        jacobian(parse("h = log(x - 1); y = h*2"), {"x": [0.5] * 20000})
+    assert "the Jacobian of y (a 20000-vector output) with respect to x (20000×20000)" in e.value.message
+
+
 def test_large_array_inputs_are_checked_by_numpy_not_element_by_element():
     rows = [[float(i + j) for j in range(300)] for i in range(300)]
     g = parse("y = sum(W)")
