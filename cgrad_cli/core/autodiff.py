@@ -38,7 +38,7 @@ CONVENTIONS = {
 class Evaluation:
     """A graph evaluated at one point: every node's value, local derivatives and gradient."""
 
-    def __init__(self, graph: Graph, output: int, values: list, grads: list | None, local: list, reached: list,
+    def __init__(self, graph: Graph, output: int, values: list, grads: list | None, local: list, reached: bytearray,
                  warnings: list, shapes: list | None = None):
         self.graph = graph
         self.shapes = shapes  # each node's shape, for a program with tensors (None: every value is a float)
@@ -46,7 +46,7 @@ class Evaluation:
         self.values = values  # value of each node
         self.grads = grads  # ∂output/∂node for each node (0 off the output's subgraph); None: output not scalar
         self.local = local  # per node: [∂node/∂arg per argument (None for a constant argument)], or None
-        self.reached = reached  # is the node in the output's subgraph?
+        self.reached = reached  # is the node in the output's subgraph? (a flag a node: a bytearray)
         self.warnings = warnings  # (node id, message) for each kink met, in tape order
         self._paths = None
 
@@ -486,7 +486,7 @@ def backward(graph: Graph, values: list, out: int, seed=None) -> Evaluation:
     try:
         with gc_paused():
             if tensor:
-                g, local, reached = [0.0] * n, [None] * n, [False] * n
+                g, local, reached = [0.0] * n, [None] * n, bytearray(n)
                 g[out], reached[out] = 1.0 if seed is None else seed, True
                 with load_numpy().errstate(all="raise", under="ignore"):
                     for i in range(out, -1, -1):
@@ -527,7 +527,7 @@ def warning_kind(message: str) -> str:
     return getattr(message, "kind", "kink")
 
 
-def _vector_products(graph: Graph, shapes: list, reached: list) -> list:
+def _vector_products(graph: Graph, shapes: list, reached: bytearray) -> list:
     """`u @ v.T` with two vectors is their dot product, as in numpy (.T leaves a vector as it is): a student
     who wrote the .T plainly meant a column times a row, so the warning points at outer(u, v)."""
     found = []
@@ -541,7 +541,7 @@ def _vector_products(graph: Graph, shapes: list, reached: list) -> list:
     return found
 
 
-def _array_step(graph: Graph, v: list, g: list, local: list, reached: list, i: int) -> bool:
+def _array_step(graph: Graph, v: list, g: list, local: list, reached: bytearray, i: int) -> bool:
     """Node i's share of the sweep over arrays; True if its rules branch (m.where silences numpy's errors)."""
     op, args, needs, gi, o = graph.ops[i], graph.args[i], graph.needs_grad, g[i], v[i]
     if not needs[i]:  # a constant, or a node that cuts the graph (x > 0, detach(x)): nothing flows back
@@ -572,12 +572,12 @@ class _SweepError(Exception):
         self.node, self.error = node, error
 
 
-def reached_from(graph: Graph, out: int) -> tuple[list, list]:
+def reached_from(graph: Graph, out: int) -> tuple[bytearray, list]:
     """Which nodes lie on node out's subgraph (a flag per node), and the rows that do (their positions in
     graph.args, in tape order): one walk down the rows from out's."""
     rows, n = graph.args, len(graph)
     nodes, firsts, seconds, rest = rows.nodes, rows.firsts, rows.seconds, rows.rest
-    reached = [False] * (n + 2)  # a second argument of -1 (none) or -2 (more, in rows.rest) lands in a spare
+    reached = bytearray(n + 2)  # a second argument of -1 (none) or -2 (more, in rows.rest) lands in a spare
     reached[out] = True
     kept = []
     for p in range(rows.pos[out], -1, -1):
@@ -593,7 +593,7 @@ def reached_from(graph: Graph, out: int) -> tuple[list, list]:
     return reached, kept
 
 
-def _scalar_sweep(graph: Graph, v: list, out: int, seed: float) -> tuple[list, list]:
+def _scalar_sweep(graph: Graph, v: list, out: int, seed: float) -> tuple[list, bytearray]:
     """The backward sweep over floats: the gradient of every node (0 off the output's subgraph), and
     which nodes it reached.
 
@@ -608,7 +608,7 @@ def _scalar_sweep(graph: Graph, v: list, out: int, seed: float) -> tuple[list, l
     n, rows = len(graph), graph.args
     nodes, firsts, seconds, steps = rows.nodes, rows.firsts, rows.seconds, graph.program().steps
     if out == n - 1 and rows.every_node_used():
-        reached = [True] * n
+        reached = bytearray(b"\x01") * n  # a byte a node (a list of True: 8), kept with the evaluation
     else:
         reached, kept = reached_from(graph, out)
         nodes, firsts, seconds, steps = ([*map(column.__getitem__, kept)] for column in (nodes, firsts, seconds,
@@ -666,7 +666,7 @@ class LocalDerivatives:
     the same rules the sweep applied, and not kept -- neither a sweep over 10^5 nodes nor a JSON document
     listing each node's keeps a tuple per node."""
 
-    def __init__(self, graph: Graph, values: list, reached: list):
+    def __init__(self, graph: Graph, values: list, reached: bytearray):
         self.graph, self.values, self.reached = graph, values, reached
 
     def __len__(self) -> int:
@@ -740,7 +740,7 @@ def _any(hit) -> bool:
     return bool(hit.any()) if hasattr(hit, "any") else bool(hit)
 
 
-def count_paths(graph: Graph, out: int, reached: list) -> list:
+def count_paths(graph: Graph, out: int, reached: bytearray) -> list:
     """How many paths lead from `out` down to each node: the number of terms the chain rule sums.
 
     A float, because it can be astronomical (a chain of shared nodes doubles it at every step); kept as

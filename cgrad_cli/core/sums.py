@@ -120,7 +120,7 @@ def grouped(ev: Evaluation) -> Evaluation:
     g = ev.graph
     view = copy.copy(g)
     view.ops, view.args, view.cache = list(g.ops), list(g.args), {}
-    reached, own, needs = list(ev.reached), {}, g.needs_grad
+    reached, own, needs = bytearray(ev.reached), {}, g.needs_grad
     for top, s in found.items():
         view.ops[top] = sum_op(s.signs)
         view.args[top] = s.terms
@@ -128,7 +128,7 @@ def grouped(ev: Evaluation) -> Evaluation:
             if ev.local[top] is not None else None
         for i in s.inner:
             view.args[i] = ()
-            reached[i] = False
+            reached[i] = 0
             own[i] = None
     out = Evaluation(view, ev.output, ev.values, ev.grads, _Local(ev.local, own), reached, ev.warnings, ev.shapes)
     out.sums = found
