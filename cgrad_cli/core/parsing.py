@@ -45,6 +45,10 @@ def _binary(op):
     return build
 
 
+class _Fixed(int):
+    """A literal index, folded into getitem's key (not a node id, which is a plain int)."""
+
+
 @record
 class Keyword:
     """`axis=0` in a call: the keyword, where it stands, and the value's reference."""
@@ -198,7 +202,8 @@ class _Builder:
             usage = f" ({op.params[0]}: integer{'s' if op.params[2] > 1 else ''})" if op.params else ""
             hint = ("log has one argument, the natural log: log(x, 2) is log(x)/log(2), or log2(x)"
                     if op.name == "log" and count == 2 else None)
-            raise ProgramNameError(f"{tok}() takes {wanted} argument{'s' if most != 1 else ''}, got {count}"
+            raise ProgramNameError(f"{tok}() takes {wanted} argument{'s' if wanted not in ('1', 'at least 1') else ''}, "
+                                   f"got {count}"
                                    + usage, source=g.source, span=(start, end), hint=hint)
         params, literals = {}, []
         for k in keywords:  # keepdims=1, ddof=1: one integer each
@@ -351,18 +356,28 @@ class _Builder:
 
     def getitem(self, children):
         (x, start, _), _lsqb, subscripts, (_, _, end) = children
-        g, key, indices = self.g, [], []
-        for sub in reversed(subscripts):  # literal indices fold into the key, from the tape's end back
-            i = sub[0]
-            if isinstance(i, slice):
-                key.append(i)
-            elif (g.ops[i] is _CONST and g.names[i] is None and i == len(g) - 1
-                  and isinstance(g.consts[i], float) and g.consts[i].is_integer()):
-                key.append(self._literals([sub], "an index")[0])
+        key, indices = [], []
+        for i, _, _ in subscripts:
+            if isinstance(i, (slice, _Fixed)):
+                key.append(i if isinstance(i, slice) else int(i))
             else:
                 key.append(None)
                 indices.append(i)
-        return g.add(OPS["getitem"], (x, *reversed(indices)), start, end, {"key": tuple(reversed(key))}), start, end
+        return self.g.add(OPS["getitem"], (x, *indices), start, end, {"key": tuple(key)}), start, end
+
+    @lalr.positional
+    def index(self, sub):
+        """A subscript that is an expression.  An integer literal (the 0 of W[0, r]) folds into getitem's
+        key here, while its node is still the last on the tape, so it can be taken back whatever comes
+        after it; anything else is an argument."""
+        i, start, end = sub
+        g = self.g
+        if (g.ops[i] is _CONST and g.names[i] is None and i == len(g) - 1
+                and isinstance(g.consts[i], float) and g.consts[i].is_integer()):
+            value = _Fixed(g.consts[i])
+            g.pop()
+            return value, start, end
+        return sub
 
     def subscripts(self, children):
         return children

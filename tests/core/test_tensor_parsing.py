@@ -182,16 +182,32 @@ def test_mixed_literal_and_input_indices():
     assert value == 4.0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug in parsing._Builder.getitem: a literal index is only folded when its const node is the last on "
-    "the tape, and the subscripts are walked from the end; in `W[0, r]` the input r comes after the 0, so "
-    "the 0 stays a const node and an argument: key (None, None) with args (W, 0, r), expected key (0, None) "
-    "with args (W, r) and no const on the tape (the value, W[0][r], is right)"))
-@pytest.mark.parametrize("src, key", [("W[0, r]", (0, None)), ("W[1, n - 1]", (1, None))])
-def test_a_literal_index_before_an_input_index_folds_too(src, key):
+@pytest.mark.parametrize("src, key, inputs, value", [
+    ("W[0, r]", (0, None), {"r": 1.0}, 2.0),
+    ("W[1, n - 1]", (1, None), {"n": 1.0}, 3.0),
+    ("W[r, -1]", (None, -1), {"r": 0.0}, 2.0),
+    ("W[(1), r]", (1, None), {"r": 0.0}, 3.0),
+    ("W[0:1, r][0]", (0,), {"r": 1.0}, 2.0),
+])
+def test_a_literal_index_folds_wherever_it_stands(src, key, inputs, value):
+    """A literal index folds into the key even with an input index after it on the tape (the 0 of W[0, r]
+    is reduced, and taken back, before r is read): the input indices are the only arguments after W."""
     graph, got = key_of(src)
     assert got == key
-    assert graph.ops[graph.args[graph.output][1]].name != "const"
+    indices = graph.args[graph.output][1:]
+    assert all(graph.ops[i].name != "const" for i in indices), ops_of(graph)
+    assert len(indices) == key.count(None)
+    ev = evaluate(graph, {"W": [[1.0, 2.0], [3.0, 4.0]], **inputs})
+    assert ev.value == value
+    np.testing.assert_array_equal(ev.gradients()["W"], np.array([[1.0, 2.0], [3.0, 4.0]]) == value)
+
+
+def test_a_literal_index_leaves_no_constant_on_the_tape():
+    graph, _ = key_of("W[0, r]")
+    assert "const" not in ops_of(graph)
+    graph = parse("f(A, k) = A[1, k]\ny = f(W, r)")
+    assert "const" not in ops_of(graph) and graph.params[graph.output]["key"] == (1, None)
+    assert evaluate(graph, {"W": [[1.0, 2.0], [3.0, 4.0]], "r": 0.0}).value == 3.0
 
 
 def test_computed_index():
@@ -514,7 +530,7 @@ def test_params_must_be_integer_literals(src, text):
     ("reshape(x)", "reshape() takes 2 to 9 arguments, got 1 (shape: integers)"),
     ("onehot(r)", "onehot() takes 2 arguments, got 1"),
     ("transpose(a, b)", "transpose() takes 1 argument, got 2"),
-    ("concat()", "at least 1"),
+    ("concat()", "concat() takes at least 1 argument, got 0 (axis: integer)"),
 ])
 def test_tensor_function_argument_counts(src, fragment):
     with pytest.raises(ProgramNameError) as info:
