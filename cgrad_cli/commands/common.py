@@ -189,7 +189,7 @@ def console():
     return out if out.is_terminal else Console(highlight=False, emoji=False, width=100_000)
 
 
-MAX_RANK = 8  # arrays have at most this many axes (reshape's limit); deeper JSON nesting is refused
+MAX_RANK = budget.MAX_RANK  # deeper JSON nesting is refused
 
 
 def read_program(program: str | None, file: str | None) -> str:

@@ -14,7 +14,7 @@ from functools import partial
 
 from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
 from . import budget
-from .graph import Graph, gc_paused
+from .graph import LABEL_WIDTH, Graph, gc_paused
 from .ops import (NUMERIC, OPS, SWEEP_BINARY, SWEEP_NARY, SWEEP_NONE, SWEEP_PRODUCT, SWEEP_PRODUCT_A, SWEEP_PRODUCT_B,
                   SWEEP_SCALE, SWEEP_SCALE_A, SWEEP_SCALE_B, SWEEP_SUM, SWEEP_SUM_A, SWEEP_SUM_B, SWEEP_UNARY, BadIndex,
                   Scatter, ShapeMismatch, SingularMatrix, array_namespace, load_numpy, shape_text)
@@ -367,6 +367,9 @@ def infer_shapes(graph: Graph, values: list) -> list:
                 shapes.append(rule(*[shapes[a] for a in args], **graph.params.get(i, _NO_PARAMS)))
             except ShapeMismatch as e:
                 raise _shape_error(graph, shapes, i, e) from None
+            if len(shapes[i]) > budget.MAX_RANK:  # [[[x]]] nested 10^5 deep: refused at its ninth axis
+                raise _shape_error(graph, shapes, i, ShapeMismatch(
+                    f"it would have {len(shapes[i])} axes, and arrays have at most {budget.MAX_RANK}"))
         if shapes[i]:
             elements += math.prod(shapes[i])
         if elements > room:  # the arrays the forward pass would make, counted before it makes one
@@ -395,12 +398,13 @@ def _shape_error(graph: Graph, shapes: list, i: int, e: Exception) -> ShapeError
                       shapes=[list(shapes[a]) for a in args])
 
 
-def call_text(graph: Graph, i: int) -> str | None:
-    """The source text of the user-function call that made node i (`cell(h1, x[1])`), or None."""
+def call_text(graph: Graph, i: int, width: int = LABEL_WIDTH) -> str | None:
+    """The source text of the user-function call that made node i (`cell(h1, x[1])`), or None; shortened
+    to `width` characters with an ellipsis, as a label is (f(f(f(...))) nested 10^5 deep would otherwise
+    print its 3·10^5 characters at every node it made)."""
     if i not in graph.calls:
         return None
-    start, end = graph.calls[i]
-    return " ".join(graph.source[start:end].split())
+    return graph.text_between(*graph.calls[i], width)
 
 
 def use_places(graph: Graph, uses: list) -> list:

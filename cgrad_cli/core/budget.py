@@ -19,6 +19,11 @@ OPTION = {"nodes": "--max-nodes", "elements": "--max-elements", "formula": "--ma
 UNIT = {"nodes": "nodes", "elements": "elements", "formula": "formula nodes", "drawn": "nodes"}
 
 
+# Arrays have at most this many axes, whatever made them (--inputs' nesting, [[...]] in a program, stack,
+# reshape's shape): numpy stops at 64, and shapes nested thousands deep would cost their square to infer.
+# A fixed rule of the language, not a budget: no option raises it.
+MAX_RANK = 8
+
 # Input files are read at most this far: a program (-f or stdin) 64 MiB, a 10 MB program being 5 million
 # nodes; an --inputs, assignment or answers file 512 MiB, a 3000×3000 matrix being about 170 MB of JSON.
 PROGRAM_BYTES = 64 * 2 ** 20

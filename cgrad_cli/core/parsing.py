@@ -17,6 +17,7 @@ from ..errors import (
     MathDomainError,
     ProgramNameError,
     ProgramSyntaxError,
+    ShapeError,
     suggest,
 )
 from . import budget, lalr
@@ -417,9 +418,13 @@ class _Builder:
             from .ops import np
 
             values = [g.consts[i] for i in ids]
-            if len({np.shape(v) for v in values}) > 1:
+            shapes = {np.shape(v) for v in values}
+            if len(shapes) > 1:
                 raise ProgramSyntaxError("the rows of an array must all have the same length", source=g.source,
                                          span=(start, end))
+            if len(shapes.pop()) >= budget.MAX_RANK:  # [[[1]]] nested 10^5 deep: refused at its ninth axis
+                raise ShapeError(f"this array would have {np.ndim(values[0]) + 1} axes, and arrays have at "
+                                 f"most {budget.MAX_RANK}", source=g.source, span=(start, end))
             for _ in ids:
                 g.pop()
             return g.add(_CONST, (), start, end, None, np.array(values, dtype=float)), start, end

@@ -152,6 +152,38 @@ def test_deeply_nested_array_is_an_input_error(where, tmp_path):
     assert result.exit_code == 2 and "nested too deep: arrays have at most 8 axes" in result.stderr
 
 
+@pytest.mark.parametrize("inner, depth", [("1", 100_000), ("x", 100_000), ("1", 9), ("x", 9)])
+@pytest.mark.parametrize("command", ["eval", "diff", "explain", "trace", "graph", "jacobian"])
+def test_an_array_nested_deep_in_the_program_is_refused_at_its_ninth_axis(command, inner, depth):
+    """[[[...1...]]] or [[[...x...]]] in the program: arrays have at most 8 axes, as in --inputs (numpy stops
+    at 64, and inferring shapes nested 10^5 deep would cost their square): a shape error, never exit 70."""
+    program = "y = sum(" + "[" * depth + inner + "]" * depth + ")*x"
+    result = run(command, program, "--x", "2")
+    assert result.exit_code == 2, result.output
+    assert "axes, and arrays have at most 8" in result.stderr and "Traceback" not in result.stderr
+    assert "^" in result.stderr  # the caret under the array that would have the ninth axis
+
+
+def test_an_array_of_eight_axes_in_the_program_is_fine():
+    for inner in ("1", "x"):
+        result = run("eval", "y = sum(" + "[" * 8 + inner + "]" * 8 + ")*x", "--x", "2", "--json")
+        assert result.exit_code == 0 and json.loads(result.stdout)["value"] == (2 if inner == "1" else 4)
+
+
+def test_a_call_nested_deep_is_named_briefly_at_every_node_it_made():
+    """f(f(f(...x...))) nested 3 000 deep: each node a call made is labelled with its call's text shortened
+    as a label is, so the JSON grows with the program (it was 28 MB, every node carrying its whole call)
+    and the tree's ⟵ line fits the terminal."""
+    program = "f(t) = t*1\ny = " + "f(" * 3000 + "x" + ")" * 3000
+    result = run("eval", program, "--x", "0.5", "--json")
+    assert result.exit_code == 0 and len(result.stdout) < 2_000_000
+    calls = [node["call"] for node in json.loads(result.stdout)["nodes"] if node.get("call")]
+    assert len(calls) == 2 * 3000 and calls[0] == "f(x)"  # each call makes two nodes: 1 and t*1
+    assert max(map(len, calls)) == 48 and calls[-1].endswith("…")
+    tree = run("eval", program, "--x", "0.5").stdout
+    assert max(len(line) for line in tree.splitlines() if "⟵" in line) <= 80
+
+
 def test_batch_line_with_a_lone_surrogate_is_one_error_line(tmp_path):
     (tmp_path / "p.jsonl").write_text('{"x": "\\ud800"}\n{"x": 2}\n')
     result = run("eval", "y = x*2", "--batch", str(tmp_path / "p.jsonl"))
