@@ -122,6 +122,16 @@ def excerpt(source: str, span: tuple[int, int], width: int = 78) -> list[str]:
     return ["  " + text.expandtabs(1), "  " + " " * col + "^" * marks]
 
 
+def listed(names, most: int = 8, quote: bool = False) -> str:
+    """Names joined by commas for a message: the first `most` of a long list and how many more, so a
+    program with 50 000 missing inputs gets one line, not 400 kB of them."""
+    names = [f"'{n}'" if quote else n for n in names]
+    if len(names) <= most + 2:  # "(1 more)" would take the room of the name itself
+        return ", ".join(names)
+    more = f"{len(names) - most:,}".replace(",", " ")  # 49 992, as budget.figure writes a count
+    return ", ".join(names[:most]) + f", … ({more} more)"
+
+
 def suggest(name: str, candidates) -> str | None:
     """A did-you-mean hint, or None."""
     import difflib

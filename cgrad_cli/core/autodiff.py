@@ -12,7 +12,7 @@ from array import array
 from contextlib import nullcontext
 from functools import partial
 
-from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, suggest
+from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, listed, suggest
 from . import budget
 from .graph import LABEL_WIDTH, Graph, gc_paused
 from .ops import (NUMERIC, OPS, SWEEP_BINARY, SWEEP_NARY, SWEEP_NONE, SWEEP_PRODUCT, SWEEP_PRODUCT_A, SWEEP_PRODUCT_B,
@@ -162,7 +162,7 @@ def wrt_nodes(graph: Graph, names, inputs_only: str | None = None) -> dict:
         if inputs_only and name not in graph.inputs:
             raise ProgramNameError(f"--wrt: '{name}' is assigned in the program, not an input; cgrad {inputs_only} "
                                    "works with respect to inputs only",
-                                   hint="the program's inputs are " + ", ".join(graph.inputs))
+                                   hint=_inputs_hint(graph))
         if name in graph.constants:
             raise ProgramNameError(f"--wrt: '{name}' is a constant (--const), so it has no gradient",
                                    hint=f"give it as an input, --{name} VALUE, to differentiate with respect to it")
@@ -200,7 +200,7 @@ def bind_constants(graph: Graph, constants: dict) -> None:
 def lookup(graph: Graph, name: str, what: str) -> int:
     """The node called `name`; `what` (--wrt, --output) leads the message when there is none."""
     if name not in graph.named:
-        hint = suggest(name, graph.named) or "names in the program: " + ", ".join(graph.named)
+        hint = suggest(name, graph.named) or "names in the program: " + listed(graph.named)
         raise ProgramNameError(f"{what}: the program has no name '{name}'", hint=hint)
     return graph.named[name]
 
@@ -215,17 +215,18 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
             why = f"'{name}' is assigned in the program, so it cannot be given as an input"
         else:
             why = (f"the program has no input '{name}'" if len(unknown) == 1 else
-                   "the program has no inputs " + ", ".join(f"'{n}'" for n in unknown))
+                   "the program has no inputs " + listed(unknown, quote=True))
         close = suggest(name, [n for n in graph.inputs if n not in inputs]) if name not in graph.named else None
         raise InputError(why, hint=close or _inputs_hint(graph), unknown=unknown)
     if missing:
         s = "s" if len(missing) > 1 else ""
-        example = " ".join(f"--{n} VALUE" for n in missing)
-        hint = f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)"
+        example = " ".join(f"--{n} VALUE" for n in missing[:4])
+        hint = (f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)" if len(missing) <= 4 else
+                f"give them as {example} ..., or all at once with --inputs FILE (a JSON object)")
         if "e" in missing and any(op.name == "pow" and graph.args[i][0] == graph.inputs["e"]
                                   for i, op in enumerate(graph.ops)):
             hint = "e is a name like any other, not Euler's number: for e^x write exp(x); " + hint
-        raise InputError(f"missing value{s} for input{s} " + ", ".join(missing), hint=hint, missing=missing)
+        raise InputError(f"missing value{s} for input{s} " + listed(missing), hint=hint, missing=missing)
     arrays = {}  # numpy arrays (library callers, --batch): checked together below
     for name, value in inputs.items():
         if hasattr(value, "dtype") and value.dtype.kind in "fiu":
@@ -267,7 +268,7 @@ def _finite_number(value) -> bool:
 
 
 def _inputs_hint(graph: Graph) -> str:
-    return "the program's inputs are " + (", ".join(graph.inputs) if graph.inputs else "none")
+    return "the program's inputs are " + (listed(graph.inputs) if graph.inputs else "none")
 
 
 def forward(graph: Graph, inputs: dict) -> list:

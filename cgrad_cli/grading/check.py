@@ -41,7 +41,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..errors import CgradError, EXIT_USAGE, MathDomainError, excerpt, suggest
+from ..errors import CgradError, EXIT_USAGE, MathDomainError, excerpt, listed, suggest
 from ..core import budget
 from ..core.graph import Graph
 from ..core.show import number
@@ -209,7 +209,7 @@ def parse_quantity(q: str, graph: Graph, *, where: str = "--expect", text: str |
 def _known(graph: Graph, name: str, text: str, start: int, where: str) -> None:
     if name in graph.named:
         return
-    hint = suggest(name, graph.named) or "names in the program: " + ", ".join(graph.named)
+    hint = suggest(name, graph.named) or "names in the program: " + listed(graph.named)
     for out in graph.named:  # `dedb` for de/db: the slash is what makes it a derivative
         if name.startswith("d" + out + "d") and name[len(out) + 2:] in graph.named:
             hint = f"a derivative is written with a slash: d{out}/d{name[len(out) + 2:]}"
@@ -248,7 +248,7 @@ def parse_answer(a: str, graph: Graph, *, where: str = "--expect", text: str | N
     for name, i in answer.inputs.items():
         if name not in graph.named:
             s = answer.spans[i][0] + offset
-            hint = suggest(name, graph.named) or "an answer may use the program's names: " + ", ".join(graph.named)
+            hint = suggest(name, graph.named) or "an answer may use the program's names: " + listed(graph.named)
             raise ExpectationError(f"the answer uses '{name}', which is not a name in the program", text=text,
                                    span=(s, s + len(name)), where=where, hint=hint, kind="name")
     return Answer(" ".join(a.split()), answer)

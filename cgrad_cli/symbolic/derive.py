@@ -22,7 +22,7 @@ from ..core.graph import Graph
 from ..core.ops import apply, load_numpy, shape_text
 from ..core.parsing import parse
 from ..core.records import record
-from ..errors import CgradError, InputError
+from ..errors import CgradError, InputError, listed
 from .expr import ADD, FN, MUL, NUM, POW, VAR, Expr, Exprs, children, postorder
 from .jacobian_form import linear_map, transposed
 from .notation import to_program
@@ -207,7 +207,7 @@ def differentiate(graph: Graph, wrt: list | None = None, order: int = 1, keep: b
         known = {**constants(graph), **point}
         missing = [n for n in program.inputs if n not in known]
         if missing:
-            raise InputError("--at: missing value" + ("s" if len(missing) > 1 else "") + " for " + ", ".join(missing))
+            raise InputError("--at: missing value" + ("s" if len(missing) > 1 else "") + " for " + listed(missing))
         values = {name: value_at(program, f"d{k}_", known) for k, name in enumerate(results)}
     return Derivatives(output or graph.label(graph.output), output_node(graph, output), order, point, results,
                        values, kinks_at(graph, point, output) if point else [], constants=constants(graph))
@@ -222,7 +222,7 @@ def matrix_derivatives(graph: Graph, wrt: list, order: int, keep: bool, output: 
     missing = [name for name in graph.inputs if name not in point]
     if missing:
         raise InputError("cgrad diff on a tensor program needs a value for every input, to know its shape: "
-                         "missing " + ", ".join(missing), hint="give each one, e.g. --W '[[1, 2], [3, 4]]' --x '[1, 0]'")
+                         "missing " + listed(missing), hint="give each one, e.g. --W '[[1, 2], [3, 4]]' --x '[1, 0]'")
     ev = evaluate(graph, point, output=output)
     out = ev.output
     shapes = {name: ev.shapes[lookup(graph, name, "--wrt")] for name in wrt}

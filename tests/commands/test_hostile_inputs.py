@@ -184,6 +184,19 @@ def test_a_call_nested_deep_is_named_briefly_at_every_node_it_made():
     assert max(len(line) for line in tree.splitlines() if "⟵" in line) <= 80
 
 
+def test_fifty_thousand_missing_inputs_make_a_short_message():
+    """The message names the first few and counts the rest; --json's `missing` still lists every one."""
+    program = "y = " + "+".join(f"a{i}" for i in range(50_000))
+    result = run("eval", program)
+    assert result.exit_code == 2 and len(result.stderr) < 300, result.stderr[:300]
+    assert "missing values for inputs a0, a1, a2, a3, a4, a5, a6, a7, … (49 992 more)" in result.stderr
+    assert "--inputs FILE" in result.stderr
+    doc = json.loads(run("eval", program, "--json").stderr.splitlines()[-1])["error"]
+    assert len(doc["missing"]) == 50_000
+    result = run("eval", program, "--b", "1")
+    assert result.exit_code == 2 and "the program's inputs are a0, a1," in result.stderr and len(result.stderr) < 300
+
+
 def test_batch_line_with_a_lone_surrogate_is_one_error_line(tmp_path):
     (tmp_path / "p.jsonl").write_text('{"x": "\\ud800"}\n{"x": 2}\n')
     result = run("eval", "y = x*2", "--batch", str(tmp_path / "p.jsonl"))
