@@ -21,7 +21,7 @@ from rich.tree import Tree
 from ..core.autodiff import Evaluation
 from ..core.autodiff import call_text, use_places
 from ..core.ops import shape_text
-from .width import fold_text, prose
+from .width import columns, fold_text, prose
 from .json import extended, shared_uses
 from ..core.show import brief, d_label as _d, number, show
 from ..symbolic.text import rule_text
@@ -102,7 +102,7 @@ def _fold(text: Text, width: int) -> Text:
         if at > 0:
             cuts.append(at)
     cuts.sort()
-    if cuts and len(plain) - cuts[0] - 1 <= width:  # the node, then all the rest on one line, if it fits
+    if cuts and text[cuts[0] + 1:].cell_len <= width:  # the node, then all the rest on one line, if it fits
         cuts = cuts[:1]
     out, start = Text(), 0
     for at in cuts:  # each line still too wide (a deep node) folds between its words, under itself
@@ -240,7 +240,7 @@ def shared(ev: Evaluation) -> list:
         total = show(ev.grad(i))
         line = head + " " + " + ".join(f"{value} ({place})" for value, place in terms) + f" = {total}"
         text = Text()
-        if len(line) <= WIDTH:
+        if columns(line) <= WIDTH:
             text.append(head + " ")
             for n, (value, place) in enumerate(terms):
                 text.append(" + " if n else "")

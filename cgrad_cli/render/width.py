@@ -44,13 +44,29 @@ def stderr_width() -> int | None:
         return None
 
 
+def columns(text: str) -> int:
+    """How many terminal columns `text` takes: a CJK character two, a combining mark none, others one."""
+    return len(text) if text.isascii() else _columns(text)[-1]
+
+
+def _columns(text: str) -> list:
+    """The columns each prefix of `text` takes (its k-th entry: text[:k]'s)."""
+    from unicodedata import combining, east_asian_width
+
+    out, at = [0], 0
+    for ch in text:
+        at += 2 if east_asian_width(ch) in "WF" else 0 if combining(ch) else 1
+        out.append(at)
+    return out
+
+
 def wrap(head: str, parts: list, sep: str, width: int, indent: str, tail: str = "") -> list:
     """`head` then `parts` joined by `sep`, as lines of at most `width` characters where the parts allow,
     continuation lines starting with `indent`; a part is never cut."""
     lines, line = [], head
     for n, part in enumerate(parts):
         piece = part + (sep.rstrip() if n < len(parts) - 1 else tail)
-        if line.strip() and len(line) + len(piece) > width and line != head:
+        if line.strip() and columns(line) + columns(piece) > width and line != head:
             lines.append(line.rstrip())
             line = indent
         line += piece + (" " if n < len(parts) - 1 and sep.endswith(" ") else "")
@@ -67,8 +83,12 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: boo
     whole), between a number's digit groups (`10 000`), inside a call (`f(a, b)`; an aside in parentheses
     is prose) or after an unspaced `·`.  Returns the segments with newlines put in."""
     text = "".join(t for t, _ in segments)
-    if len(text) <= width:
+    cols = None if text.isascii() else _columns(text)  # None: one column a character, positions are columns
+    if (cols[-1] if cols else len(text)) <= width:
         return segments
+
+    def reach(start: int, room: int) -> int:  # the last position within `room` columns of `start`
+        return start + room if cols is None else bisect_right(cols, cols[start] + room) - 1
     lead = indent + " " * (len(text) - len(text.lstrip(" ")))
     words = _beside_operators(text) if sentence else ()
     spots, depth, opened = [], 0, []  # (position, characters dropped, between terms?) outside parentheses
@@ -98,14 +118,15 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: boo
     places = [s[0] for s in spots]  # increasing: each line looks only at the spots within its reach
     deep_places = [s[0] for s in deep]
     cuts, start = [], 0
-    while len(text) - start > width - (len(lead) if cuts else 0):
+    while reach(start, width - (len(lead) if cuts else 0)) < len(text):
         room = width - (len(lead) if cuts else 0)
+        end, half = reach(start, room), reach(start, room // 2)
         first = bisect_right(places, start)
-        fit = spots[first:bisect_right(places, start + room, first)]
-        late = [s for s in fit if s[0] > start + room // 2]  # not too early in the line
+        fit = spots[first:bisect_right(places, end, first)]
+        late = [s for s in fit if s[0] > half]  # not too early in the line
         best = max((s[2] for s in late), default=None)
         inner = [] if late else [s for s in deep[bisect_right(deep_places, start):
-                                                 bisect_right(deep_places, start + room)] if s[0] > start + room // 2]
+                                                 bisect_right(deep_places, end)] if s[0] > half]
         if inner:  # nothing to break at outside parentheses late in the line: the shallowest spot inside them
             shallow = min(s[2] for s in inner)
             late, best = [s for s in inner if s[2] == shallow], shallow

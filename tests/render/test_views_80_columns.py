@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cgrad_cli.cli import cli
-from cgrad_cli.render.width import fold
+from cgrad_cli.render.width import columns, fold
 
 CUT = re.compile(r"\d…|…\d|-…")
 NET = ["-f", "examples/classifier.cg", "--inputs", "examples/classifier.inputs.json"]
@@ -29,6 +29,17 @@ def test_view_fits_80_columns(args):
     lines = output(*args).splitlines()
     assert [line for line in lines if len(line) > 80] == []
     assert [line for line in lines if CUT.search(line)] == []
+
+
+def test_a_row_with_wide_characters_folds_by_the_columns_a_terminal_shows():
+    """A CJK name takes two columns a character: the tree folds its rows by what the terminal shows, so
+    no line is over 80 columns and no `grad` is left at a line's end with its value wrapped below."""
+    x, y = "输入" * 12, "变量" * 13
+    out = output("eval", f"{y} = {x}*{x} + 1.23456789e-5", "--set", f"{x}=3.14159265")
+    lines = out[:out.index("\n\n")].splitlines()  # the tree (the table under it is Rich's, fitted on a terminal)
+    assert [line for line in lines if columns(line) > 80] == []
+    assert [line for line in lines if line.rstrip().endswith(("grad", "edge", "="))] == []
+    assert sum(bool(re.fullmatch(r"[│ ]*grad 6\.28319", line)) for line in lines) == 2  # each use's, on its own line
 
 
 def test_a_deep_tree_row_folds_under_its_node():

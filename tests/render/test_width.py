@@ -5,7 +5,7 @@ import re
 import pytest
 
 from cgrad_cli.errors import ShapeError, excerpt
-from cgrad_cli.render.width import diagnostic, fold, prose
+from cgrad_cli.render.width import columns, diagnostic, fold, prose
 
 SENTENCE = ("shapes do not fit in matmul: W is 2×2, x is 3-vector: the inner sizes differ: 2 and 3, "
             "in W @ x; onehot(1, 10000000000) needs 10 000 000 000 elements; write a + 2*b + 1 = 5 "
@@ -21,6 +21,16 @@ def test_prose_keeps_formulas_numbers_and_calls_whole(width):
     assert any(line.strip().startswith(("[1, 2, 3]", "2, 3]", "3]")) or "[1, 2, 3]" in line for line in lines)
     assert all(len(line) <= width for line in lines if " " in line.strip())  # only a lone unbreakable word is over
     assert all(line.startswith("  ") for line in lines[1:])
+
+
+@pytest.mark.parametrize("width", [20, 41, 80])
+def test_prose_of_wide_characters_fits_the_columns_not_the_characters(width):
+    """变量 is 2 characters and 4 columns: lines are measured as a terminal draws them."""
+    text = "error: " + " ".join(["变量"] * 40)
+    lines = prose(text, width).split("\n")
+    assert " ".join(lines) == text
+    assert all(columns(line) <= width for line in lines) and columns(lines[0]) > width - 5
+    assert columns("a变b") == 4 and columns("e\u0301") == 1 and columns("∂e/∂a") == 5
 
 
 def test_an_aside_in_parentheses_is_broken_like_prose():
