@@ -61,7 +61,7 @@ def _columns(text: str) -> list:
 
 
 def wrap(head: str, parts: list, sep: str, width: int, indent: str, tail: str = "") -> list:
-    """`head` then `parts` joined by `sep`, as lines of at most `width` characters where the parts allow,
+    """`head` then `parts` joined by `sep`, as lines of at most `width` columns where the parts allow,
     continuation lines starting with `indent`; a part is never cut."""
     lines, line = [], head
     for n, part in enumerate(parts):
@@ -118,9 +118,11 @@ def fold(segments: list, width: int = WIDTH, indent: str = "    ", sentence: boo
     places = [s[0] for s in spots]  # increasing: each line looks only at the spots within its reach
     deep_places = [s[0] for s in deep]
     cuts, start = [], 0
-    while reach(start, width - (len(lead) if cuts else 0)) < len(text):
+    while True:
         room = width - (len(lead) if cuts else 0)
         end, half = reach(start, room), reach(start, room // 2)
+        if end >= len(text):  # the rest fits
+            break
         first = bisect_right(places, start)
         fit = spots[first:bisect_right(places, end, first)]
         late = [s for s in fit if s[0] > half]  # not too early in the line
