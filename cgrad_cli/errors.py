@@ -132,6 +132,11 @@ def listed(names, most: int = 8, quote: bool = False) -> str:
     return ", ".join(names[:most]) + f", … ({more} more)"
 
 
+def as_options(names, most: int = 4) -> str:
+    """`--a VALUE --b VALUE` for a hint, the first `most` names and then `...`."""
+    return " ".join(f"--{n} VALUE" for n in names[:most]) + (" ..." if len(names) > most else "")
+
+
 def suggest(name: str, candidates) -> str | None:
     """A did-you-mean hint, or None."""
     import difflib

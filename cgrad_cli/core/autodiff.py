@@ -12,7 +12,7 @@ from array import array
 from contextlib import nullcontext
 from functools import partial
 
-from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, listed, suggest
+from ..errors import InputError, MathDomainError, ProgramNameError, ShapeError, as_options, listed, suggest
 from . import budget
 from .graph import LABEL_WIDTH, Graph, gc_paused
 from .ops import (NUMERIC, OPS, SWEEP_BINARY, SWEEP_NARY, SWEEP_NONE, SWEEP_PRODUCT, SWEEP_PRODUCT_A, SWEEP_PRODUCT_B,
@@ -220,9 +220,9 @@ def check_inputs(graph: Graph, inputs: dict) -> None:
         raise InputError(why, hint=close or _inputs_hint(graph), unknown=unknown)
     if missing:
         s = "s" if len(missing) > 1 else ""
-        example = " ".join(f"--{n} VALUE" for n in missing[:4])
+        example = as_options(missing)
         hint = (f"give {'them' if s else 'it'} as {example} (or --set NAME=VALUE)" if len(missing) <= 4 else
-                f"give them as {example} ..., or all at once with --inputs FILE (a JSON object)")
+                f"give them as {example}, or all at once with --inputs FILE (a JSON object)")
         if "e" in missing and any(op.name == "pow" and graph.args[i][0] == graph.inputs["e"]
                                   for i, op in enumerate(graph.ops)):
             hint = "e is a name like any other, not Euler's number: for e^x write exp(x); " + hint

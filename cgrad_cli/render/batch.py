@@ -61,7 +61,7 @@ from ..core.autodiff import _finite_number, _inputs_hint
 from ..core.ops import load_numpy
 from ..core.graph import gc_paused
 from .batch_workers import pieces_of, start_pool, worker_count
-from ..errors import CgradError, InputError, listed, suggest
+from ..errors import CgradError, InputError, as_options, listed, suggest
 
 CHUNK = 4096  # lines evaluated together; CGRAD_BATCH_CHUNK overrides (the tests use tiny chunks)
 READ = 1 << 20  # bytes asked for per read; a pipe hands over what it has (at most 64 KiB on Linux)
@@ -431,8 +431,7 @@ class Batch:
             s = "s" if len(missing) > 1 else ""
             raise InputError(f"--batch: {where} has no column for input{s} " + listed(missing),
                              hint="give it a column, or give it on the command line as a constant: "
-                                  + " ".join(f"--{name} VALUE" for name in missing[:4])
-                                  + (" ..." if len(missing) > 4 else ""))
+                                  + as_options(missing))
         self.columns = names
         self.order = [names.index(name) for name in self.names]  # file column -> input order
         return lines[k + 1:], start + k + 1

@@ -197,6 +197,14 @@ def test_fifty_thousand_missing_inputs_make_a_short_message():
     assert result.exit_code == 2 and "the program's inputs are a0, a1," in result.stderr and len(result.stderr) < 300
 
 
+def test_a_batch_header_missing_fifty_thousand_inputs_makes_a_short_message(tmp_path):
+    (tmp_path / "p.csv").write_text("x\n1\n")
+    result = run("eval", "y = x + " + "+".join(f"a{i}" for i in range(50_000)), "--batch", str(tmp_path / "p.csv"))
+    assert result.exit_code == 2 and len(result.stderr) < 400, result.stderr[:400]
+    assert "no column for inputs a0, a1, a2, a3, a4, a5, a6, a7, … (49 992 more)" in result.stderr
+    assert "--a0 VALUE --a1 VALUE --a2 VALUE --a3 VALUE ..." in result.stderr
+
+
 def test_batch_line_with_a_lone_surrogate_is_one_error_line(tmp_path):
     (tmp_path / "p.jsonl").write_text('{"x": "\\ud800"}\n{"x": 2}\n')
     result = run("eval", "y = x*2", "--batch", str(tmp_path / "p.jsonl"))
